@@ -1,0 +1,257 @@
+// Package multi is a suite of log/slog handlers that send each record to
+// several destinations at once: a coloured console (package console), a
+// rotating, compressing file (package file), an HTTP log collector (package
+// httpsink) and a WebSocket stream (package wssink). Every destination is a
+// plain [slog.Handler]; [New] fans a record out to any number of them, each
+// with its own level.
+//
+// # Levels
+//
+// multi adds two levels to slog's four: [LevelTrace] (-8) below DEBUG and
+// [LevelCritical] (12) above ERROR. Every format in this module names levels
+// the same way: TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, and "INFO+2" style
+// for the levels in between (see [LevelString] and [ParseLevel]).
+//
+// # Lifecycle
+//
+// Every sink in this module implements [Flusher], [Shutdowner] and [Reporter].
+// Handlers derived with WithAttrs or WithGroup share their parent's
+// destination, so flushing or shutting down any of them reaches it. [Flush]
+// and [Shutdown] walk a whole handler tree, through [Handler] fan-outs and
+// [MinLevel] wrappers, so a program needs one call at exit:
+//
+//	defer multi.Shutdown(context.Background(), logger.Handler())
+//
+// After Shutdown, Handle returns an error wrapping [ErrClosed] and counts the
+// record as dropped; it never panics.
+//
+// # Delivery
+//
+// A record accepted by a sink's Handle is written, or spooled to disk, or
+// counted in [Stats].Dropped: it never vanishes without a counter moving.
+// Runtime delivery errors go to Stats and to the sink's ErrorHandler, never
+// to the destination that failed, and never contain secrets.
+package multi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Levels beyond slog's four.
+const (
+	// LevelTrace is below slog.LevelDebug, for the most verbose output.
+	LevelTrace slog.Level = -8
+	// LevelCritical is above slog.LevelError, for failures that need a human now.
+	LevelCritical slog.Level = 12
+)
+
+// ErrClosed is returned (wrapped) by Handle, Flush and writes of a sink that
+// has been shut down.
+var ErrClosed = errors.New("handler is shut down")
+
+// LevelString names a level as every format in this module does: TRACE,
+// DEBUG, INFO, WARN, ERROR, CRITICAL, and for levels in between the nearest
+// name below with an offset, as slog does ("INFO+2", "TRACE+1", "CRITICAL+3").
+// Levels below TRACE are "TRACE-n".
+func LevelString(l slog.Level) string {
+	return string(AppendLevel(nil, l))
+}
+
+// AppendLevel appends LevelString(l) to b without allocating.
+func AppendLevel(b []byte, l slog.Level) []byte {
+	base, name := nearestLevel(l)
+	b = append(b, name...)
+	if d := int64(l - base); d != 0 {
+		if d > 0 {
+			b = append(b, '+')
+		}
+		b = strconv.AppendInt(b, d, 10)
+	}
+	return b
+}
+
+func nearestLevel(l slog.Level) (slog.Level, string) {
+	switch {
+	case l < slog.LevelDebug:
+		return LevelTrace, "TRACE"
+	case l < slog.LevelInfo:
+		return slog.LevelDebug, "DEBUG"
+	case l < slog.LevelWarn:
+		return slog.LevelInfo, "INFO"
+	case l < slog.LevelError:
+		return slog.LevelWarn, "WARN"
+	case l < LevelCritical:
+		return slog.LevelError, "ERROR"
+	default:
+		return LevelCritical, "CRITICAL"
+	}
+}
+
+var levelNames = map[string]slog.Level{
+	"TRACE":    LevelTrace,
+	"DEBUG":    slog.LevelDebug,
+	"INFO":     slog.LevelInfo,
+	"WARN":     slog.LevelWarn,
+	"WARNING":  slog.LevelWarn,
+	"ERROR":    slog.LevelError,
+	"CRITICAL": LevelCritical,
+	"FATAL":    LevelCritical,
+}
+
+// ParseLevel reads a level: a name in any case (trace, debug, info, warn,
+// warning, error, critical, fatal), a name with an offset ("INFO+2",
+// "error-1"), or an integer ("-4", "12"). Surrounding spaces are ignored.
+// Anything else is an error that quotes the input.
+func ParseLevel(s string) (slog.Level, error) {
+	t := strings.TrimSpace(s)
+	if n, err := strconv.Atoi(t); err == nil {
+		return slog.Level(n), nil
+	}
+	name, off := t, 0
+	if i := strings.IndexAny(t, "+-"); i > 0 {
+		name = t[:i]
+		n, err := strconv.Atoi(t[i:])
+		if err != nil || (t[i+1:] != "" && (t[i+1] < '0' || t[i+1] > '9')) {
+			return 0, fmt.Errorf("multi: level %q: offset %q is not an integer", s, t[i:])
+		}
+		off = n
+	}
+	base, ok := levelNames[strings.ToUpper(name)]
+	if !ok {
+		return 0, fmt.Errorf("multi: level %q is not one of trace, debug, info, warn, warning, error, critical, fatal, an offset like INFO+2, or an integer", s)
+	}
+	return base + slog.Level(off), nil
+}
+
+// A Flusher writes out everything handed to it before the call, or returns
+// when ctx ends with an error saying how much is still pending.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// A Shutdowner flushes, then releases its files, connections and goroutines.
+// Shutdown is idempotent: later calls return nil at once.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// A Reporter reports what a handler has done and whether its destination is
+// working.
+type Reporter interface {
+	Stats() Stats
+	Healthy() bool
+}
+
+// A Sink is the whole contract every handler in this module keeps.
+type Sink interface {
+	slog.Handler
+	Flusher
+	Shutdowner
+	Reporter
+}
+
+// A RecordBorrower is a handler that only reads the slog.Record passed to
+// Handle during the call: it neither keeps the record nor modifies it. [New]
+// hands such children the caller's record without paying for Record.Clone.
+// Every sink in this module is a RecordBorrower.
+type RecordBorrower interface {
+	BorrowsRecords()
+}
+
+// Stats counts what a handler has done since it was created. Counters only
+// grow; Queued is a gauge.
+type Stats struct {
+	Written  uint64 // records delivered to the destination
+	Bytes    uint64 // bytes delivered, before compression
+	Dropped  uint64 // records lost, each for a reason reported through LastError or ErrorHandler
+	Failed   uint64 // failed attempts to write or send (a retried batch counts once per attempt)
+	Retries  uint64 // attempts that were retries of an earlier failed one
+	Spooled  uint64 // records written to the disk spool
+	Replayed uint64 // records read back from the spool and delivered
+	Queued   int64  // records accepted but not yet delivered, spooled or dropped
+
+	LastWrite     time.Time // when a write last succeeded
+	LastError     error     // the most recent delivery error; never contains secrets
+	LastErrorTime time.Time // when LastError happened
+}
+
+// Add returns the sum of s and o. Counters add; of the times, the later one
+// wins, and LastError is the later of the two errors.
+func (s Stats) Add(o Stats) Stats {
+	s.Written += o.Written
+	s.Bytes += o.Bytes
+	s.Dropped += o.Dropped
+	s.Failed += o.Failed
+	s.Retries += o.Retries
+	s.Spooled += o.Spooled
+	s.Replayed += o.Replayed
+	s.Queued += o.Queued
+	if o.LastWrite.After(s.LastWrite) {
+		s.LastWrite = o.LastWrite
+	}
+	if o.LastError != nil && (s.LastError == nil || o.LastErrorTime.After(s.LastErrorTime)) {
+		s.LastError, s.LastErrorTime = o.LastError, o.LastErrorTime
+	}
+	return s
+}
+
+// unwrapper is implemented by handlers that wrap one other handler.
+type unwrapper interface {
+	Unwrap() slog.Handler
+}
+
+// Flush flushes every handler in the tree rooted at h: h itself if it is a
+// [Flusher], the children of a [Handler], and the handler behind any wrapper
+// with an Unwrap() slog.Handler method. Handlers that buffer nothing are
+// skipped. Errors are joined.
+func Flush(ctx context.Context, h slog.Handler) error {
+	if f, ok := h.(Flusher); ok {
+		return f.Flush(ctx)
+	}
+	if u, ok := h.(unwrapper); ok {
+		return Flush(ctx, u.Unwrap())
+	}
+	return nil
+}
+
+// Shutdown flushes and shuts down every handler in the tree rooted at h, as
+// [Flush] walks it. Call it once at exit; it is idempotent.
+func Shutdown(ctx context.Context, h slog.Handler) error {
+	if s, ok := h.(Shutdowner); ok {
+		return s.Shutdown(ctx)
+	}
+	if u, ok := h.(unwrapper); ok {
+		return Shutdown(ctx, u.Unwrap())
+	}
+	return nil
+}
+
+// StatsOf returns the stats of h if it or a handler it wraps is a
+// [Reporter], and false otherwise.
+func StatsOf(h slog.Handler) (Stats, bool) {
+	if r, ok := h.(Reporter); ok {
+		return r.Stats(), true
+	}
+	if u, ok := h.(unwrapper); ok {
+		return StatsOf(u.Unwrap())
+	}
+	return Stats{}, false
+}
+
+// HealthyOf reports whether h is healthy. Handlers that report no health
+// are taken to be healthy.
+func HealthyOf(h slog.Handler) bool {
+	if r, ok := h.(Reporter); ok {
+		return r.Healthy()
+	}
+	if u, ok := h.(unwrapper); ok {
+		return HealthyOf(u.Unwrap())
+	}
+	return true
+}
