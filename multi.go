@@ -1,0 +1,250 @@
+package multi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// Handler fans each record out to several handlers. Build it with [New].
+//
+// Enabled is true when any child is enabled at the level. Handle gives the
+// record to every enabled child, in order; one child's error or panic never
+// stops the others and never reaches the caller as a panic: a panic is
+// recovered and returned as an error, and the errors of all children are
+// joined, each naming the child by its position and type.
+//
+// Children that implement [RecordBorrower] (every sink in this module) get
+// the caller's record as it is. Other children might keep or modify the
+// record, so each of them gets a Record.Clone, except the last one, which
+// may have the caller's record as slog.Logger would give it to a single
+// handler. A fan-out of this module's sinks therefore costs no clone at all,
+// where slog.NewMultiHandler clones for every child.
+//
+// Stats sums the children's stats; Healthy is true when every child is.
+// Flush and Shutdown reach every child concurrently under the one ctx, so a
+// slow child does not use up the others' time.
+type Handler struct {
+	children []child
+}
+
+type child struct {
+	h       slog.Handler
+	name    string // "handler 1 (*file.Handler)", for errors
+	borrows bool   // a RecordBorrower: no clone needed
+}
+
+// New returns a handler that sends each record to every handler in
+// handlers. A nil handler is a programming error (usually a constructor's
+// error that was ignored) and New panics at once with a message naming its
+// position, rather than at the first record.
+func New(handlers ...slog.Handler) *Handler {
+	cs := make([]child, len(handlers))
+	for i, h := range handlers {
+		if h == nil {
+			panic(fmt.Sprintf("multi.New: handler %d of %d is nil", i+1, len(handlers)))
+		}
+		cs[i] = newChild(i, h)
+	}
+	return &Handler{children: cs}
+}
+
+func newChild(i int, h slog.Handler) child {
+	return child{h: h, name: fmt.Sprintf("handler %d (%T)", i+1, h), borrows: borrows(h)}
+}
+
+// borrows reports whether h, or the handler a MinLevel wraps, is a
+// RecordBorrower.
+func borrows(h slog.Handler) bool {
+	for {
+		if _, ok := h.(RecordBorrower); ok {
+			return true
+		}
+		m, ok := h.(*minLevel)
+		if !ok {
+			return false
+		}
+		h = m.h
+	}
+}
+
+// Handlers returns the children, in order.
+func (h *Handler) Handlers() []slog.Handler {
+	hs := make([]slog.Handler, len(h.children))
+	for i, c := range h.children {
+		hs[i] = c.h
+	}
+	return hs
+}
+
+// Enabled reports whether any child is enabled at level l.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	for i := range h.children {
+		if h.children[i].h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// Handle gives r to every child enabled at r.Level and joins their errors.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	last := len(h.children) - 1
+	for i := range h.children {
+		c := &h.children[i]
+		if !c.h.Enabled(ctx, r.Level) {
+			continue
+		}
+		rec := r
+		if !c.borrows && i != last {
+			rec = r.Clone()
+		}
+		if err := handleChild(ctx, c, rec); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+func handleChild(ctx context.Context, c *child, r slog.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("multi: %s panicked: %v", c.name, p)
+		}
+	}()
+	if err := c.h.Handle(ctx, r); err != nil {
+		return fmt.Errorf("multi: %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// WithAttrs returns a fan-out of every child's WithAttrs(attrs).
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return h.derive(func(c slog.Handler) slog.Handler { return c.WithAttrs(attrs) })
+}
+
+// WithGroup returns a fan-out of every child's WithGroup(name).
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return h.derive(func(c slog.Handler) slog.Handler { return c.WithGroup(name) })
+}
+
+func (h *Handler) derive(f func(slog.Handler) slog.Handler) *Handler {
+	cs := make([]child, len(h.children))
+	for i, c := range h.children {
+		d := f(c.h)
+		cs[i] = child{h: d, name: c.name, borrows: borrows(d)}
+	}
+	return &Handler{children: cs}
+}
+
+// Flush flushes every child concurrently and joins their errors.
+func (h *Handler) Flush(ctx context.Context) error {
+	return h.each(func(c slog.Handler) error { return Flush(ctx, c) })
+}
+
+// Shutdown shuts every child down concurrently and joins their errors.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	return h.each(func(c slog.Handler) error { return Shutdown(ctx, c) })
+}
+
+func (h *Handler) each(f func(slog.Handler) error) error {
+	errs := make([]error, len(h.children))
+	var wg sync.WaitGroup
+	for i := range h.children {
+		c := &h.children[i]
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("multi: %s panicked: %v", c.name, p)
+				}
+			}()
+			if err := f(c.h); err != nil {
+				errs[i] = fmt.Errorf("multi: %s: %w", c.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stats returns the sum of the children's stats (see [Stats.Add]).
+// Children that report none add nothing.
+func (h *Handler) Stats() Stats {
+	var s Stats
+	for _, c := range h.children {
+		if cs, ok := StatsOf(c.h); ok {
+			s = s.Add(cs)
+		}
+	}
+	return s
+}
+
+// Healthy reports whether every child is healthy.
+func (h *Handler) Healthy() bool {
+	for _, c := range h.children {
+		if !HealthyOf(c.h) {
+			return false
+		}
+	}
+	return true
+}
+
+// BorrowsRecords marks the fan-out as a [RecordBorrower]: it clones for the
+// children that need it, so its own caller need not.
+func (h *Handler) BorrowsRecords() {}
+
+// MinLevel wraps h so that it sees only records at level or above, on top
+// of whatever level h has of its own. It works for any handler, this
+// module's or another's; level may be a *slog.LevelVar to change it at run
+// time. Flush, Shutdown, Stats and Healthy reach h through the wrapper.
+func MinLevel(h slog.Handler, level slog.Leveler) slog.Handler {
+	if h == nil {
+		panic("multi.MinLevel: nil handler")
+	}
+	if level == nil {
+		return h
+	}
+	return &minLevel{h: h, level: level}
+}
+
+type minLevel struct {
+	h     slog.Handler
+	level slog.Leveler
+}
+
+func (m *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level.Level() && m.h.Enabled(ctx, l)
+}
+
+// Handle drops records below the level even when the caller did not ask
+// Enabled first.
+func (m *minLevel) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < m.level.Level() {
+		return nil
+	}
+	return m.h.Handle(ctx, r)
+}
+
+func (m *minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &minLevel{h: m.h.WithAttrs(attrs), level: m.level}
+}
+
+func (m *minLevel) WithGroup(name string) slog.Handler {
+	return &minLevel{h: m.h.WithGroup(name), level: m.level}
+}
+
+// Unwrap returns the wrapped handler, so Flush, Shutdown, StatsOf and
+// HealthyOf reach it.
+func (m *minLevel) Unwrap() slog.Handler { return m.h }
