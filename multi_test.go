@@ -68,7 +68,7 @@ func (r *recorder) Stats() multi.Stats {
 	defer r.dst.mu.Unlock()
 	return multi.Stats{Written: uint64(len(r.dst.msgs))}
 }
-func (r *recorder) Healthy() bool { return r.dst.healthy.Load() }
+func (r *recorder) Healthy() bool   { return r.dst.healthy.Load() }
 func (r *recorder) BorrowsRecords() {}
 
 func (r *recorder) messages() []string {
