@@ -1,0 +1,603 @@
+// Package spool is the durable disk queue the network sinks (httpsink,
+// wssink) keep undeliverable batches in until their collector answers again.
+//
+// # Layout
+//
+// A spool is a directory of segment files named by a sequence number
+// (0000000000000001.seg, ...), oldest first. Each segment starts with an
+// 8-byte magic header and holds frames; each [Spool.Append] writes one frame
+// holding one batch of records:
+//
+//	frame   = length uint32 LE | crc uint32 LE | payload (length bytes)
+//	crc     = CRC-32C of the 4 length bytes followed by the payload
+//	payload = count uvarint | count × (size uvarint | record bytes)
+//
+// The active segment is rotated when it passes its size; a new process never
+// appends to a segment left by an earlier one, it starts a new segment.
+//
+// # What a crash loses
+//
+// A frame is written with one write call at the end of the active segment.
+// A process that dies mid-write (SIGKILL, panic, OOM) leaves at most that
+// frame torn: the length or the checksum of a torn frame does not match, so
+// it is cut off when the spool is opened again and every earlier frame is
+// read back intact. Data written by a finished Append is in the operating
+// system's page cache and survives the process dying at once.
+//
+// Surviving a power loss or kernel crash needs fsync. The spool calls fsync
+// when a segment is rotated, on [Spool.Sync] and on [Spool.Close], but not
+// on every Append: the network sinks append on the logging caller's
+// goroutine when their queue overflows, and an fsync there costs
+// milliseconds on a disk. A machine that loses power can therefore lose
+// the frames appended since the last sync (at most one segment, 4 MiB by
+// default); the torn tail is detected and cut off like a crashed write.
+// A sink that wants stronger durability calls Sync from its own goroutine.
+//
+// # Delivery
+//
+// [Spool.Replay] hands frames to a send function oldest first and deletes a
+// segment once every frame in it was sent. A send error stops the replay and
+// keeps the frame for the next call; frames already sent from a segment are
+// remembered in memory, so a later Replay by the same process resumes after
+// them. A process that dies mid-replay replays the partly sent segment from
+// its start the next time: delivery is at least once.
+//
+// A directory is used by one Spool at a time: Open takes an advisory lock
+// (flock on Unix), which the kernel releases if the process dies.
+package spool
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrFull is returned by Append when the frame would take the spool past
+// its maximum size. Nothing was written.
+var ErrFull = errors.New("spool: full")
+
+// ErrClosed is returned by the methods of a closed Spool.
+var ErrClosed = errors.New("spool: closed")
+
+const (
+	magic = "MSPOOL1\n" // segment header: format version 1
+
+	headerSize = 8 // frame length + crc
+
+	// DefaultSegmentBytes is the size past which the active segment is
+	// rotated (a frame bigger than this gets a segment to itself).
+	DefaultSegmentBytes = 4 << 20
+
+	// MaxFrameBytes bounds one frame, so a corrupt length can never make
+	// the reader allocate without limit.
+	MaxFrameBytes = 256 << 20
+
+	segExt   = ".seg"
+	lockName = "LOCK"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Spool is a durable queue of record batches in a directory. Its methods
+// are safe for concurrent use; Append never waits for a Replay's sends.
+type Spool struct {
+	dir      string
+	maxBytes int64
+	segBytes int64
+	lock     *os.File
+
+	replayMu sync.Mutex // one Replay at a time
+
+	mu        sync.Mutex // guards everything below
+	closed    bool
+	segs      []*segment // sealed segments, oldest first
+	active    *os.File   // nil until the next Append needs it
+	activeSeg *segment
+	nextSeq   uint64
+	size      int64 // bytes of every segment file, headers included
+	records   int   // records not yet replayed
+	discarded int64 // bytes of torn or corrupt frames cut off
+	scratch   []byte
+}
+
+// segment is one file. offset is where the next unsent frame starts.
+type segment struct {
+	seq     uint64
+	path    string
+	size    int64
+	records int
+	offset  int64
+}
+
+// Open opens the spool in dir, creating the directory (mode 0700) if
+// needed, and picks up the segments a previous process left there: each is
+// checked frame by frame, and a torn last frame is cut off. maxBytes bounds
+// the bytes on disk (0 or less: no bound).
+func Open(dir string, maxBytes int64) (*Spool, error) {
+	if dir == "" {
+		return nil, errors.New("spool: open: empty directory name")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: open %q: %w", dir, err)
+	}
+	lock, err := lockDir(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("spool: open %q: %w", dir, err)
+	}
+	s := &Spool{dir: dir, maxBytes: maxBytes, segBytes: DefaultSegmentBytes, lock: lock, nextSeq: 1}
+	if maxBytes > 0 {
+		// Keep rotation fine-grained enough that a full spool frees room
+		// in steps of an eighth, but not so fine that files multiply.
+		s.segBytes = min(s.segBytes, max(maxBytes/8, 64<<10))
+	}
+	if err := s.load(); err != nil {
+		unlockDir(lock)
+		return nil, fmt.Errorf("spool: open %q: %w", dir, err)
+	}
+	return s, nil
+}
+
+// load scans the directory for segments, oldest first.
+func (s *Spool) load() error {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, segExt) {
+			continue
+		}
+		seq, err := strconv.ParseUint(strings.TrimSuffix(name, segExt), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		seg := &segment{seq: seq, path: filepath.Join(s.dir, name)}
+		if err := s.check(seg); err != nil {
+			return err
+		}
+		s.nextSeq = max(s.nextSeq, seq+1)
+		if seg.records == 0 {
+			// Empty, or only a torn header or frame: nothing to keep.
+			if err := os.Remove(seg.path); err != nil {
+				return err
+			}
+			continue
+		}
+		s.segs = append(s.segs, seg)
+		s.size += seg.size
+		s.records += seg.records
+	}
+	slices.SortFunc(s.segs, func(a, b *segment) int { return cmpSeq(a.seq, b.seq) })
+	return nil
+}
+
+func cmpSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// check reads every frame of seg, counts its records and cuts off a torn
+// or corrupt tail.
+func (s *Spool) check(seg *segment) error {
+	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r := &frameReader{r: bufio.NewReaderSize(f, 64<<10), size: fi.Size()}
+	if err := r.header(); err != nil {
+		seg.size = 0
+		s.discarded += fi.Size()
+		return nil // the caller removes it
+	}
+	good := int64(len(magic))
+	for {
+		payload, err := r.next()
+		if err != nil {
+			break
+		}
+		n, ok := countRecords(payload)
+		if !ok {
+			break
+		}
+		seg.records += n
+		good = r.off
+	}
+	if good < fi.Size() {
+		s.discarded += fi.Size() - good
+		if err := f.Truncate(good); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	seg.size = good
+	seg.offset = int64(len(magic))
+	return nil
+}
+
+// Append writes records as one frame at the end of the spool. It returns
+// ErrFull, having written nothing, when the frame would take the spool past
+// its maximum size. A partial write (a full disk) is cut off again, so it
+// never leaves a torn frame in front of later ones.
+func (s *Spool) Append(records [][]byte) error {
+	return s.AppendFunc(len(records), func(i int) []byte { return records[i] })
+}
+
+// AppendFunc is Append for records held elsewhere: record(i) returns the
+// i-th of n records; the bytes are copied before AppendFunc returns.
+func (s *Spool) AppendFunc(n int, record func(i int) []byte) error {
+	if n <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	buf := s.encode(n, record)
+	if len(buf)-headerSize > MaxFrameBytes {
+		return fmt.Errorf("spool: append %d records: frame of %d bytes exceeds %d", n, len(buf), MaxFrameBytes)
+	}
+	extra := int64(len(buf))
+	if s.active == nil {
+		extra += int64(len(magic))
+	}
+	if s.maxBytes > 0 && s.size+extra > s.maxBytes {
+		return ErrFull
+	}
+	if s.active == nil {
+		if err := s.createLocked(); err != nil {
+			return fmt.Errorf("spool: append %d records: %w", n, err)
+		}
+	}
+	seg := s.activeSeg
+	if _, err := s.active.Write(buf); err != nil {
+		// Cut the partial frame off; if even that fails, seal the
+		// segment so no later frame is written behind the torn one.
+		if terr := s.active.Truncate(seg.size); terr != nil {
+			s.sealLocked()
+		}
+		return fmt.Errorf("spool: append %d records: %w", n, err)
+	}
+	seg.size += int64(len(buf))
+	seg.records += n
+	s.size += int64(len(buf))
+	s.records += n
+	if seg.size >= s.segBytes {
+		if err := s.sealLocked(); err != nil {
+			return fmt.Errorf("spool: append %d records: rotate: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// encode builds the frame in s.scratch.
+func (s *Spool) encode(n int, record func(i int) []byte) []byte {
+	b := append(s.scratch[:0], 0, 0, 0, 0, 0, 0, 0, 0)
+	b = binary.AppendUvarint(b, uint64(n))
+	for i := range n {
+		r := record(i)
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	binary.LittleEndian.PutUint32(b[0:4], uint32(len(b)-headerSize))
+	crc := crc32.Update(0, castagnoli, b[0:4])
+	crc = crc32.Update(crc, castagnoli, b[headerSize:])
+	binary.LittleEndian.PutUint32(b[4:8], crc)
+	if cap(b) <= 4<<20 { // keep a normal batch's buffer, not a huge one
+		s.scratch = b
+	}
+	return b
+}
+
+// createLocked starts a new active segment.
+func (s *Spool) createLocked() error {
+	seq := s.nextSeq
+	path := filepath.Join(s.dir, fmt.Sprintf("%016d%s", seq, segExt))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write([]byte(magic)); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	// Make the new name itself durable, so a synced segment is found.
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	s.nextSeq++
+	s.active = f
+	s.activeSeg = &segment{seq: seq, path: path, size: int64(len(magic)), offset: int64(len(magic))}
+	s.size += int64(len(magic))
+	return nil
+}
+
+// sealLocked syncs and closes the active segment and queues it for replay.
+// The next Append starts a new one.
+func (s *Spool) sealLocked() error {
+	if s.active == nil {
+		return nil
+	}
+	f, seg := s.active, s.activeSeg
+	s.active, s.activeSeg = nil, nil
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if seg.records == 0 {
+		os.Remove(seg.path)
+		s.size -= seg.size
+		return err
+	}
+	s.segs = append(s.segs, seg)
+	return err
+}
+
+// Sync flushes the active segment to stable storage (fsync), so that what
+// was appended survives a power loss, not only a crash of the process.
+func (s *Spool) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.active == nil {
+		return nil
+	}
+	if err := s.active.Sync(); err != nil {
+		return fmt.Errorf("spool: sync: %w", err)
+	}
+	return nil
+}
+
+// Replay hands the spooled batches to send, oldest first, and deletes each
+// segment once all its frames were sent. The records passed to send are
+// valid only during the call. Replay stops at the first error from send
+// (that frame stays in the spool for the next Replay) or when ctx ends, and
+// returns the number of records sent. Batches appended while Replay runs
+// are left for the next call. Only one Replay runs at a time; Append goes
+// on meanwhile.
+func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (int, error) {
+	s.replayMu.Lock()
+	defer s.replayMu.Unlock()
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if s.activeSeg != nil && s.activeSeg.records > 0 {
+		if err := s.sealLocked(); err != nil {
+			s.mu.Unlock()
+			return 0, fmt.Errorf("spool: replay: rotate: %w", err)
+		}
+	}
+	segs := slices.Clone(s.segs)
+	s.mu.Unlock()
+
+	total := 0
+	var recs [][]byte
+	for _, seg := range segs {
+		n, err := s.replaySegment(ctx, seg, send, &recs)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// replaySegment sends seg's frames from its offset on and removes the file
+// when every frame was sent.
+func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]byte) error, recs *[][]byte) (int, error) {
+	f, err := os.Open(seg.path)
+	if err != nil {
+		return 0, fmt.Errorf("spool: replay: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(seg.offset, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("spool: replay: %w", err)
+	}
+	r := &frameReader{r: bufio.NewReaderSize(f, 64<<10), off: seg.offset, size: seg.size}
+	sent := 0
+	for r.off < seg.size {
+		if err := ctx.Err(); err != nil {
+			return sent, err
+		}
+		start := r.off
+		payload, err := r.next()
+		var ok bool
+		if err == nil {
+			*recs, ok = decodeRecords(payload, (*recs)[:0])
+		}
+		if err != nil || !ok {
+			// Corrupted after Open checked it (the disk, or another
+			// writer): the rest of this segment cannot be trusted.
+			s.mu.Lock()
+			s.discarded += seg.size - start
+			s.records -= seg.records
+			seg.records = 0
+			s.mu.Unlock()
+			break
+		}
+		if err := send(*recs); err != nil {
+			return sent, err
+		}
+		n := len(*recs)
+		sent += n
+		s.mu.Lock()
+		seg.offset = r.off
+		seg.records -= n
+		s.records -= n
+		s.mu.Unlock()
+	}
+	f.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return sent, fmt.Errorf("spool: replay: remove sent segment: %w", err)
+	}
+	s.size -= seg.size
+	if i := slices.Index(s.segs, seg); i >= 0 {
+		s.segs = slices.Delete(s.segs, i, i+1)
+	}
+	return sent, nil
+}
+
+// Len returns the number of records in the spool, not yet replayed.
+func (s *Spool) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records
+}
+
+// Size returns the bytes the spool's segments take on disk. A segment that
+// is partly replayed counts in full until it is deleted.
+func (s *Spool) Size() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size
+}
+
+// Discarded returns the bytes of torn or corrupt frames cut off since Open
+// (a process that died mid-write leaves one such frame).
+func (s *Spool) Discarded() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.discarded
+}
+
+// Dir returns the spool's directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Close syncs and closes the active segment and releases the directory.
+// What is left in the spool stays on disk for the next Open. Close is
+// idempotent.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.sealLocked()
+	if uerr := unlockDir(s.lock); err == nil {
+		err = uerr
+	}
+	if err != nil {
+		return fmt.Errorf("spool: close: %w", err)
+	}
+	return nil
+}
+
+// frameReader reads frames from a segment. off is the reader's position
+// in the file and size the end of the valid data.
+type frameReader struct {
+	r    *bufio.Reader
+	off  int64
+	size int64
+	buf  []byte
+}
+
+var errTorn = errors.New("spool: torn or corrupt frame")
+
+func (fr *frameReader) header() error {
+	var m [len(magic)]byte
+	if _, err := io.ReadFull(fr.r, m[:]); err != nil || string(m[:]) != magic {
+		return errTorn
+	}
+	fr.off = int64(len(magic))
+	return nil
+}
+
+// next returns the next frame's payload, valid until the next call, or
+// errTorn if the frame is incomplete or fails its checksum.
+func (fr *frameReader) next() ([]byte, error) {
+	var h [headerSize]byte
+	if fr.size-fr.off < headerSize {
+		return nil, errTorn
+	}
+	if _, err := io.ReadFull(fr.r, h[:]); err != nil {
+		return nil, errTorn
+	}
+	n := int64(binary.LittleEndian.Uint32(h[0:4]))
+	if n == 0 || n > MaxFrameBytes || n > fr.size-fr.off-headerSize {
+		return nil, errTorn
+	}
+	if int64(cap(fr.buf)) < n {
+		fr.buf = make([]byte, n)
+	}
+	p := fr.buf[:n]
+	if _, err := io.ReadFull(fr.r, p); err != nil {
+		return nil, errTorn
+	}
+	crc := crc32.Update(0, castagnoli, h[0:4])
+	crc = crc32.Update(crc, castagnoli, p)
+	if crc != binary.LittleEndian.Uint32(h[4:8]) {
+		return nil, errTorn
+	}
+	fr.off += headerSize + n
+	return p, nil
+}
+
+// countRecords returns the number of records in a payload and whether it
+// is well formed.
+func countRecords(p []byte) (int, bool) {
+	count, k := binary.Uvarint(p)
+	if k <= 0 || count == 0 || count > uint64(len(p)) {
+		return 0, false
+	}
+	p = p[k:]
+	for range count {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || n > uint64(len(p)-k) {
+			return 0, false
+		}
+		p = p[k+int(n):]
+	}
+	return int(count), len(p) == 0
+}
+
+// decodeRecords appends the records of payload p to dst, as sub-slices of p.
+func decodeRecords(p []byte, dst [][]byte) ([][]byte, bool) {
+	count, k := binary.Uvarint(p)
+	if k <= 0 || count == 0 || count > uint64(len(p)) {
+		return dst, false
+	}
+	p = p[k:]
+	for range count {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || n > uint64(len(p)-k) {
+			return dst, false
+		}
+		dst = append(dst, p[k:k+int(n)])
+		p = p[k+int(n):]
+	}
+	return dst, len(p) == 0
+}
