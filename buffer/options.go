@@ -1,0 +1,174 @@
+package buffer
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero fields of [Options].
+const (
+	DefaultBatchSize     = 512
+	DefaultBatchBytes    = 1 << 20 // 1 MiB
+	DefaultFlushInterval = time.Second
+	DefaultQueueSize     = 10000
+)
+
+// Policy says what [Buffer.Add] does when the queue already holds
+// QueueSize records.
+type Policy int
+
+const (
+	// Block makes Add wait until the writer has taken a batch out of the
+	// queue. Nothing is lost; the caller is slowed to the writer's pace.
+	// Shutdown wakes every waiting Add, which then returns an error wrapping
+	// multi.ErrClosed and counts its record as dropped.
+	Block Policy = iota
+	// DropNewest refuses the record being added: Add returns an error
+	// wrapping [ErrFull] and the record counts as dropped.
+	DropNewest
+	// DropOldest accepts the record and drops the oldest record still in
+	// the queue to make room: one record, from the front of the oldest
+	// queued batch (or of the open batch when no closed batch is waiting).
+	// Whole batches are never thrown away to make room for one record.
+	DropOldest
+	// Divert takes the oldest queued batch out of the queue and hands it to
+	// Options.Overflow on the goroutine of the Add that found the queue full
+	// (a sink's disk spool). Diverted batches reach Overflow one at a time,
+	// oldest first. If Overflow returns an error, the batch's records count
+	// as dropped.
+	Divert
+)
+
+var policyNames = [...]string{"block", "drop-newest", "drop-oldest", "divert"}
+
+// String returns "block", "drop-newest", "drop-oldest" or "divert".
+func (p Policy) String() string {
+	if p >= 0 && int(p) < len(policyNames) {
+		return policyNames[p]
+	}
+	return "Policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ParsePolicy reads a policy name in any case: block, drop-newest,
+// drop-oldest or divert ("drop_newest" and "dropnewest" are accepted too).
+func ParsePolicy(s string) (Policy, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.ReplaceAll(t, "_", "-")
+	switch t {
+	case "block":
+		return Block, nil
+	case "drop-newest", "dropnewest":
+		return DropNewest, nil
+	case "drop-oldest", "dropoldest":
+		return DropOldest, nil
+	case "divert":
+		return Divert, nil
+	}
+	return 0, fmt.Errorf("buffer: policy %q is not one of block, drop-newest, drop-oldest, divert", s)
+}
+
+// MarshalText returns the policy's name, so a Policy reads and writes as a
+// string in JSON and YAML configuration.
+func (p Policy) MarshalText() ([]byte, error) {
+	if p < 0 || int(p) >= len(policyNames) {
+		return nil, fmt.Errorf("buffer: marshal policy: unknown policy %d", int(p))
+	}
+	return []byte(policyNames[p]), nil
+}
+
+// UnmarshalText reads a policy name as [ParsePolicy] does.
+func (p *Policy) UnmarshalText(b []byte) error {
+	v, err := ParsePolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// Options configure a [Buffer]. A nil *Options, and every zero field, means
+// the default.
+type Options struct {
+	// BatchSize is the most records a batch holds (default 512).
+	BatchSize int
+	// BatchBytes is the most bytes a batch holds (default 1 MiB). A record
+	// larger than BatchBytes is not split nor refused: it goes alone in a
+	// batch of its own.
+	BatchBytes int
+	// FlushInterval is the longest a record waits in the open batch before
+	// the batch is closed and queued for the writer (default 1s), measured
+	// from the batch's first record.
+	FlushInterval time.Duration
+	// QueueSize is the most records held, the open batch included (default
+	// 10000). The batch being written is no longer held: at most QueueSize
+	// records plus one batch are in memory.
+	QueueSize int
+	// OnFull is what Add does when QueueSize records are held (default
+	// Block).
+	OnFull Policy
+	// Overflow receives the batches diverted by the Divert policy, and
+	// under Divert what Shutdown could not drain. It is called on the
+	// goroutine of the Add (or Shutdown) that diverts, one batch at a time,
+	// oldest first; the batch is valid only during the call. If it returns an
+	// error, the batch's records count as dropped. Required with Divert and
+	// refused with any other policy, so that a misconfiguration is not
+	// silent.
+	Overflow func(b *Batch) error
+	// OnDrop, if set, is told about every drop: n records lost, and why
+	// (an error wrapping ErrFull, multi.ErrClosed, an Overflow error or the
+	// Shutdown context's error). It is called without any lock held, on the
+	// goroutine where the drop happened; it may call Add.
+	OnDrop func(n int, err error)
+}
+
+// resolve validates o and fills in the defaults. Every invalid field is
+// reported, by name.
+func resolve(o *Options) (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	var errs []error
+	bad := func(field string, v any, want string) {
+		errs = append(errs, fmt.Errorf("buffer: Options.%s is %v: %s", field, v, want))
+	}
+	if r.BatchSize < 0 {
+		bad("BatchSize", r.BatchSize, "must not be negative (0 means 512)")
+	}
+	if r.BatchBytes < 0 {
+		bad("BatchBytes", r.BatchBytes, "must not be negative (0 means 1 MiB)")
+	}
+	if r.FlushInterval < 0 {
+		bad("FlushInterval", r.FlushInterval, "must not be negative (0 means 1s)")
+	}
+	if r.QueueSize < 0 {
+		bad("QueueSize", r.QueueSize, "must not be negative (0 means 10000)")
+	}
+	switch {
+	case r.OnFull < Block || r.OnFull > Divert:
+		bad("OnFull", r.OnFull, "must be Block, DropNewest, DropOldest or Divert")
+	case r.OnFull == Divert && r.Overflow == nil:
+		errs = append(errs, errors.New("buffer: Options.Overflow is nil: OnFull is divert, which needs an Overflow to divert to"))
+	case r.OnFull != Divert && r.Overflow != nil:
+		errs = append(errs, fmt.Errorf("buffer: Options.Overflow is set but OnFull is %v: Overflow is used only with Divert", r.OnFull))
+	}
+	if len(errs) > 0 {
+		return r, errors.Join(errs...)
+	}
+	if r.BatchSize == 0 {
+		r.BatchSize = DefaultBatchSize
+	}
+	if r.BatchBytes == 0 {
+		r.BatchBytes = DefaultBatchBytes
+	}
+	if r.FlushInterval == 0 {
+		r.FlushInterval = DefaultFlushInterval
+	}
+	if r.QueueSize == 0 {
+		r.QueueSize = DefaultQueueSize
+	}
+	return r, nil
+}
