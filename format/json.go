@@ -1,0 +1,152 @@
+package format
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// appendEscapedJSON appends s escaped for a JSON string, without the
+// quotes, exactly as slog.JSONHandler escapes: \" \\ \n \r \t, other bytes
+// below 0x20 as \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and each
+// byte of invalid UTF-8 as \ufffd. With strict, as the human formats ask,
+// DEL and the C1 controls U+0080 to U+009F are escaped as \u00XX too, so no
+// control character is ever written raw.
+func appendEscapedJSON(buf []byte, s string, strict bool) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if safeSet[b] && (!strict || b != 0x7f) {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				buf = append(buf, '\\', b)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1:
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+		case c == '\u2028' || c == '\u2029':
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[c&0xF])
+		case strict && c <= 0x9f:
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(buf, s[start:]...)
+}
+
+const hex = "0123456789abcdef"
+
+// safeSet[b] is true for the ASCII bytes a JSON string holds unescaped: all
+// but the controls below 0x20, '"' and '\\'.
+var safeSet = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// appendFloat appends f as encoding/json does (ES6 number formatting). f is
+// finite.
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncoderPool = sync.Pool{New: func() any {
+	j := new(jsonEncoder)
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j
+}}
+
+// appendJSONMarshal writes v as encoding/json does with SetEscapeHTML(false),
+// as slog does for KindAny values. The human formats also escape DEL and
+// the C1 controls it leaves raw.
+func (e *encoder) appendJSONMarshal(v any) error {
+	j := jsonEncoderPool.Get().(*jsonEncoder)
+	defer func() {
+		if j.buf.Cap() > maxPooledBuf {
+			return
+		}
+		j.buf.Reset()
+		jsonEncoderPool.Put(j)
+	}()
+	if err := j.enc.Encode(v); err != nil {
+		return err
+	}
+	bs := j.buf.Bytes()
+	bs = bs[:len(bs)-1] // the newline Encode adds
+	if e.h.c.human {
+		e.buf = appendStrictJSON(e.buf, bs)
+	} else {
+		e.buf = append(e.buf, bs...)
+	}
+	return nil
+}
+
+// appendStrictJSON appends valid JSON text js, escaping the DEL and C1
+// control characters encoding/json leaves raw. They can only occur inside
+// strings, where \u00XX means the same.
+func appendStrictJSON(buf, js []byte) []byte {
+	start := 0
+	for i := 0; i < len(js); i++ {
+		switch b := js[i]; {
+		case b == 0x7f:
+			buf = append(buf, js[start:i]...)
+			buf = append(buf, `\u007f`...)
+			start = i + 1
+		case b == 0xc2 && i+1 < len(js) && js[i+1] >= 0x80 && js[i+1] <= 0x9f:
+			c := js[i+1]
+			buf = append(buf, js[start:i]...)
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			i++
+			start = i + 1
+		}
+	}
+	return append(buf, js[start:]...)
+}
