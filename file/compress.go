@@ -1,0 +1,230 @@
+package file
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// kickMill asks the mill for a pass; requests made during a pass coalesce
+// into one more pass.
+func (w *writer) kickMill() {
+	select {
+	case w.millReq <- struct{}{}:
+	default:
+	}
+}
+
+// mill is the writer's background goroutine for everything that may take
+// long: gzip of rotated files and removal of old ones. It never holds mu,
+// so the logging path never waits for it. On close it finishes the pass
+// requested last, then returns.
+func (w *writer) mill() {
+	defer close(w.millDone)
+	for {
+		select {
+		case <-w.millReq:
+			w.report(w.millPass())
+		case <-w.millStop:
+			select {
+			case <-w.millReq:
+				w.report(w.millPass())
+			default:
+			}
+			return
+		}
+	}
+}
+
+// millPass prunes, then compresses every uncompressed backup, newest first.
+func (w *writer) millPass() error {
+	todo, err := w.prune()
+	if !w.cfg.compress {
+		return err
+	}
+	for _, name := range todo {
+		if w.millCtx.Err() != nil {
+			break
+		}
+		if cerr := w.compress(name); cerr != nil {
+			err = join(err, fmt.Errorf("file: compress %s: %w", filepath.Join(filepath.Dir(w.given), name), cerr))
+		}
+	}
+	if err != nil {
+		w.c.SetError(err)
+	}
+	return err
+}
+
+// prune removes half-written archives left by a crash, uncompressed copies
+// of backups whose archive is complete, backups past MaxBackups and backups
+// older than MaxAge. It returns the uncompressed backups left, newest
+// first. Only names of ours are considered (see naming.parse).
+func (w *writer) prune() ([]string, error) {
+	w.fsMu.Lock()
+	defer w.fsMu.Unlock()
+	files, temps, err := w.names.scan()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("file: list %s: %w", filepath.Dir(w.given), unwrapPath(err))
+	}
+	dir := w.names.dir
+	var errs error
+	remove := func(name string) {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = join(errs, fmt.Errorf("file: remove %s: %w", filepath.Join(filepath.Dir(w.given), name), unwrapPath(err)))
+		}
+	}
+	for _, t := range temps {
+		remove(t)
+	}
+	files = slices.DeleteFunc(files, func(b backup) bool {
+		return b.name == w.live || (!w.names.hasDate && b.index == 0)
+	})
+	slices.SortFunc(files, func(a, b backup) int {
+		switch {
+		case a.newer(b):
+			return -1
+		case b.newer(a):
+			return 1
+		case a.gz:
+			return -1 // the archive before the plain file of the same slot
+		case b.gz:
+			return 1
+		}
+		return 0
+	})
+	var cutoff int64
+	if w.cfg.maxAge > 0 {
+		cutoff = w.cfg.now().Add(-w.cfg.maxAge).UnixNano()
+	}
+	var todo []string
+	slot := 0
+	for i, b := range files {
+		if i > 0 && files[i-1].date == b.date && files[i-1].index == b.index {
+			remove(b.name) // plain copy of a complete archive (crash after rename)
+			continue
+		}
+		slot++
+		if w.cfg.maxBackups > 0 && slot > w.cfg.maxBackups {
+			remove(b.name)
+			continue
+		}
+		if cutoff != 0 {
+			if fi, err := os.Lstat(filepath.Join(dir, b.name)); err == nil && fi.ModTime().UnixNano() < cutoff {
+				remove(b.name)
+				continue
+			}
+		}
+		if !b.gz {
+			todo = append(todo, b.name)
+		}
+	}
+	return todo, errs
+}
+
+// compress writes name's archive to a hidden temporary file, then, under
+// fsMu, renames it to the backup's current name + ".gz" and removes the
+// backup. The backup may have been shifted up meanwhile: it is found again
+// by identity. If it was removed meanwhile the archive is dropped. A crash
+// leaves at worst a temporary file, which the next pass removes; the
+// archive under its final name is always complete.
+func (w *writer) compress(name string) (err error) {
+	dir := w.names.dir
+	src, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return unwrapPath(err)
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, tmpPattern(name))
+	if err != nil {
+		return unwrapPath(err)
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	zw, _ := gzip.NewWriterLevel(tmp, gzip.DefaultCompression)
+	zw.Name, zw.ModTime = name, fi.ModTime()
+	buf := make([]byte, 256<<10)
+	for {
+		if err := w.millCtx.Err(); err != nil {
+			return err
+		}
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, err := zw.Write(buf[:n]); err != nil {
+				return unwrapPath(err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return unwrapPath(rerr)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return unwrapPath(err)
+	}
+	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+		return unwrapPath(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return unwrapPath(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return unwrapPath(err)
+	}
+	_ = os.Chtimes(tmp.Name(), fi.ModTime(), fi.ModTime())
+
+	w.fsMu.Lock()
+	defer w.fsMu.Unlock()
+	cur := w.findLocked(name, fi)
+	if cur == "" {
+		return nil // removed meanwhile: the deferred cleanup drops the archive
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, cur+gzExt)); err != nil {
+		return unwrapPath(err)
+	}
+	tmp = nil
+	if err := os.Remove(filepath.Join(dir, cur)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return unwrapPath(err)
+	}
+	return nil
+}
+
+// findLocked returns the current base name of the uncompressed backup
+// that was name when opened, or "" if it is gone. Called with fsMu held.
+func (w *writer) findLocked(name string, fi os.FileInfo) string {
+	same := func(n string) bool {
+		got, err := os.Lstat(filepath.Join(w.names.dir, n))
+		return err == nil && os.SameFile(got, fi)
+	}
+	if same(name) {
+		return name
+	}
+	files, _, _ := w.names.scan()
+	for _, b := range files {
+		if !b.gz && b.name != w.live && same(b.name) {
+			return b.name
+		}
+	}
+	return ""
+}

@@ -1,0 +1,198 @@
+package file
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/format"
+)
+
+// Format selects the line format; see package format.
+type Format = format.Format
+
+// Handler is a slog.Handler that writes one line per record to a file. It
+// implements [multi.Sink]. Handlers derived with WithAttrs and WithGroup
+// share their parent's file; flushing or shutting down any of them reaches
+// it.
+type Handler struct {
+	core *format.Handler
+	s    *sink
+}
+
+// sink is what one New returned: its own open/closed state on a writer that
+// other handlers on the same path may share.
+type sink struct {
+	w      *writer
+	h      *hook // nil without ErrorHandler
+	closed atomic.Bool
+	once   sync.Once
+}
+
+// Write is called by the format core with one whole line.
+func (s *sink) Write(p []byte) (int, error) {
+	if s.closed.Load() {
+		s.w.c.Dropped(1)
+		return 0, errClosed
+	}
+	return s.w.Write(p)
+}
+
+// New opens path for appending, creating its directory (mode 0755) and the
+// file (mode Options.Mode, default 0600) if needed, and returns a handler
+// that writes records to it. A nil opts means defaults.
+//
+// Another New on the same path in this process, while a handler on it is
+// open, shares that handler's writer; it must ask for the same file
+// options (rotation, buffer, mode) or New returns an error.
+func New(path string, opts *Options) (*Handler, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	fo := &format.Options{
+		Format:      opts.Format,
+		Level:       opts.Level,
+		AddSource:   opts.AddSource,
+		ReplaceAttr: opts.ReplaceAttr,
+		TimeFormat:  opts.TimeFormat,
+		Name:        opts.Name,
+	}
+	if err := fo.Validate(); err != nil {
+		return nil, fmt.Errorf("file: option Format: %w", err)
+	}
+	cfg, err := opts.config()
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{}
+	if opts.ErrorHandler != nil {
+		s.h = &hook{f: opts.ErrorHandler}
+	}
+	if s.w, err = acquire(path, cfg, s.h); err != nil {
+		return nil, err
+	}
+	return &Handler{core: format.New(s, fo), s: s}, nil
+}
+
+// Enabled reports whether records at level l are written.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.core.Enabled(ctx, l)
+}
+
+// Handle encodes r as one line and appends it to the file's buffer. It
+// makes no system call unless the buffer is full or the file is due to
+// rotate. It returns an error only when the record was dropped: after
+// Shutdown (wrapping [multi.ErrClosed]), or while the file cannot be written
+// and the buffer is full.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if h.s.closed.Load() {
+		h.s.w.c.Dropped(1)
+		return errClosed
+	}
+	return h.core.Handle(ctx, r)
+}
+
+// WithAttrs returns a handler that adds attrs to every record, writing to
+// the same file.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &Handler{core: h.core.WithAttrs(attrs).(*format.Handler), s: h.s}
+}
+
+// WithGroup returns a handler that puts later attributes in group name,
+// writing to the same file.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return &Handler{core: h.core.WithGroup(name).(*format.Handler), s: h.s}
+}
+
+// BorrowsRecords marks the handler as one that does not keep records
+// (see [multi.RecordBorrower]).
+func (h *Handler) BorrowsRecords() {}
+
+// Flush writes every record handled before the call to the file (and
+// fsyncs it with Options.Sync). It returns the write error if the file
+// cannot be written; the records then stay in the buffer.
+func (h *Handler) Flush(ctx context.Context) error {
+	if h.s.closed.Load() {
+		return errClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("file: flush %s: %w", h.s.w.given, err)
+	}
+	return h.s.w.flush()
+}
+
+// Shutdown flushes and detaches the handler from its file. The last
+// handler open on a path closes the file, stops the flush goroutine and
+// waits for compression in flight, or for ctx to end (the compression is
+// then abandoned, leaving the backup uncompressed, and the goroutine still
+// stops before Shutdown returns). Later calls return nil.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	s, first := h.s, false
+	var err error
+	s.once.Do(func() {
+		first = true
+		s.closed.Store(true)
+		// Write out this handler's records even if others keep the file open.
+		ferr := s.w.flush()
+		err = release(ctx, s.w, s.h)
+		if err == nil && ferr != nil && ferr != errClosed {
+			err = ferr
+		}
+	})
+	if !first {
+		return nil
+	}
+	return err
+}
+
+// Stats reports what the file has seen. Handlers sharing a path report the
+// same counters. Queued is the number of records in the buffer.
+func (h *Handler) Stats() multi.Stats { return h.s.w.stats() }
+
+// Healthy is false from a failed write, rotation or reopen until the next
+// one succeeds.
+func (h *Handler) Healthy() bool { return h.s.w.healthy() }
+
+// Rotate rotates the file now, as if it had reached MaxSize: the file
+// becomes NAME.1, older backups shift up. It does nothing if the file is
+// empty.
+func (h *Handler) Rotate() error {
+	if h.s.closed.Load() {
+		return errClosed
+	}
+	return h.s.w.rotate()
+}
+
+// Reopen writes out the buffer and opens the path afresh, creating the
+// file if needed. Call it after an external tool (logrotate) moved the
+// file away; wire it to SIGHUP:
+//
+//	sig := make(chan os.Signal, 1)
+//	signal.Notify(sig, syscall.SIGHUP)
+//	go func() {
+//		for range sig {
+//			h.Reopen()
+//		}
+//	}()
+//
+// The handler also notices on its own, at its next write to the file, that
+// the path names another file or none, and reopens it; Reopen makes that
+// happen at once.
+func (h *Handler) Reopen() error {
+	if h.s.closed.Load() {
+		return errClosed
+	}
+	return h.s.w.reopen()
+}
+
+// Path returns the absolute path of the file being written now (with
+// {date} filled in).
+func (h *Handler) Path() string {
+	w := h.s.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.path()
+}

@@ -1,0 +1,156 @@
+package file
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Defaults applied when an Options field is zero.
+const (
+	DefaultMode          os.FileMode   = 0o600
+	DefaultBufferSize                  = 64 << 10
+	DefaultFlushInterval time.Duration = time.Second
+)
+
+// Options configure a file handler. A nil *Options means all defaults: JSON
+// lines at level INFO, no rotation, new files with mode 0600, a 64 KiB
+// buffer flushed at least once a second.
+type Options struct {
+	// Level is the minimum level written; nil means slog.LevelInfo.
+	Level slog.Leveler
+	// Format is the line format; the zero value is JSON.
+	Format Format
+	// AddSource adds the caller's file and line to every record.
+	AddSource bool
+	// ReplaceAttr rewrites or drops attributes, as in slog.HandlerOptions.
+	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
+	// TimeFormat is a time layout; "" means the format's default.
+	TimeFormat string
+	// Name is the logger name written by the formats that have one.
+	Name string
+
+	// MaxSize is the size in bytes at which the file is rotated: a record
+	// that would take the file past MaxSize goes to a fresh file instead.
+	// 0 means no rotation by size. A single record larger than MaxSize is
+	// written whole, alone in its file.
+	MaxSize int64
+	// MaxBackups is how many rotated files are kept; older ones are
+	// removed. 0 keeps them all (MaxAge may still remove them).
+	MaxBackups int
+	// MaxAge removes rotated files last written more than MaxAge ago.
+	// 0 keeps them regardless of age.
+	MaxAge time.Duration
+	// Compress gzips rotated files in the background (NAME.1.gz).
+	Compress bool
+	// LocalTime makes {date} in the path follow the local time zone
+	// rather than UTC.
+	LocalTime bool
+	// Mode is the permission of files this handler creates; 0 means 0600.
+	// The process umask applies. Existing files keep their mode.
+	Mode os.FileMode
+
+	// BufferSize is how many bytes of records are held in memory before
+	// they are written out in one system call; 0 means 64 KiB. It is also
+	// the most that is held while the file cannot be written.
+	BufferSize int
+	// FlushInterval is the longest a record waits in memory before it is
+	// written to the file; 0 means one second.
+	FlushInterval time.Duration
+	// Sync calls fsync after every write of the buffer, so that written
+	// records survive a crash of the machine, not only of the process.
+	Sync bool
+
+	// ErrorHandler, if set, is told about every runtime error: failed
+	// writes, failed rotations and compressions, records dropped. It is
+	// called without locks held, possibly from a background goroutine, and
+	// must be safe for concurrent use. It must not block for long.
+	ErrorHandler func(error)
+
+	// now replaces time.Now in tests (date rotation, MaxAge).
+	now func() time.Time
+}
+
+// config is the part of Options that belongs to the shared writer of a path.
+// Two handlers on one path must agree on it.
+type config struct {
+	maxSize       int64
+	maxBackups    int
+	maxAge        time.Duration
+	compress      bool
+	localTime     bool
+	mode          os.FileMode
+	bufferSize    int
+	flushInterval time.Duration
+	sync          bool
+	now           func() time.Time
+}
+
+func (o *Options) config() (config, error) {
+	c := config{
+		maxSize:       o.MaxSize,
+		maxBackups:    o.MaxBackups,
+		maxAge:        o.MaxAge,
+		compress:      o.Compress,
+		localTime:     o.LocalTime,
+		mode:          o.Mode,
+		bufferSize:    o.BufferSize,
+		flushInterval: o.FlushInterval,
+		sync:          o.Sync,
+		now:           o.now,
+	}
+	switch {
+	case c.maxSize < 0:
+		return c, fmt.Errorf("file: option MaxSize is %d: must be 0 (no size rotation) or more", c.maxSize)
+	case c.maxBackups < 0:
+		return c, fmt.Errorf("file: option MaxBackups is %d: must be 0 (keep all) or more", c.maxBackups)
+	case c.maxAge < 0:
+		return c, fmt.Errorf("file: option MaxAge is %v: must be 0 (no age limit) or more", c.maxAge)
+	case c.bufferSize < 0:
+		return c, fmt.Errorf("file: option BufferSize is %d: must be 0 (default %d) or more", c.bufferSize, DefaultBufferSize)
+	case c.flushInterval < 0:
+		return c, fmt.Errorf("file: option FlushInterval is %v: must be 0 (default %v) or more", c.flushInterval, DefaultFlushInterval)
+	case c.mode&^os.ModePerm != 0:
+		return c, fmt.Errorf("file: option Mode is %v: only permission bits are allowed", c.mode)
+	}
+	if c.mode == 0 {
+		c.mode = DefaultMode
+	}
+	if c.bufferSize == 0 {
+		c.bufferSize = DefaultBufferSize
+	}
+	if c.flushInterval == 0 {
+		c.flushInterval = DefaultFlushInterval
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// conflict names the first setting in which c and o differ, for the error
+// returned when a second handler opens a path with other settings.
+func (c config) conflict(o config) string {
+	switch {
+	case c.maxSize != o.maxSize:
+		return fmt.Sprintf("MaxSize %d, not %d", c.maxSize, o.maxSize)
+	case c.maxBackups != o.maxBackups:
+		return fmt.Sprintf("MaxBackups %d, not %d", c.maxBackups, o.maxBackups)
+	case c.maxAge != o.maxAge:
+		return fmt.Sprintf("MaxAge %v, not %v", c.maxAge, o.maxAge)
+	case c.compress != o.compress:
+		return fmt.Sprintf("Compress %v, not %v", c.compress, o.compress)
+	case c.localTime != o.localTime:
+		return fmt.Sprintf("LocalTime %v, not %v", c.localTime, o.localTime)
+	case c.mode != o.mode:
+		return fmt.Sprintf("Mode %v, not %v", c.mode, o.mode)
+	case c.bufferSize != o.bufferSize:
+		return fmt.Sprintf("BufferSize %d, not %d", c.bufferSize, o.bufferSize)
+	case c.flushInterval != o.flushInterval:
+		return fmt.Sprintf("FlushInterval %v, not %v", c.flushInterval, o.flushInterval)
+	case c.sync != o.sync:
+		return fmt.Sprintf("Sync %v, not %v", c.sync, o.sync)
+	}
+	return ""
+}

@@ -1,0 +1,502 @@
+package file
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/stats"
+)
+
+var (
+	errClosed  = fmt.Errorf("file: %w", multi.ErrClosed)
+	errDropped = errors.New("file: record dropped: the file cannot be written and the buffer is full")
+)
+
+// writer is the shared destination of every handler opened on one path: a
+// buffer in front of the live file, the rotation, and two goroutines, one
+// that flushes the buffer every FlushInterval and one (the mill) that
+// compresses rotated files and removes old ones.
+//
+// Lock order: mu, then fsMu. The mill takes fsMu only.
+type writer struct {
+	key   string // cleaned absolute path, {date} unexpanded: the registry key
+	given string // the path as the caller wrote it, for error messages
+	names naming
+	cfg   config
+	loc   *time.Location
+
+	mu        sync.Mutex
+	f         *os.File    // nil when the file could not be opened
+	fi        os.FileInfo // identity of f, to notice that the path moved on
+	date      string      // {date} of the live file
+	nextDay   time.Time   // when the date changes
+	size      int64       // bytes in the live file
+	buf       []byte      // records not yet written, whole lines only
+	pending   int         // records in buf
+	failing   bool        // the last write failed: the logging path does not retry
+	dropping  bool        // the drops of this outage were reported
+	holdUntil time.Time   // after a failed rotation, none is tried before this
+	closed    bool
+
+	degraded atomic.Bool // the last rotation or reopen failed
+	c        stats.Counters
+	hooks    atomic.Pointer[[]*hook]
+
+	fsMu sync.Mutex // renames of the live file and backups: rotation versus the mill
+	live string     // base name of the live file, under fsMu
+
+	stop       chan struct{} // closed to stop the flush goroutine
+	flushDone  chan struct{}
+	millReq    chan struct{} // capacity 1: requests coalesce
+	millStop   chan struct{}
+	millDone   chan struct{}
+	millCtx    context.Context
+	millCancel context.CancelFunc
+
+	refs    int           // handlers using this writer, under the registry lock
+	retired chan struct{} // closed when close has finished
+}
+
+// hook is one handler's ErrorHandler.
+type hook struct{ f func(error) }
+
+// openWriter creates the directory, opens the live file and starts the
+// goroutines.
+func openWriter(key, given string, cfg config) (*writer, error) {
+	names, err := newNaming(key)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{
+		key:      key,
+		given:    given,
+		names:    names,
+		cfg:      cfg,
+		loc:      time.UTC,
+		buf:      make([]byte, 0, cfg.bufferSize),
+		stop:     make(chan struct{}),
+		millReq:  make(chan struct{}, 1),
+		millStop: make(chan struct{}),
+		retired:  make(chan struct{}),
+	}
+	if cfg.localTime {
+		w.loc = time.Local
+	}
+	if err := os.MkdirAll(names.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("file: create directory %s: %w", filepath.Dir(given), unwrapPath(err))
+	}
+	w.setDate(cfg.now())
+	if fi, err := os.Stat(w.path()); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("file: open %s: not a regular file (%v)", w.display(), fi.Mode().Type())
+	}
+	if err := w.openLocked(); err != nil {
+		return nil, w.errorf("open", err)
+	}
+	w.flushDone = make(chan struct{})
+	w.millDone = make(chan struct{})
+	w.millCtx, w.millCancel = context.WithCancel(context.Background())
+	go w.flusher()
+	go w.mill()
+	w.kickMill() // compress and prune what an earlier run left
+	return w, nil
+}
+
+// setDate moves the live file to the date of t.
+func (w *writer) setDate(t time.Time) {
+	if !w.names.hasDate {
+		w.fsMu.Lock()
+		w.live = w.names.base("")
+		w.fsMu.Unlock()
+		return
+	}
+	t = t.In(w.loc)
+	w.date = w.names.date(t)
+	y, m, d := t.Date()
+	w.nextDay = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
+	w.fsMu.Lock()
+	w.live = w.names.base(w.date)
+	w.fsMu.Unlock()
+}
+
+func (w *writer) path() string { return w.names.live(w.date) }
+
+// display names the live file as the caller wrote its path.
+func (w *writer) display() string {
+	if !w.names.hasDate {
+		return w.given
+	}
+	return strings.Replace(w.given, datePlaceholder, w.date, 1)
+}
+
+// errorf wraps err as "file: ACTION PATH: err", without repeating the
+// absolute path that an *os.PathError about the live file carries.
+func (w *writer) errorf(action string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == w.path() {
+		err = pe.Err
+	}
+	return fmt.Errorf("file: %s %s: %w", action, w.display(), err)
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// report hands err to every attached ErrorHandler. Call it without mu held.
+func (w *writer) report(err error) {
+	if err == nil {
+		return
+	}
+	if hs := w.hooks.Load(); hs != nil {
+		for _, h := range *hs {
+			h.f(err)
+		}
+	}
+}
+
+// Write appends one record (one whole line) to the buffer. It writes the
+// buffer out only when the record does not fit. It never splits a record
+// across two files. It returns an error only when the record was dropped.
+func (w *writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	n, err, rep := w.writeLocked(p)
+	w.mu.Unlock()
+	if rep != nil {
+		w.report(rep)
+	}
+	return n, err
+}
+
+func (w *writer) writeLocked(p []byte) (n int, err, rep error) {
+	if w.closed {
+		w.c.Dropped(1)
+		return 0, errClosed, nil
+	}
+	if w.names.hasDate {
+		if t := w.cfg.now(); !t.Before(w.nextDay) {
+			rep = w.rotateLocked(t, false, false)
+		}
+	}
+	if w.cfg.maxSize > 0 {
+		if used := w.size + int64(len(w.buf)); used > 0 && used+int64(len(p)) > w.cfg.maxSize {
+			rep = join(rep, w.rotateLocked(time.Time{}, true, false))
+		}
+	}
+	if len(p) > cap(w.buf)-len(w.buf) {
+		if !w.failing {
+			rep = join(rep, w.flushLocked())
+		}
+		if len(p) > cap(w.buf)-len(w.buf) {
+			if len(w.buf) == 0 && !w.failing {
+				if err := w.writeBigLocked(p); err != nil {
+					return 0, errDropped, join(rep, err)
+				}
+				return len(p), nil, rep
+			}
+			w.c.Dropped(1)
+			if !w.dropping {
+				w.dropping = true
+				rep = join(rep, fmt.Errorf("file: write %s: %d bytes of records are held while the file cannot be written; dropping new records until a write succeeds", w.display(), len(w.buf)))
+			}
+			return 0, errDropped, rep
+		}
+	}
+	w.buf = append(w.buf, p...)
+	w.pending++
+	return len(p), nil, rep
+}
+
+func join(a, b error) error {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return errors.Join(a, b)
+}
+
+// writeBigLocked writes a record larger than the buffer straight to the
+// file; the buffer is empty. A record the file cannot take whole is dropped
+// and cut back out of the file.
+func (w *writer) writeBigLocked(p []byte) error {
+	notice, err := w.ensureLocked()
+	if err != nil {
+		w.c.Dropped(1)
+		return join(notice, w.failLocked(err))
+	}
+	n, err := w.f.Write(p)
+	if err != nil {
+		if n > 0 {
+			if end, serr := w.f.Seek(0, io.SeekCurrent); serr == nil {
+				_ = w.f.Truncate(end - int64(n))
+			}
+		}
+		w.c.Dropped(1)
+		return join(notice, w.failLocked(err))
+	}
+	w.wroteLocked(1, n)
+	return join(notice, w.syncLocked())
+}
+
+// flushLocked writes the buffer to the live file, (re)opening it first if
+// the path no longer names it. On failure the records stay in the buffer.
+func (w *writer) flushLocked() error {
+	if len(w.buf) == 0 && w.f != nil {
+		return nil
+	}
+	notice, err := w.ensureLocked()
+	if err != nil {
+		return join(notice, w.failLocked(err))
+	}
+	n, err := w.f.Write(w.buf)
+	if err != nil {
+		return join(notice, w.partialLocked(n, err))
+	}
+	w.wroteLocked(w.pending, n)
+	w.pending = 0
+	w.buf = w.buf[:0]
+	return join(notice, w.syncLocked())
+}
+
+// wroteLocked accounts for n bytes holding recs records written.
+func (w *writer) wroteLocked(recs, n int) {
+	// O_APPEND leaves the offset at the end of the file: the true size even
+	// if something else truncated (copytruncate) or appended to the file.
+	if end, err := w.f.Seek(0, io.SeekCurrent); err == nil {
+		w.size = end
+	} else {
+		w.size += int64(n)
+	}
+	w.c.Wrote(recs, n, w.cfg.now())
+	if w.failing {
+		w.failing, w.dropping = false, false
+	}
+}
+
+func (w *writer) syncLocked() error {
+	if !w.cfg.sync {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		return w.failLocked(err)
+	}
+	return nil
+}
+
+// partialLocked handles a write of the buffer that stopped after n bytes
+// (a full disk). The file is cut back to the last whole record, so that it
+// never ends in half a line; what was not written stays in the buffer.
+func (w *writer) partialLocked(n int, err error) error {
+	if n > 0 {
+		k := bytes.LastIndexByte(w.buf[:n], '\n') + 1
+		if k < n {
+			if end, serr := w.f.Seek(0, io.SeekCurrent); serr == nil && w.f.Truncate(end-int64(n-k)) == nil {
+				_, _ = w.f.Seek(0, io.SeekEnd)
+				n = k
+			}
+		}
+		recs := bytes.Count(w.buf[:n], []byte{'\n'})
+		if n > 0 {
+			w.wroteLocked(recs, n)
+		}
+		w.pending -= recs
+		w.buf = w.buf[:copy(w.buf, w.buf[n:])]
+	}
+	return w.failLocked(err)
+}
+
+// failLocked records a failed write. Until a write succeeds, the logging
+// path stops trying: the flush goroutine retries every FlushInterval.
+func (w *writer) failLocked(err error) error {
+	w.failing = true
+	e := w.errorf("write", err)
+	w.c.Failed(e)
+	return e
+}
+
+// ensureLocked makes sure f is open on the path. If the path no longer
+// names f (moved by logrotate, deleted, its directory removed), the path is
+// opened afresh; a removed directory is recreated and reported as notice.
+func (w *writer) ensureLocked() (notice, err error) {
+	if w.f != nil {
+		fi, err := os.Stat(w.path())
+		if err == nil && os.SameFile(fi, w.fi) {
+			return nil, nil
+		}
+		if _, derr := os.Stat(w.names.dir); errors.Is(derr, fs.ErrNotExist) {
+			notice = fmt.Errorf("file: write %s: the directory was removed while the file was open; records written since the last flush before that went with it; recreating it", w.display())
+			w.c.Failed(notice)
+		}
+		_ = w.f.Close()
+		w.f, w.fi = nil, nil
+	}
+	return notice, w.openLocked()
+}
+
+// openLocked opens (or creates) the live file for appending.
+func (w *writer) openLocked() error {
+	if err := os.MkdirAll(w.names.dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(w.path(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, w.cfg.mode)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.fi, w.size = f, fi, fi.Size()
+	return nil
+}
+
+// flusher writes the buffer out every FlushInterval, and retries while the
+// file cannot be written.
+func (w *writer) flusher() {
+	defer close(w.flushDone)
+	t := time.NewTicker(w.cfg.flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			w.mu.Lock()
+			var rep error
+			if !w.closed {
+				rep = w.flushLocked()
+			}
+			w.mu.Unlock()
+			w.report(rep)
+		case <-w.stop:
+			return
+		}
+	}
+}
+
+// flush writes out everything written before the call.
+func (w *writer) flush() error {
+	w.mu.Lock()
+	var err error
+	if w.closed {
+		err = errClosed
+	} else {
+		err = w.flushLocked()
+	}
+	w.mu.Unlock()
+	if err != errClosed {
+		w.report(err)
+	}
+	return err
+}
+
+// rotate rotates the live file now, unless it is empty.
+func (w *writer) rotate() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return errClosed
+	}
+	err := w.rotateLocked(time.Time{}, true, true)
+	w.mu.Unlock()
+	w.report(err)
+	return err
+}
+
+// reopen writes out the buffer, then opens the path afresh: the file an
+// external tool moved away is closed, a new one is created.
+func (w *writer) reopen() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return errClosed
+	}
+	var err error
+	if w.f != nil {
+		if len(w.buf) > 0 && !w.failing {
+			n, werr := w.f.Write(w.buf)
+			if werr != nil {
+				err = w.partialLocked(n, werr)
+			} else {
+				w.wroteLocked(w.pending, n)
+				w.pending, w.buf = 0, w.buf[:0]
+			}
+		}
+		old, oldfi, oldsize := w.f, w.fi, w.size
+		if oerr := w.openLocked(); oerr != nil {
+			w.f, w.fi, w.size = old, oldfi, oldsize
+			w.degraded.Store(true)
+			e := w.errorf("reopen", oerr)
+			w.c.SetError(e)
+			err = join(err, e)
+		} else {
+			old.Close()
+			w.degraded.Store(false)
+		}
+	} else if oerr := w.openLocked(); oerr != nil {
+		err = w.failLocked(oerr)
+	}
+	w.mu.Unlock()
+	w.report(err)
+	return err
+}
+
+// close writes out the buffer, stops the flush goroutine, closes the file
+// and waits for the mill to finish its work, or for ctx to end.
+func (w *writer) close(ctx context.Context) error {
+	w.mu.Lock()
+	w.closed = true
+	err := w.flushLocked()
+	if err != nil && w.pending > 0 {
+		w.c.Dropped(w.pending)
+		err = join(err, fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending))
+		w.pending, w.buf = 0, w.buf[:0]
+	}
+	if w.f != nil {
+		if cerr := w.f.Close(); cerr != nil {
+			err = join(err, w.errorf("close", cerr))
+		}
+		w.f = nil
+	}
+	w.mu.Unlock()
+
+	close(w.stop)
+	<-w.flushDone
+	close(w.millStop)
+	select {
+	case <-w.millDone:
+	case <-ctx.Done():
+		w.millCancel()
+		<-w.millDone
+		err = join(err, fmt.Errorf("file: close %s: compression cut short: %w", w.display(), ctx.Err()))
+	}
+	w.millCancel()
+	return err
+}
+
+// stats returns the counters, with Queued the records in the buffer.
+func (w *writer) stats() multi.Stats {
+	w.mu.Lock()
+	q := w.pending
+	w.mu.Unlock()
+	s := w.c.Snapshot()
+	s.Queued = int64(q)
+	return s
+}
+
+func (w *writer) healthy() bool { return w.c.Healthy() && !w.degraded.Load() }
