@@ -115,19 +115,16 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 // allocate once the buffer's batches have grown to their working size.
 func (b *Buffer) Add(rec []byte) error {
 	b.mu.Lock()
-	b.c.Added++
 	if b.closed {
 		return b.refuse(b.errClosed)
 	}
+	// A batch closes at min(BatchSize, QueueSize) records, so a full queue
+	// always has a closed batch waiting: the writer can make room, and
+	// DropOldest and Divert have a batch to take from.
 	if b.held >= b.opt.QueueSize {
 		switch b.opt.OnFull {
 		case Block:
 			for b.held >= b.opt.QueueSize && !b.closed {
-				if b.queue.len() == 0 {
-					// Everything held is in the open batch: let the writer
-					// take it, or there will never be room.
-					b.closeOpen()
-				}
 				b.blocked++
 				b.space.Wait()
 				b.blocked--
@@ -144,9 +141,6 @@ func (b *Buffer) Add(rec []byte) error {
 			b.dropped(1, b.errDropOldest)
 			return nil
 		case Divert:
-			if b.queue.len() == 0 {
-				b.closeOpen()
-			}
 			bt := b.queue.pop()
 			b.held -= bt.Len()
 			b.diverts.push(bt)
@@ -165,6 +159,7 @@ func (b *Buffer) Add(rec []byte) error {
 // refuse counts the record being added as dropped for err. Called with b.mu
 // held; releases it.
 func (b *Buffer) refuse(err error) error {
+	b.c.Added++
 	b.c.Dropped++
 	b.mu.Unlock()
 	b.dropped(1, err)
@@ -193,6 +188,7 @@ func (b *Buffer) append(rec []byte) {
 	}
 	o.add(rec)
 	b.held++
+	b.c.Added++
 	b.c.Queued++
 	if len(o.ends) >= b.opt.BatchSize || len(o.arena) >= b.opt.BatchBytes {
 		b.closeOpen()
@@ -215,26 +211,18 @@ func (b *Buffer) closeOpen() {
 }
 
 // dropOldest drops the oldest record held: the first of the oldest queued
-// batch, or of the open batch when no batch is queued.
+// batch. The queue is full, so there is one.
 func (b *Buffer) dropOldest() {
 	h := b.queue.peek()
-	if h == nil {
-		h = b.open
-	}
 	h.first++
 	b.held--
 	b.c.Queued--
 	b.c.Dropped++
-	if h.Len() > 0 {
-		return
-	}
-	if h == b.open {
-		b.open = nil
-	} else {
+	if h.Len() == 0 {
 		b.queue.pop()
+		b.recycle(h)
+		b.resolve()
 	}
-	b.recycle(h)
-	b.resolve()
 }
 
 func (b *Buffer) newBatch() *Batch {

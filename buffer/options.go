@@ -30,9 +30,9 @@ const (
 	// wrapping [ErrFull] and the record counts as dropped.
 	DropNewest
 	// DropOldest accepts the record and drops the oldest record still in
-	// the queue to make room: one record, from the front of the oldest
-	// queued batch (or of the open batch when no closed batch is waiting).
-	// Whole batches are never thrown away to make room for one record.
+	// the queue to make room: one record, the first of the oldest batch
+	// waiting for the writer (never the batch being written). Whole batches
+	// are never thrown away to make room for one record.
 	DropOldest
 	// Divert takes the oldest queued batch out of the queue and hands it to
 	// Options.Overflow on the goroutine of the Add that found the queue full
@@ -104,7 +104,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// QueueSize is the most records held, the open batch included (default
 	// 10000). The batch being written is no longer held: at most QueueSize
-	// records plus one batch are in memory.
+	// records plus one batch are in memory. A QueueSize below BatchSize
+	// lowers BatchSize to it, so that a full queue always has a closed batch
+	// for the writer to take.
 	QueueSize int
 	// OnFull is what Add does when QueueSize records are held (default
 	// Block).
@@ -170,5 +172,6 @@ func resolve(o *Options) (Options, error) {
 	if r.QueueSize == 0 {
 		r.QueueSize = DefaultQueueSize
 	}
+	r.BatchSize = min(r.BatchSize, r.QueueSize)
 	return r, nil
 }
