@@ -1,0 +1,110 @@
+// Package wssink streams log records over a WebSocket (ws:// or wss://), on
+// github.com/coder/websocket. It is a slog.Handler: each record is encoded
+// once as a JSON object (exactly what slog.NewJSONHandler writes) on the
+// caller's goroutine and queued; batching, the connection and the network
+// happen on the handler's own goroutines, so Handle never waits for the
+// network.
+//
+//	h, err := wssink.New("wss://logs.example.com/ws", &wssink.Options{Ack: true})
+//	if err != nil { ... }
+//	logger := slog.New(h)
+//	defer h.Shutdown(context.Background())
+//
+// # Goroutines
+//
+// A Handler runs three goroutines, all stopped by Shutdown: the queue's
+// (package buffer), which closes batches and turns them into messages; the
+// connection's owner, which dials with back-off, writes messages, pings and
+// replays the spool; and, while a connection is up, its reader, which takes
+// in acknowledgements and answers the server's pings and close frame.
+//
+// # Messages
+//
+// In Mode Batch (the default) a batch of records is one text message, the
+// Python library's format:
+//
+//	{"type":"log_batch","timestamp":"2025-01-02T03:04:05.123456789Z","source":"myapp","count":2,"logs":[{...},{...}]}
+//
+// where each element of "logs" is a record as slog.NewJSONHandler writes it,
+// timestamp is when the message was built (UTC, RFC 3339) and source is
+// Options.Source. A batch whose message would be larger than MaxMessageSize
+// is split across several messages. In Mode Record every record is a message
+// of its own: the bare JSON object, or with Ack on
+// {"type":"log","seq":N,"log":{...}}.
+//
+// A single record that cannot fit in MaxMessageSize is truncated, never
+// dropped: its leading members are kept whole, the member that crosses the
+// limit keeps a prefix of its value if that value is a string (cut between
+// characters, so the record stays valid JSON and valid UTF-8), later members
+// are left out, and a last member "_truncated" gives the original size in
+// bytes. ConnStats.Truncated counts such records.
+//
+// # Acknowledged delivery
+//
+// With Options.Ack on, the handler and the server speak a tiny protocol on
+// top of the messages above:
+//
+//   - Every message carries a sequence number right after its type:
+//     {"type":"log_batch","seq":7,...} or {"type":"log","seq":7,"log":{...}}.
+//     Numbers start at 1 for each Handler and grow by one per message.
+//   - The server answers each message it has taken responsibility for with
+//     the text message {"type":"ack","seq":7}. An ack is cumulative: it
+//     acknowledges that message and every earlier one, so a server may ack
+//     only the last of several. Other messages from the server are ignored.
+//   - Messages are kept until acknowledged. After a reconnect the
+//     unacknowledged ones are sent again, in order and with their original
+//     numbers, before anything newer: a connection that dies after a write
+//     loses nothing. Delivery is at least once; a server that must not see
+//     a record twice remembers the highest seq it has handled per sender.
+//   - At most MaxUnacked messages (default 64) are in flight. When that many
+//     wait for their acks, sending pauses; records wait in the queue, where
+//     QueueSize and OnFull bound them. A connection whose oldest message has
+//     waited AckTimeout (default 30s) is taken as broken and replaced.
+//
+// [NewReceiver] is an http.Handler that speaks this protocol, for servers
+// written in Go. Without Ack a message counts as delivered once written to
+// the socket; one lost with the connection is not sent again.
+//
+// # Connection
+//
+// New starts dialing at once, in the background. A refused dial, a lost
+// connection, a write that takes longer than WriteTimeout, a ping unanswered
+// within PingTimeout (pings go out every PingInterval, so a dead server is
+// found within PingInterval+PingTimeout), an AckTimeout or a close frame
+// from the server all lead to a new dial, after an exponential back-off with
+// jitter (ReconnectInterval doubling up to MaxReconnectInterval, ±50%).
+// With MaxReconnectAttempts > 0 the handler gives up after that many failed
+// dials in a row: what is queued, and every later record, then goes to the
+// spool or is dropped and counted. Healthy is true only while connected.
+//
+// # What blocks, and what is lost when
+//
+// Handle blocks only when the queue (QueueSize records, default 10000) is
+// full and OnFull is Block, the default: then the caller waits for the
+// connection, and nothing is lost. DropNewest and DropOldest drop and count
+// instead; Divert writes the oldest queued batch to the spool.
+//
+// With a Spool directory, records that cannot be delivered are written to
+// disk rather than dropped: batches diverted from a full queue, everything
+// still undelivered when Shutdown's context ends, and everything after the
+// handler gave up. Spooled records are sent once a connection is up (after
+// newer records, possibly), by this process or the next one that opens the
+// same directory; they are taken off the disk when they enter the window
+// of messages in flight, so a crash at that moment can lose at most that
+// window. Records that do not fit in SpoolMaxBytes are dropped and counted.
+//
+// Every record accepted by Handle is delivered, spooled, or counted in
+// Stats().Dropped with the reason passed to ErrorHandler.
+//
+// # Defaults
+//
+// Level INFO; Mode Batch; BatchSize 512; BatchBytes 1 MiB; FlushInterval
+// 200ms; QueueSize 10000; OnFull Block; ReconnectInterval 1s up to 30s,
+// forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s; WriteTimeout
+// 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout 30s;
+// SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
+//
+// Secrets: BearerToken and Headers are sent in the handshake only, never in
+// errors or stats; a password in the URL is hidden in errors. Put no secret
+// in the URL's query.
+package wssink

@@ -1,0 +1,749 @@
+package wssink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/coder/websocket"
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/spool"
+	"github.com/jinpy-utils/multi/internal/stats"
+	"github.com/jinpy-utils/multi/internal/tlsconf"
+)
+
+// sink is the destination state shared by a Handler and its derivatives:
+// the queue (a buffer.Buffer, whose goroutine turns batches into messages),
+// the window of messages in flight, and the goroutine that owns the
+// connection.
+type sink struct {
+	cfg       config
+	urlText   string // the URL with any password hidden
+	enc       *encoder
+	dialOpts  *websocket.DialOptions
+	transport *http.Transport
+	netDialer net.Dialer
+	buf       *buffer.Buffer
+	spool     *spool.Spool // nil without Options.Spool
+
+	ctr                                 stats.Counters
+	connects, disconnects, dialFailures atomic.Uint64
+	messages, resent, acks, truncated   atomic.Uint64
+	connected, closed                   atomic.Bool
+	shutOnce                            sync.Once
+	runCtx, hardCtx                     context.Context
+	stopRun, stopHard                   context.CancelFunc
+	done                                chan struct{} // closed when run returns
+	wake                                chan struct{} // cap 1: the owner has work
+	space                               chan struct{} // cap 1: the window has room
+	bufBuild, replayBuild               builder       // scratch of the buffer's and the owner's goroutine
+	rawMu                               sync.Mutex
+	raw                                 net.Conn // the socket of the latest dial, to cut a stuck close
+	mu                                  sync.Mutex
+	win                                 []*message // oldest first; win[:sent] are written on the current connection
+	sent, winRecs                       int
+	seq                                 uint64
+	gaveUp                              bool
+	changed                             chan struct{} // closed when the window shrinks or the spool drains
+}
+
+func newSink(rawURL string, opts *Options) (*sink, error) {
+	s := &sink{
+		done:  make(chan struct{}),
+		wake:  make(chan struct{}, 1),
+		space: make(chan struct{}, 1),
+	}
+	if err := s.cfg.resolve(rawURL, opts); err != nil {
+		return nil, err
+	}
+	s.urlText = s.cfg.url.Redacted()
+	tlsCfg, err := tlsconf.Config(s.cfg.CAFile, s.cfg.CertFile, s.cfg.KeyFile, s.cfg.InsecureSkipVerify)
+	if err != nil {
+		return nil, fmt.Errorf("wssink: %w", err)
+	}
+	s.enc = newEncoder(s.cfg.Mode, s.cfg.Ack, s.cfg.Source, s.cfg.MaxMessageSize, s.cfg.Spool != "")
+	s.transport = &http.Transport{
+		Proxy:             http.ProxyFromEnvironment,
+		DialContext:       s.dialSocket,
+		TLSClientConfig:   tlsCfg,
+		DisableKeepAlives: true, // every dial gets a socket of its own (see dialSocket)
+	}
+	header := http.Header{}
+	for k, vs := range s.cfg.Headers {
+		header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if s.cfg.BearerToken != "" {
+		header.Set("Authorization", "Bearer "+s.cfg.BearerToken)
+	}
+	s.dialOpts = &websocket.DialOptions{
+		HTTPClient:   &http.Client{Transport: s.transport},
+		HTTPHeader:   header,
+		Subprotocols: s.cfg.Subprotocols,
+	}
+	if s.cfg.Compression {
+		s.dialOpts.CompressionMode = websocket.CompressionContextTakeover
+	}
+	bopts := &buffer.Options{
+		BatchSize:     s.cfg.BatchSize,
+		BatchBytes:    s.cfg.BatchBytes,
+		FlushInterval: s.cfg.FlushInterval,
+		QueueSize:     s.cfg.QueueSize,
+		OnFull:        s.cfg.OnFull,
+		OnDrop:        s.dropped,
+	}
+	if s.cfg.Spool != "" {
+		sp, err := spool.Open(s.cfg.Spool, s.cfg.SpoolMaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("wssink: Options.Spool: %w", err)
+		}
+		s.spool = sp
+		if s.cfg.OnFull == buffer.Divert {
+			bopts.Overflow = s.divert
+		}
+	}
+	s.buf, err = buffer.New(s.writeBatch, bopts)
+	if err != nil {
+		if s.spool != nil {
+			s.spool.Close()
+		}
+		return nil, fmt.Errorf("wssink: %w", err)
+	}
+	s.runCtx, s.stopRun = context.WithCancel(context.Background())
+	s.hardCtx, s.stopHard = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// start launches the goroutine that owns the connection.
+func (s *sink) start() { go s.run() }
+
+// Write is the format core's destination: one JSON line per call.
+func (s *sink) Write(p []byte) (int, error) {
+	if s.closed.Load() {
+		s.ctr.Dropped(1)
+		return 0, fmt.Errorf("wssink: %w", multi.ErrClosed)
+	}
+	rec := p
+	if n := len(rec); n > 0 && rec[n-1] == '\n' {
+		rec = rec[:n-1]
+	}
+	if err := s.buf.Add(rec); err != nil {
+		return 0, fmt.Errorf("wssink: queue record: %w", err)
+	}
+	return len(p), nil
+}
+
+// report records err as the last error and tells the ErrorHandler.
+func (s *sink) report(err error) {
+	s.ctr.SetError(err)
+	if s.cfg.ErrorHandler != nil {
+		s.cfg.ErrorHandler(err)
+	}
+}
+
+// dropped is the buffer's OnDrop: n records lost for err.
+func (s *sink) dropped(n int, err error) { s.drop(n, err) }
+
+// divert is the buffer's Overflow: a batch pushed out of a full queue goes
+// to the spool. An error makes the buffer count the batch as dropped.
+func (s *sink) divert(b *buffer.Batch) error {
+	if err := s.spool.AppendFunc(b.Len(), b.Record); err != nil {
+		return fmt.Errorf("spool %d records: %w", b.Len(), err)
+	}
+	s.ctr.Spooled(b.Len())
+	return nil
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// notifyLocked wakes everyone waiting for the window to change.
+func (s *sink) notifyLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// builder is the scratch one goroutine uses to turn records into messages.
+type builder struct {
+	recs  [][]byte
+	sizes []int
+}
+
+// writeBatch is the buffer's write function: it runs on the buffer's
+// goroutine, one batch at a time.
+func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
+	bl := &s.bufBuild
+	bl.recs = bl.recs[:0]
+	for i := range b.Len() {
+		bl.recs = append(bl.recs, b.Record(i))
+	}
+	s.deliver(ctx, bl, bl.recs, true, false)
+	clear(bl.recs)
+}
+
+// deliver turns recs into messages and puts them in the window. With wait,
+// it waits for room; without, it stops when the window is full. It returns
+// how many records it placed; with wait, the records it could not place
+// (ctx ended, or the handler gave up) are spilled to the spool or dropped.
+func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, wait, fromSpool bool) int {
+	bl.sizes = bl.sizes[:0]
+	for i, r := range recs {
+		if len(r) > s.enc.maxRecord {
+			recs[i] = truncateRecord(nil, r, s.enc.maxRecord)
+			s.truncated.Add(1)
+			s.report(fmt.Errorf("wssink: record of %d bytes truncated to fit MaxMessageSize %d", len(r), s.cfg.MaxMessageSize))
+		}
+		bl.sizes = append(bl.sizes, len(recs[i]))
+	}
+	i := 0
+	for i < len(recs) {
+		j := s.enc.split(bl.sizes, i)
+		m := s.enc.encode(recs[i:j])
+		m.spool = fromSpool
+		if err := s.push(ctx, m, wait); err != nil {
+			if wait {
+				s.spill(recs[i:], fromSpool, err)
+			}
+			return i
+		}
+		i = j
+	}
+	return i
+}
+
+var (
+	errShutdown   = errors.New("shut down before delivery")
+	errWindowFull = errors.New("window full")
+	errGaveUp     = errors.New("gave up reconnecting")
+)
+
+// push stamps m with the next sequence number and appends it to the window.
+func (s *sink) push(ctx context.Context, m *message, wait bool) error {
+	s.mu.Lock()
+	for len(s.win) >= s.cfg.MaxUnacked && !s.gaveUp {
+		s.mu.Unlock()
+		if !wait {
+			return errWindowFull
+		}
+		select {
+		case <-s.space:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.hardCtx.Done():
+			return errShutdown
+		}
+		s.mu.Lock()
+	}
+	if s.gaveUp {
+		s.mu.Unlock()
+		return errGaveUp
+	}
+	s.seq++
+	s.enc.stamp(m, s.seq)
+	s.win = append(s.win, m)
+	s.winRecs += m.n
+	s.mu.Unlock()
+	signal(s.wake)
+	return nil
+}
+
+// spill puts records that cannot be delivered into the spool, or counts
+// them as dropped. Records that came from the spool were counted as
+// spooled already.
+func (s *sink) spill(recs [][]byte, fromSpool bool, why error) {
+	if len(recs) == 0 {
+		return
+	}
+	if s.spool != nil {
+		err := s.spool.Append(recs)
+		if err == nil {
+			if !fromSpool {
+				s.ctr.Spooled(len(recs))
+			}
+			return
+		}
+		why = fmt.Errorf("%w; spool: %w", why, err)
+	}
+	s.drop(len(recs), why)
+}
+
+func (s *sink) drop(n int, why error) {
+	s.ctr.Dropped(n)
+	s.report(fmt.Errorf("wssink: dropped %d records: %w", n, why))
+}
+
+// spillWindow empties the window into the spool, or counts it as dropped.
+func (s *sink) spillWindow(why error) {
+	s.mu.Lock()
+	win := s.win
+	s.win, s.sent, s.winRecs = nil, 0, 0
+	s.notifyLocked()
+	s.mu.Unlock()
+	signal(s.space)
+	for _, m := range win {
+		if s.spool != nil {
+			s.spill(m.records(), m.spool, why)
+		} else {
+			s.drop(m.n, why)
+		}
+	}
+}
+
+// run is the goroutine that owns the connection: it dials with back-off,
+// serves each connection until it breaks, and stops when told to.
+func (s *sink) run() {
+	defer close(s.done)
+	bo := newBackOff(s.cfg.ReconnectInterval, s.cfg.MaxReconnectInterval)
+	failures := 0
+	for {
+		conn, err := s.dial()
+		if err != nil {
+			if s.runCtx.Err() != nil {
+				return
+			}
+			failures++
+			s.dialFailures.Add(1)
+			s.ctr.Failed(err)
+			s.report(err)
+			if s.cfg.MaxReconnectAttempts > 0 && failures >= s.cfg.MaxReconnectAttempts {
+				s.giveUp(fmt.Errorf("%w after %d failed dials: %w", errGaveUp, failures, err))
+				return
+			}
+		} else {
+			failures = 0
+			bo.Reset()
+			if s.serve(conn) {
+				return
+			}
+		}
+		t := time.NewTimer(bo.NextBackOff())
+		select {
+		case <-t.C:
+		case <-s.runCtx.Done():
+			t.Stop()
+			return
+		}
+	}
+}
+
+// giveUp stops delivery for good: the window and every later batch go to
+// the spool or are dropped.
+func (s *sink) giveUp(why error) {
+	s.mu.Lock()
+	s.gaveUp = true
+	s.mu.Unlock()
+	s.report(fmt.Errorf("wssink: %s: %w", s.urlText, why))
+	s.spillWindow(why)
+}
+
+// dial opens a connection.
+func (s *sink) dial() (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.DialTimeout)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, s.cfg.url.String(), s.dialOpts)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("wssink: dial %s: server answered %s: %w", s.urlText, resp.Status, err)
+		}
+		return nil, fmt.Errorf("wssink: dial %s: %w", s.urlText, err)
+	}
+	conn.SetReadLimit(64 << 10) // acks are tiny
+	return conn, nil
+}
+
+// dialSocket is the transport's dialer; it remembers the socket so that
+// Shutdown can cut a close handshake the server never answers.
+func (s *sink) dialSocket(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := s.netDialer.DialContext(ctx, network, addr)
+	if err == nil {
+		s.rawMu.Lock()
+		s.raw = c
+		s.rawMu.Unlock()
+	}
+	return c, err
+}
+
+// serve writes the window to conn, pings it, replays the spool and checks
+// acknowledgements until the connection breaks (false) or the handler is
+// shut down (true).
+func (s *sink) serve(conn *websocket.Conn) (quit bool) {
+	s.connects.Add(1)
+	s.connected.Store(true)
+	readErr := make(chan error, 1)
+	go s.read(conn, readErr)
+
+	var pingC, ackC <-chan time.Time
+	if s.cfg.PingInterval > 0 {
+		t := time.NewTicker(s.cfg.PingInterval)
+		defer t.Stop()
+		pingC = t.C
+	}
+	if s.cfg.Ack {
+		t := time.NewTicker(max(s.cfg.AckTimeout/4, time.Millisecond))
+		defer t.Stop()
+		ackC = t.C
+	}
+	var err error
+	readDone := false
+loop:
+	for {
+		if err = s.writeAll(conn); err != nil {
+			break
+		}
+		if s.replay() {
+			continue
+		}
+		select {
+		case <-s.wake:
+		case err = <-readErr:
+			readDone = true
+			err = fmt.Errorf("wssink: connection to %s lost: %w", s.urlText, err)
+			break loop
+		case <-pingC:
+			err = s.ping(conn)
+		case <-ackC:
+			err = s.checkAcks()
+		case <-s.runCtx.Done():
+			s.closeConn(conn, readErr, readDone)
+			return true
+		}
+		if err != nil {
+			break
+		}
+	}
+	s.connected.Store(false)
+	s.disconnects.Add(1)
+	s.ctr.Failed(err)
+	s.report(err)
+	conn.CloseNow()
+	if !readDone {
+		<-readErr
+	}
+	s.mu.Lock()
+	s.sent = 0 // resend everything unacknowledged on the next connection
+	s.mu.Unlock()
+	return false
+}
+
+// closeConn closes conn with a normal close frame at Shutdown.
+func (s *sink) closeConn(conn *websocket.Conn, readErr chan error, readDone bool) {
+	s.connected.Store(false)
+	if s.hardCtx.Err() != nil {
+		conn.CloseNow()
+	} else if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil && s.hardCtx.Err() == nil {
+		s.report(fmt.Errorf("wssink: close connection to %s: %w", s.urlText, err))
+	}
+	conn.CloseNow()
+	if !readDone {
+		<-readErr
+	}
+}
+
+// read runs for the life of one connection: it answers pings and close
+// frames (inside conn.Read) and takes in acknowledgements.
+func (s *sink) read(conn *websocket.Conn, done chan<- error) {
+	for {
+		_, msg, err := conn.Read(context.Background())
+		if err != nil {
+			done <- err
+			return
+		}
+		if !s.cfg.Ack {
+			continue
+		}
+		if seq, ok := parseAck(msg); ok {
+			s.acks.Add(1)
+			s.acked(seq)
+		}
+	}
+}
+
+// acked takes out of the window every written message up to seq.
+func (s *sink) acked(seq uint64) {
+	s.mu.Lock()
+	k := 0
+	for k < s.sent && s.win[k].seq <= seq {
+		k++
+	}
+	if k == 0 {
+		s.mu.Unlock()
+		return
+	}
+	var recs, size, replayed int
+	for _, m := range s.win[:k] {
+		recs += m.n
+		size += len(m.data)
+		if m.spool {
+			replayed += m.n
+		}
+	}
+	n := copy(s.win, s.win[k:])
+	clear(s.win[n:])
+	s.win = s.win[:n]
+	s.sent -= k
+	s.winRecs -= recs
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.ctr.Wrote(recs, size, time.Now())
+	if replayed > 0 {
+		s.ctr.Replayed(replayed)
+	}
+	signal(s.space)
+	signal(s.wake)
+}
+
+// writeAll writes every message of the window not yet written on conn.
+func (s *sink) writeAll(conn *websocket.Conn) error {
+	for {
+		s.mu.Lock()
+		if s.sent >= len(s.win) {
+			s.mu.Unlock()
+			return nil
+		}
+		m := s.win[s.sent]
+		s.sent++
+		again := !m.sent.IsZero()
+		m.sent = time.Now()
+		s.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.WriteTimeout)
+		err := conn.Write(ctx, websocket.MessageText, m.data)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("wssink: write message of %d records to %s: %w", m.n, s.urlText, err)
+		}
+		s.messages.Add(1)
+		if again {
+			s.resent.Add(1)
+			s.ctr.Retried()
+		}
+		if s.cfg.Ack {
+			continue
+		}
+		s.mu.Lock() // without Ack a written message is delivered: m is win[0]
+		n := copy(s.win, s.win[1:])
+		s.win[n] = nil
+		s.win = s.win[:n]
+		s.sent--
+		s.winRecs -= m.n
+		s.notifyLocked()
+		s.mu.Unlock()
+		s.ctr.Wrote(m.n, len(m.data), time.Now())
+		if m.spool {
+			s.ctr.Replayed(m.n)
+		}
+		signal(s.space)
+	}
+}
+
+// ping checks that the server answers within PingTimeout.
+func (s *sink) ping(conn *websocket.Conn) error {
+	ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.PingTimeout)
+	defer cancel()
+	if err := conn.Ping(ctx); err != nil {
+		return fmt.Errorf("wssink: ping %s: no pong within %v: %w", s.urlText, s.cfg.PingTimeout, err)
+	}
+	return nil
+}
+
+// checkAcks fails the connection when the oldest message written has
+// waited for its ack longer than AckTimeout.
+func (s *sink) checkAcks() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent > 0 {
+		if waited := time.Since(s.win[0].sent); waited > s.cfg.AckTimeout {
+			return fmt.Errorf("wssink: message %d to %s not acknowledged after %v", s.win[0].seq, s.urlText, waited.Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+var errPause = errors.New("window full")
+
+// replay moves spooled records into the window while it has room, and
+// reports whether it moved any.
+func (s *sink) replay() bool {
+	if s.spool == nil || s.spool.Len() == 0 {
+		return false
+	}
+	moved := false
+	_, err := s.spool.Replay(context.Background(), func(recs [][]byte) error {
+		s.mu.Lock()
+		full := len(s.win) >= s.cfg.MaxUnacked
+		s.mu.Unlock()
+		if full {
+			return errPause
+		}
+		// The spool's record slices are only valid during this call; the
+		// messages copy them.
+		bl := &s.replayBuild
+		bl.recs = append(bl.recs[:0], recs...)
+		s.deliver(context.Background(), bl, bl.recs, false, true)
+		clear(bl.recs)
+		moved = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPause) {
+		s.report(fmt.Errorf("wssink: replay spool: %w", err))
+	}
+	s.mu.Lock()
+	s.notifyLocked()
+	s.mu.Unlock()
+	return moved
+}
+
+// pending reports the records not yet delivered: in the window, and in the
+// spool when waitSpool is set.
+func (s *sink) pending(waitSpool bool) (n int, gaveUp bool, changed <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = s.winRecs
+	if waitSpool && s.spool != nil {
+		n += s.spool.Len()
+	}
+	if n == 0 || s.gaveUp {
+		return n, s.gaveUp, nil
+	}
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return n, false, s.changed
+}
+
+// wait returns once nothing is pending, or with an error when ctx ends or
+// the handler has given up.
+func (s *sink) wait(ctx context.Context, waitSpool bool) error {
+	for {
+		n, gaveUp, ch := s.pending(waitSpool)
+		if gaveUp {
+			return fmt.Errorf("wssink: %s: %w", s.urlText, errGaveUp)
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wssink: %d records not yet delivered to %s: %w", n, s.urlText, ctx.Err())
+		}
+	}
+}
+
+func (s *sink) flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("wssink: flush: %w", multi.ErrClosed)
+	}
+	if err := s.buf.Flush(ctx); err != nil {
+		return fmt.Errorf("wssink: flush: %w", err)
+	}
+	return s.wait(ctx, true)
+}
+
+func (s *sink) shutdown(ctx context.Context) error {
+	err := errors.ErrUnsupported
+	s.shutOnce.Do(func() { err = s.doShutdown(ctx) })
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil // an earlier call did the work
+	}
+	return err
+}
+
+func (s *sink) doShutdown(ctx context.Context) error {
+	s.closed.Store(true)
+	// When ctx ends, stop waiting for the network: writes, pings and the
+	// window give up at once and the socket is cut, so that a close
+	// handshake the server never answers cannot hang Shutdown.
+	stop := context.AfterFunc(ctx, s.cut)
+	defer stop()
+	var errs []error
+	// Hand every queued batch to writeBatch. The buffer gets no deadline:
+	// once ctx ends, writeBatch spills each batch to the spool (or counts
+	// it dropped) without waiting, so the queue drains at once either way.
+	if err := s.buf.Shutdown(context.Background()); err != nil {
+		errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
+	}
+	if err := s.wait(ctx, false); err != nil {
+		errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
+	}
+	// Stop the owner: it closes the connection with a normal close frame.
+	s.stopRun()
+	<-s.done
+	s.stopHard()
+	s.spillWindow(fmt.Errorf("shut down before delivery: %w", context.Cause(ctx)))
+	if s.spool != nil {
+		if err := s.spool.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
+		}
+	}
+	s.transport.CloseIdleConnections()
+	return errors.Join(errs...)
+}
+
+// cut makes every wait on the network end now.
+func (s *sink) cut() {
+	s.stopHard()
+	s.rawMu.Lock()
+	if s.raw != nil {
+		s.raw.Close()
+	}
+	s.rawMu.Unlock()
+}
+
+func (s *sink) stats() multi.Stats {
+	st := s.ctr.Snapshot()
+	s.mu.Lock()
+	w := s.winRecs
+	s.mu.Unlock()
+	st.Queued = s.buf.Stats().Queued + int64(w)
+	return st
+}
+
+func (s *sink) healthy() bool {
+	return s.connected.Load() && !s.closed.Load()
+}
+
+func (s *sink) connStats() ConnStats {
+	s.mu.Lock()
+	unacked := 0
+	if s.cfg.Ack {
+		unacked = s.sent
+	}
+	s.mu.Unlock()
+	return ConnStats{
+		Connected:    s.connected.Load(),
+		Connects:     s.connects.Load(),
+		Disconnects:  s.disconnects.Load(),
+		DialFailures: s.dialFailures.Load(),
+		Messages:     s.messages.Load(),
+		Resent:       s.resent.Load(),
+		Acks:         s.acks.Load(),
+		Truncated:    s.truncated.Load(),
+		Unacked:      unacked,
+	}
+}
+
+// newBackOff returns the reconnect back-off: first, then doubling with ±50%
+// jitter up to most, forever.
+func newBackOff(first, most time.Duration) *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = first
+	b.MaxInterval = most
+	b.RandomizationFactor = 0.5
+	b.Multiplier = 2
+	b.MaxElapsedTime = 0
+	b.Reset()
+	return b
+}
