@@ -193,6 +193,9 @@ func (w *writer) compress(name string) (err error) {
 		return unwrapPath(err)
 	}
 	_ = os.Chtimes(tmp.Name(), fi.ModTime(), fi.ModTime())
+	if hook := w.compressHook.Load(); hook != nil {
+		(*hook)(name)
+	}
 
 	w.fsMu.Lock()
 	defer w.fsMu.Unlock()

@@ -145,7 +145,7 @@ func parseIndex(s string) (int, bool) {
 func tmpPattern(src string) string { return "." + src + ".*" + tmpExt }
 
 // isTemp recognises an archive left half written by a crash:
-// "." + one of our uncompressed names + "." + digits + ".gz.tmp".
+// "." + the name of a backup we compress + "." + digits + ".gz.tmp".
 func (n naming) isTemp(name string) bool {
 	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, tmpExt) {
 		return false
@@ -156,7 +156,7 @@ func (n naming) isTemp(name string) bool {
 		return false
 	}
 	b, ok := n.parse(rest[:i])
-	return ok && !b.gz
+	return ok && !b.gz && (n.hasDate || b.index > 0)
 }
 
 // scan lists our files in the directory, in no particular order, and the

@@ -68,8 +68,9 @@ type Options struct {
 	// must be safe for concurrent use. It must not block for long.
 	ErrorHandler func(error)
 
-	// now replaces time.Now in tests (date rotation, MaxAge).
-	now func() time.Time
+	// now replaces time.Now and zone replaces time.Local in tests.
+	now  func() time.Time
+	zone *time.Location
 }
 
 // config is the part of Options that belongs to the shared writer of a path.
@@ -85,6 +86,7 @@ type config struct {
 	flushInterval time.Duration
 	sync          bool
 	now           func() time.Time
+	loc           *time.Location // of {date}
 }
 
 func (o *Options) config() (config, error) {
@@ -125,6 +127,13 @@ func (o *Options) config() (config, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	c.loc = time.UTC
+	if c.localTime {
+		c.loc = time.Local
+		if o.zone != nil {
+			c.loc = o.zone
+		}
 	}
 	return c, nil
 }

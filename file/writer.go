@@ -64,6 +64,10 @@ type writer struct {
 	millCtx    context.Context
 	millCancel context.CancelFunc
 
+	// compressHook, if set by a test, runs in the mill after an archive is
+	// written and before it takes its final name.
+	compressHook atomic.Pointer[func(name string)]
+
 	refs    int           // handlers using this writer, under the registry lock
 	retired chan struct{} // closed when close has finished
 }
@@ -83,15 +87,12 @@ func openWriter(key, given string, cfg config) (*writer, error) {
 		given:    given,
 		names:    names,
 		cfg:      cfg,
-		loc:      time.UTC,
+		loc:      cfg.loc,
 		buf:      make([]byte, 0, cfg.bufferSize),
 		stop:     make(chan struct{}),
 		millReq:  make(chan struct{}, 1),
 		millStop: make(chan struct{}),
 		retired:  make(chan struct{}),
-	}
-	if cfg.localTime {
-		w.loc = time.Local
 	}
 	if err := os.MkdirAll(names.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("file: create directory %s: %w", filepath.Dir(given), unwrapPath(err))

@@ -1,0 +1,201 @@
+package file
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// open returns a handler on path that is shut down when the test ends.
+func open(t testing.TB, path string, opts *Options) *Handler {
+	t.Helper()
+	h, err := New(path, opts)
+	if err != nil {
+		t.Fatalf("New(%q): %v", path, err)
+	}
+	t.Cleanup(func() { h.Shutdown(context.Background()) })
+	return h
+}
+
+func shutdown(t testing.TB, h *Handler) {
+	t.Helper()
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+func flush(t testing.TB, h *Handler) {
+	t.Helper()
+	if err := h.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+}
+
+// record makes a record at a fixed time, so that lines are exact.
+func record(msg string, args ...any) slog.Record {
+	r := slog.NewRecord(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), slog.LevelInfo, msg, 0)
+	r.Add(args...)
+	return r
+}
+
+func handle(t testing.TB, h slog.Handler, msg string, args ...any) {
+	t.Helper()
+	if err := h.Handle(context.Background(), record(msg, args...)); err != nil {
+		t.Fatalf("Handle(%q): %v", msg, err)
+	}
+}
+
+// line is what slog.JSONHandler writes for record(msg, args...).
+func line(msg string, args ...any) string {
+	var b bytes.Buffer
+	slog.NewJSONHandler(&b, nil).Handle(context.Background(), record(msg, args...))
+	return b.String()
+}
+
+// content reads a file, gunzipping a .gz.
+func content(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("gunzip %s: %v", path, err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("gunzip %s: %v", path, err)
+		}
+	}
+	return string(b)
+}
+
+// names lists a directory's entries, sorted.
+func names(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// gzipTest runs the real gzip -t on the archives.
+func gzipTest(t testing.TB, paths ...string) {
+	t.Helper()
+	if len(paths) == 0 {
+		return
+	}
+	gz, err := exec.LookPath("gzip")
+	if err != nil {
+		t.Fatalf("gzip -t needs gzip: %v", err)
+	}
+	out, err := exec.Command(gz, append([]string{"-t"}, paths...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gzip -t %v: %v\n%s", paths, err, out)
+	}
+}
+
+// msgs returns the "msg" of every JSON line, failing on a line that is not
+// a whole JSON object.
+func msgs(t testing.TB, s string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l == "" {
+			continue
+		}
+		var m struct{ Msg string }
+		if !strings.HasSuffix(l, "\n") || json.Unmarshal([]byte(l), &m) != nil {
+			t.Fatalf("not a whole JSON line: %q", l)
+		}
+		out = append(out, m.Msg)
+	}
+	return out
+}
+
+// clock is a settable time for date rotation and MaxAge.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// errs collects what an ErrorHandler is told.
+type errs struct {
+	mu   sync.Mutex
+	list []error
+}
+
+func (e *errs) handle(err error) {
+	e.mu.Lock()
+	e.list = append(e.list, err)
+	e.mu.Unlock()
+}
+
+func (e *errs) all() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.list)
+}
+
+func (e *errs) has(sub string) bool {
+	for _, err := range e.all() {
+		if strings.Contains(err.Error(), sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventually polls cond until it holds or a deadline passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// fds counts this process's open file descriptors.
+func fds(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+func join2(dir string, parts ...string) string { return filepath.Join(append([]string{dir}, parts...)...) }
