@@ -198,4 +198,6 @@ func fds(t testing.TB) int {
 	return len(ents)
 }
 
-func join2(dir string, parts ...string) string { return filepath.Join(append([]string{dir}, parts...)...) }
+func join2(dir string, parts ...string) string {
+	return filepath.Join(append([]string{dir}, parts...)...)
+}

@@ -218,9 +218,9 @@ func TestStartupCleansUpAfterACrash(t *testing.T) {
 	zw.Write([]byte(lines("two")))
 	zw.Close()
 	put("app.log", []byte(lines("live")))
-	put("app.log.1", []byte(lines("one")))              // rotated, never compressed
-	put("app.log.2", []byte(lines("two")))              // compressed, then a crash before its removal
-	put("app.log.2.gz", two.Bytes())                    // the complete archive
+	put("app.log.1", []byte(lines("one")))               // rotated, never compressed
+	put("app.log.2", []byte(lines("two")))               // compressed, then a crash before its removal
+	put("app.log.2.gz", two.Bytes())                     // the complete archive
 	put(".app.log.3.123456.gz.tmp", []byte("half an a")) // a compression cut short
 	h := open(t, filepath.Join(dir, "app.log"), &Options{Compress: true})
 	shutdown(t, h)
