@@ -93,7 +93,10 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 		timer:    time.NewTimer(o.FlushInterval),
 		done:     make(chan struct{}),
 		stopped:  make(chan struct{}),
-		free:     make([]*Batch, 0, 8),
+		// Keep as many batches as a full queue needs, plus the open one and
+		// the one in write, so a writer that falls behind and catches up
+		// does not make Add allocate again.
+		free: make([]*Batch, 0, (o.QueueSize+o.BatchSize-1)/o.BatchSize+2),
 	}
 	b.timer.Stop()
 	b.space.L = &b.mu

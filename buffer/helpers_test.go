@@ -111,7 +111,11 @@ func newBuffer(t *testing.T, write func(context.Context, *Batch), o *Options) *B
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = b.Shutdown(context.Background())
+		// Bounded, so that a test failing with its writer at a gate does
+		// not hang: Shutdown then cancels the write.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = b.Shutdown(ctx)
 		checkReconciled(t, b)
 	})
 	return b
