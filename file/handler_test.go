@@ -181,8 +181,8 @@ func TestTwoHandlersOnOnePathShareAWriter(t *testing.T) {
 	if h1.s.w != h2.s.w {
 		t.Fatal("two handlers on one path got two writers")
 	}
-	if got := fds(t); got != before+1 {
-		t.Errorf("open descriptors went from %d to %d, want one file opened once", before, got)
+	if got := fdsTo(t, path); got != 1 {
+		t.Errorf("%d descriptors open on the file, want 1", got)
 	}
 	if _, err := New(path, &Options{MaxSize: 8192}); err == nil || !strings.Contains(err.Error(), "MaxSize 4096, not 8192") {
 		t.Errorf("New with other rotation options = %v, want an error naming MaxSize", err)

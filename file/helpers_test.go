@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -198,6 +197,18 @@ func fds(t testing.TB) int {
 	return len(ents)
 }
 
-func join2(dir string, parts ...string) string {
-	return filepath.Join(append([]string{dir}, parts...)...)
+// fdsTo counts this process's descriptors open on path.
+func fdsTo(t testing.TB, path string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list descriptors: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == path {
+			n++
+		}
+	}
+	return n
 }

@@ -202,8 +202,11 @@ func TestMaxAgeRemovesOldBackups(t *testing.T) {
 		}
 	}
 	write(t, h, "d")
-	shutdown(t, h) // the mill's last pass prunes
-	expect(t, dir, map[string][]string{"app.log": {"d"}, "app.log.1": {"c"}})
+	if err := h.Rotate(); err != nil { // MaxAge applies at rotation (and at open)
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app.log": nil, "app.log.1": {"d"}, "app.log.2": {"c"}})
 }
 
 func TestStartupCleansUpAfterACrash(t *testing.T) {

@@ -1,0 +1,139 @@
+package file
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// logrotate's way: move the file, then SIGHUP, which calls Reopen. Records
+// handled before Reopen go to the moved file, later ones to a new file.
+func TestReopenAfterLogrotateMovedTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	h := open(t, path, nil)
+	write(t, h, "a")
+	flush(t, h)
+	if err := os.Rename(path, path+"-20240501"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "b")
+	if err := h.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "c")
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app.log-20240501": {"a", "b"}, "app.log": {"c"}})
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("reopened file mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// Without Reopen, the next write of the buffer notices that the path names
+// no file (removed, or moved away) and creates it again: no error, nothing
+// lost, healthy.
+func TestRecreatesAFileRemovedOrMovedAway(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	var e errs
+	h := open(t, path, &Options{ErrorHandler: e.handle})
+	write(t, h, "a")
+	flush(t, h)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "b")
+	flush(t, h)
+	if err := os.Rename(path, path+".old"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "c")
+	flush(t, h)
+	if err := os.WriteFile(path, []byte(lines("replaced")), 0o600); err != nil { // a new file under the name
+		t.Fatal(err)
+	}
+	write(t, h, "d")
+	flush(t, h)
+	if len(e.all()) != 0 || !h.Healthy() {
+		t.Errorf("errors %v, healthy %v: want none, and healthy", e.all(), h.Healthy())
+	}
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app.log.old": {"b"}, "app.log": {"replaced", "d"}})
+}
+
+func TestReopenWithoutMoveKeepsAppending(t *testing.T) {
+	dir := t.TempDir()
+	h := open(t, filepath.Join(dir, "app.log"), nil)
+	write(t, h, "a")
+	if err := h.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "b")
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app.log": {"a", "b"}})
+}
+
+// A record waits in memory at most FlushInterval; the flush goroutine and
+// the mill stop at Shutdown (synctest fails the test if a goroutine of the
+// bubble is left).
+func TestFlushIntervalBoundsTheWait(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	synctest.Test(t, func(t *testing.T) {
+		h, err := New(path, &Options{FlushInterval: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the record arrives half way between two ticks
+		write(t, h, "a")
+		time.Sleep(time.Second - time.Nanosecond)
+		synctest.Wait()
+		if got := content(t, path); got != "" {
+			t.Fatalf("file = %q before the tick", got)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if got := content(t, path); got != lines("a") {
+			t.Fatalf("file = %q after the tick, want the record", got)
+		}
+		write(t, h, "b")
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := content(t, path); got != lines("a", "b") {
+			t.Fatalf("file = %q after the next tick", got)
+		}
+		if err := h.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestShutdownLeavesNoGoroutineOrDescriptor(t *testing.T) {
+	dir := t.TempDir()
+	g0, f0 := runtime.NumGoroutine(), fds(t)
+	var hs []*Handler
+	for _, n := range []string{"a.log", "b.log", "b.log", "c-{date}.log"} {
+		h, err := New(filepath.Join(dir, n), &Options{MaxSize: 100, Compress: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+		for range 20 {
+			write(t, h, "0123456789")
+		}
+	}
+	if g := runtime.NumGoroutine(); g != g0+6 {
+		t.Errorf("%d goroutines for three files, want 2 each (flush, mill): %d", g-g0, 6)
+	}
+	for _, h := range hs {
+		shutdown(t, h)
+	}
+	eventually(t, "the goroutines exit", func() bool { return runtime.NumGoroutine() <= g0 })
+	if f := fds(t); f != f0 {
+		t.Errorf("%d descriptors open after Shutdown, %d before", f, f0)
+	}
+}
