@@ -76,6 +76,11 @@ type Buffer struct {
 // valid only during the call. ctx is cancelled when the ctx given to
 // Shutdown ends before the buffer is drained, so a retrying write can give
 // up; write must return promptly then, because Shutdown waits for it.
+//
+// write must not call Flush or Shutdown, which wait for it, nor, under
+// Block, Add to the same buffer, which could wait for room only write can
+// make. A panic in write is not recovered.
+//
 // A nil opts means the defaults; invalid options are reported by field.
 func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, error) {
 	if write == nil {
@@ -278,10 +283,17 @@ func (b *Buffer) waitResolved(ctx context.Context) bool {
 
 // divert waits for ticket t, then hands the k oldest diverted batches to
 // Overflow, one at a time. Called with b.mu held; returns with it released.
+// Refused batches are reported to OnDrop once the turn has passed on, so
+// that an OnDrop which Adds cannot wait for its own turn.
 func (b *Buffer) divert(t uint64, k int) {
 	for b.serving != t {
 		b.turn.Wait()
 	}
+	type refusal struct {
+		n   int
+		err error
+	}
+	var refused []refusal // allocated only when Overflow fails
 	for range k {
 		bt := b.diverts.pop()
 		b.diverting = bt
@@ -293,20 +305,19 @@ func (b *Buffer) divert(t uint64, k int) {
 		b.c.Queued -= int64(n)
 		if err != nil {
 			b.c.Dropped += uint64(n)
+			refused = append(refused, refusal{n, err})
 		} else {
 			b.c.Diverted += uint64(n)
 		}
 		b.recycle(bt)
 		b.resolve()
-		if err != nil {
-			b.mu.Unlock()
-			b.dropped(n, err)
-			b.mu.Lock()
-		}
 	}
 	b.serving++
 	b.turn.Broadcast()
 	b.mu.Unlock()
+	for _, r := range refused {
+		b.dropped(r.n, r.err)
+	}
 }
 
 // overflow calls Overflow, turning a panic into an error so that the

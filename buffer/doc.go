@@ -36,6 +36,15 @@
 // Flush waits for write. Shutdown waits for write too: write must return
 // promptly once its ctx is cancelled.
 //
+// # Memory
+//
+// At most QueueSize records are held, plus the batch being written, and a
+// batch holds at most BatchBytes bytes unless it is a single larger record.
+// Batches are kept for reuse after they are written, up to as many as a full
+// queue needs (QueueSize/BatchSize + 2), so the memory a backlog used stays
+// allocated: at the defaults and 200-byte lines, about 2 MB. A batch whose
+// arena grew past 2×BatchBytes (for an oversized record) is let go.
+//
 // # What is lost when
 //
 // Every record given to Add is, at any time, counted exactly once in

@@ -115,14 +115,17 @@ type Options struct {
 	// under Divert what Shutdown could not drain. It is called on the
 	// goroutine of the Add (or Shutdown) that diverts, one batch at a time,
 	// oldest first; the batch is valid only during the call. If it returns an
-	// error, the batch's records count as dropped. Required with Divert and
-	// refused with any other policy, so that a misconfiguration is not
-	// silent.
+	// error or panics, the batch's records count as dropped. It must not Add
+	// to the same buffer: that Add could wait for its own turn. Required
+	// with Divert and refused with any other policy, so that a
+	// misconfiguration is not silent.
 	Overflow func(b *Batch) error
 	// OnDrop, if set, is told about every drop: n records lost, and why
 	// (an error wrapping ErrFull, multi.ErrClosed, an Overflow error or the
 	// Shutdown context's error). It is called without any lock held, on the
-	// goroutine where the drop happened; it may call Add.
+	// goroutine where the drop happened (the Add's, or Shutdown's). It must
+	// not Add to the same buffer: with the queue full, that Add would drop
+	// again and call OnDrop again.
 	OnDrop func(n int, err error)
 }
 
