@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
@@ -57,13 +58,13 @@ func Decode(raw json.RawMessage, dst any) error {
 		return &Error{Err: fmt.Errorf("options are larger than %d bytes", MaxDocumentSize)}
 	}
 	n, err := parseJSON(raw)
-	if err != nil {
-		return err
+	if err == nil {
+		err = decodeValue(n, rv.Elem(), nil, false)
 	}
-	if err := decodeValue(n, rv.Elem(), nil, false); err != nil {
-		return err
+	if e, ok := err.(*Error); ok && bytes.IndexByte(raw, '\n') < 0 {
+		e.Line = 0 // "line 1" says nothing about a one-line object
 	}
-	return nil
+	return err
 }
 
 var (
@@ -77,13 +78,18 @@ var (
 
 // parsers are the string forms of types that have a ParseX function
 // rather than an UnmarshalText method. The built-in sink files add theirs.
-var parsers sync.Map // reflect.Type -> func(string) (reflect.Value, error)
+var parsers sync.Map // reflect.Type -> parser
 
-func registerParser[T any](parse func(string) (T, error)) {
-	parsers.Store(reflect.TypeFor[T](), func(s string) (reflect.Value, error) {
+type parser struct {
+	want  string // "a string like \"0640\"", for a value that is not a string
+	parse func(string) (reflect.Value, error)
+}
+
+func registerParser[T any](want string, parse func(string) (T, error)) {
+	parsers.Store(reflect.TypeFor[T](), parser{want, func(s string) (reflect.Value, error) {
 		v, err := parse(s)
 		return reflect.ValueOf(v), err
-	})
+	}})
 }
 
 // sizeFields lists the integer fields, by struct type and Go name, that
@@ -150,10 +156,11 @@ func decodeValue(n *node, v reflect.Value, at path, size bool) error {
 		return nil
 	}
 	if p, ok := parsers.Load(t); ok {
+		p := p.(parser)
 		if n.kind != kString {
-			return errAt(at, n.line, typeErr("a string", n))
+			return errAt(at, n.line, typeErr(p.want, n))
 		}
-		pv, err := p.(func(string) (reflect.Value, error))(n.text)
+		pv, err := p.parse(n.text)
 		if err != nil {
 			return errAt(at, n.line, err)
 		}
