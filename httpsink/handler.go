@@ -1,0 +1,336 @@
+package httpsink
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/format"
+	"github.com/jinpy-utils/multi/internal/spool"
+	"github.com/jinpy-utils/multi/internal/stats"
+	"github.com/jinpy-utils/multi/internal/tlsconf"
+)
+
+// Handler is a slog.Handler that ships records to an HTTP log collector.
+// Build it with [New]; call Shutdown at exit. Handlers derived with
+// WithAttrs and WithGroup share its queue, sender and spool.
+type Handler struct {
+	core *format.Handler
+	s    *sink
+}
+
+// sink is the destination shared by a Handler and the handlers derived
+// from it: the queue, the sender, the spool and the counters.
+type sink struct {
+	c         *config
+	client    *http.Client
+	transport *http.Transport // ours, nil with Options.Client
+	buf       *buffer.Buffer
+	spool     *spool.Spool // nil without Options.Spool
+	aead      cipher.AEAD  // nil without Options.EncryptionKey
+
+	counters  stats.Counters
+	closed    atomic.Bool
+	inflight  atomic.Int64 // records of the batch being sent
+	errClosed error
+	secrets   atomic.Pointer[[]string] // Options' secrets and recent tokens
+	lastDrop  atomic.Int64             // UnixNano of the last reported queue drop
+	dropsMute atomic.Int64             // queue drops not reported since
+
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	// The sender's state. The buffer's goroutine and the spool's prober
+	// take turns under sendMu, so at most one request is in flight.
+	sendMu   sync.Mutex
+	enc      *encoder
+	recs     [][]byte
+	body     []byte // the encoded body
+	zbody    zbuf   // the gzipped body
+	gz       *gzip.Writer
+	sealed   []byte
+	bo       *backoff.ExponentialBackOff
+	failing  bool      // breaker open: the collector is down (with a spool)
+	probeAt  time.Time // breaker: when the next batch may try again
+	cooldown time.Duration
+
+	// The prober replays the spool while no batches flow.
+	kick       chan struct{}
+	stopProber context.CancelFunc
+	proberCtx  context.Context
+	proberDone chan struct{}
+
+	shutOnce sync.Once
+}
+
+// New returns a Handler that ships records to url in batches, as opts
+// says. It checks every option and returns an error naming each bad one;
+// it opens the spool (and replays what an earlier process left there in
+// the background) and starts the sender.
+func New(url string, opts *Options) (*Handler, error) {
+	c, err := resolve(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	fo := &format.Options{
+		Format:      format.JSON,
+		Level:       c.Level,
+		AddSource:   c.AddSource,
+		ReplaceAttr: c.ReplaceAttr,
+		TimeFormat:  c.TimeFormat,
+		Name:        c.Name,
+	}
+	if err := fo.Validate(); err != nil {
+		return nil, fmt.Errorf("httpsink: %w", err)
+	}
+	s := &sink{
+		c:         c,
+		enc:       newEncoder(c),
+		errClosed: fmt.Errorf("httpsink: %w", multi.ErrClosed),
+		now:       time.Now,
+		sleep:     sleepCtx,
+		kick:      make(chan struct{}, 1),
+	}
+	if k := c.EncryptionKey; len(k) > 0 {
+		if s.aead, err = newAEAD(k); err != nil {
+			return nil, fmt.Errorf("httpsink: Options.EncryptionKey: %w", err)
+		}
+		c.secrets = append(c.secrets, string(k), hex.EncodeToString(k), base64.StdEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k))
+	}
+	s.setSecrets(c.secrets)
+	if c.Client != nil {
+		s.client = c.Client
+	} else {
+		tc, err := tlsconf.Config(c.CAFile, c.CertFile, c.KeyFile, c.InsecureSkipVerify)
+		if err != nil {
+			return nil, fmt.Errorf("httpsink: %w", err)
+		}
+		s.transport = http.DefaultTransport.(*http.Transport).Clone()
+		s.transport.TLSClientConfig = tc
+		s.client = &http.Client{Transport: s.transport}
+	}
+	if c.Compress {
+		s.gz, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	}
+	s.bo = backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(c.Backoff.InitialInterval),
+		backoff.WithMultiplier(c.Backoff.Multiplier),
+		backoff.WithMaxInterval(c.Backoff.MaxInterval),
+		backoff.WithMaxElapsedTime(c.Backoff.MaxElapsedTime),
+		backoff.WithRandomizationFactor(c.Backoff.Jitter),
+		backoff.WithClockProvider(clockFunc(func() time.Time { return s.now() })),
+	)
+
+	bo := &buffer.Options{
+		BatchSize:     c.BatchSize,
+		BatchBytes:    c.BatchBytes,
+		FlushInterval: c.FlushInterval,
+		QueueSize:     c.QueueSize,
+		OnFull:        c.OnFull,
+		OnDrop:        s.queueDropped,
+	}
+	if c.Spool != "" {
+		if s.spool, err = spool.Open(c.Spool, c.SpoolMaxBytes); err != nil {
+			return nil, fmt.Errorf("httpsink: Options.Spool: %w", err)
+		}
+		if c.OnFull == buffer.Divert {
+			bo.Overflow = s.overflow
+		}
+	}
+	if s.buf, err = buffer.New(s.write, bo); err != nil {
+		if s.spool != nil {
+			s.spool.Close()
+		}
+		return nil, fmt.Errorf("httpsink: %w", err)
+	}
+	if s.spool != nil {
+		s.proberCtx, s.stopProber = context.WithCancel(context.Background())
+		s.proberDone = make(chan struct{})
+		go s.probe()
+		if s.spool.Len() > 0 {
+			s.kickProber()
+		}
+	}
+	return &Handler{core: format.New(s, fo), s: s}, nil
+}
+
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Enabled reports whether l is at least the handler's level.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.core.Enabled(ctx, l)
+}
+
+// Handle encodes r as a JSON line, on the caller's goroutine, and queues it
+// for the sender. It returns an error only when the record is not queued:
+// after Shutdown (wrapping multi.ErrClosed), or when the queue is full
+// under DropNewest.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	return h.core.Handle(ctx, r)
+}
+
+// WithAttrs returns a Handler whose records carry attrs, sharing h's
+// destination.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &Handler{core: h.core.WithAttrs(attrs).(*format.Handler), s: h.s}
+}
+
+// WithGroup returns a Handler whose later attributes are in group name,
+// sharing h's destination.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return &Handler{core: h.core.WithGroup(name).(*format.Handler), s: h.s}
+}
+
+// Flush returns when every record handled before the call has been
+// delivered, spooled or dropped, or when ctx ends.
+func (h *Handler) Flush(ctx context.Context) error {
+	if h.s.closed.Load() {
+		return fmt.Errorf("httpsink: flush: %w", multi.ErrClosed)
+	}
+	if err := h.s.buf.Flush(ctx); err != nil {
+		return fmt.Errorf("httpsink: flush: %w", err)
+	}
+	return nil
+}
+
+// Shutdown flushes the queue, then stops the sender and the prober, closes
+// the spool and the idle connections. If ctx ends first, the batch being
+// sent gives up (and goes to the spool, if any) and the queue goes to the
+// spool, or is dropped and counted. Later calls return nil.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	return h.s.shutdown(ctx)
+}
+
+// Stats returns what the handler has done. Written counts records the
+// collector accepted, replayed ones included; Bytes their size before
+// compression; Queued the records in memory, the batch being sent included.
+func (h *Handler) Stats() multi.Stats {
+	st := h.s.counters.Snapshot()
+	st.Queued = h.s.buf.Stats().Queued + h.s.inflight.Load()
+	return st
+}
+
+// Healthy is false from the first failed request until a request succeeds.
+func (h *Handler) Healthy() bool { return h.s.counters.Healthy() }
+
+// BorrowsRecords marks the handler as a multi.RecordBorrower: it encodes
+// the record during Handle and keeps nothing of it.
+func (h *Handler) BorrowsRecords() {}
+
+var (
+	_ multi.Sink           = (*Handler)(nil)
+	_ multi.RecordBorrower = (*Handler)(nil)
+)
+
+// Write queues one encoded record. The format core calls it from Handle.
+func (s *sink) Write(p []byte) (int, error) {
+	if s.closed.Load() {
+		s.counters.Dropped(1)
+		return 0, s.errClosed
+	}
+	if err := s.buf.Add(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (s *sink) shutdown(ctx context.Context) error {
+	first := false
+	var err error
+	s.shutOnce.Do(func() {
+		first = true
+		s.closed.Store(true)
+		if s.spool != nil {
+			s.stopProber()
+			<-s.proberDone
+		}
+		if e := s.buf.Shutdown(ctx); e != nil {
+			err = fmt.Errorf("httpsink: shutdown: %w", e)
+		}
+		if s.spool != nil {
+			if e := s.spool.Close(); e != nil {
+				err = errors.Join(err, fmt.Errorf("httpsink: shutdown: %w", e))
+			}
+		}
+		if s.transport != nil {
+			s.transport.CloseIdleConnections()
+		}
+	})
+	if !first {
+		return nil
+	}
+	return err
+}
+
+// queueDropped is the buffer's OnDrop: records lost to a full queue or a
+// shutdown. Reports are limited to one a second, with the count since.
+func (s *sink) queueDropped(n int, err error) {
+	s.counters.Dropped(n)
+	s.counters.SetError(err)
+	if s.c.ErrorHandler == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := s.lastDrop.Load()
+	if now-last < int64(time.Second) || !s.lastDrop.CompareAndSwap(last, now) {
+		s.dropsMute.Add(int64(n))
+		return
+	}
+	n += int(s.dropsMute.Swap(0))
+	s.c.ErrorHandler(fmt.Errorf("httpsink: dropped %d records: %w", n, err))
+}
+
+// overflow is the buffer's Overflow under Divert: the oldest queued batch
+// goes to the spool, on the caller's goroutine.
+func (s *sink) overflow(b *buffer.Batch) error {
+	n := b.Len()
+	if err := s.spool.AppendFunc(n, b.Record); err != nil {
+		return fmt.Errorf("httpsink: spool %d records: %w", n, err)
+	}
+	s.counters.Spooled(n)
+	s.kickProber()
+	return nil
+}
+
+func (s *sink) kickProber() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// report gives err to the ErrorHandler, secrets removed.
+func (s *sink) report(err error) {
+	if s.c.ErrorHandler != nil && err != nil {
+		s.c.ErrorHandler(s.scrub(err))
+	}
+}

@@ -1,0 +1,567 @@
+package httpsink
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/jinpy-utils/multi/buffer"
+)
+
+// StatusError is a response that was not a success (2xx). Errors reported
+// to ErrorHandler and Stats wrap it; errors.As finds it.
+type StatusError struct {
+	StatusCode int    // 413, 503, ...
+	Status     string // "503 Service Unavailable"
+	Body       string // the first bytes of the response body, secrets removed
+}
+
+// bodySnippet is how much of an error response is kept.
+const bodySnippet = 512
+
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return "status " + e.Status
+	}
+	return fmt.Sprintf("status %s: %q", e.Status, e.Body)
+}
+
+// retryableStatus reports whether a status is worth retrying.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryable reports whether a failed attempt may succeed if repeated:
+// network errors, timeouts and the retryable statuses.
+func retryable(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return retryableStatus(se.StatusCode)
+	}
+	var be *bulkError
+	return !errors.As(err, &be) // a bulk error's items are sorted already
+}
+
+func tooLarge(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.StatusCode == http.StatusRequestEntityTooLarge
+}
+
+// attemptError is one failed request with what the response said about
+// retrying.
+type attemptError struct {
+	err        error
+	retryAfter time.Duration
+	hasAfter   bool
+}
+
+// write is the buffer's write function: one batch, on the buffer's
+// goroutine.
+func (s *sink) write(ctx context.Context, b *buffer.Batch) {
+	n := b.Len()
+	s.inflight.Store(int64(n))
+	defer s.inflight.Store(0)
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+
+	recs := s.recs[:0]
+	for i := range n {
+		recs = append(recs, b.Record(i))
+	}
+	s.recs = recs
+	defer clear(recs) // the records die with the batch
+
+	retry := true
+	if s.spool != nil && s.failing {
+		if s.now().Before(s.probeAt) {
+			// The collector is down: straight to disk, no request.
+			s.toSpool(recs, nil)
+			return
+		}
+		retry = false // a probe: one attempt, then back to the spool
+	}
+	s.ship(ctx, recs, retry, s.undeliverable)
+	if s.spool != nil && !s.failing && s.spool.Len() > 0 && ctx.Err() == nil {
+		s.replay(ctx)
+	}
+}
+
+// ship sends recs, splitting them on 413 and resending the items an
+// Elasticsearch bulk response refused for a retryable reason; what cannot
+// be delivered goes to fail. It returns false as soon as fail does.
+func (s *sink) ship(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool) bool {
+	return s.shipRound(ctx, recs, retry, fail, 0)
+}
+
+func (s *sink) shipRound(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int) bool {
+	err := s.send(ctx, recs, retry)
+	if err == nil {
+		return true
+	}
+	if tooLarge(err) && len(recs) > 1 {
+		h := len(recs) / 2
+		return s.shipRound(ctx, recs[:h], retry, fail, round) && s.shipRound(ctx, recs[h:], retry, fail, round)
+	}
+	var be *bulkError
+	if !errors.As(err, &be) {
+		return fail(recs, err)
+	}
+	// Delivered in part. The refused items are lost for good; the others
+	// (429, 5xx per item) are a new, smaller batch after a pause.
+	if len(be.refused) > 0 && !fail(pick(recs, be.refused), err) {
+		return false
+	}
+	if len(be.again) == 0 {
+		return true
+	}
+	again := pick(recs, be.again)
+	if !retry || round >= s.c.MaxRetries {
+		return fail(again, fmt.Errorf("httpsink: %d items of a bulk request refused for now (429 or 5xx): %w", len(again), be))
+	}
+	if cerr := s.sleep(ctx, s.c.Backoff.InitialInterval); cerr != nil {
+		return fail(again, fmt.Errorf("httpsink: %d bulk items to resend: gave up: %w", len(again), cerr))
+	}
+	s.counters.Retried()
+	return s.shipRound(ctx, again, retry, fail, round+1)
+}
+
+func pick(recs [][]byte, idx []int) [][]byte {
+	out := make([][]byte, len(idx))
+	for i, j := range idx {
+		out[i] = recs[j]
+	}
+	return out
+}
+
+// undeliverable handles records a batch could not deliver: to the spool if
+// there is one (a collector that is down opens the breaker), else dropped.
+func (s *sink) undeliverable(recs [][]byte, err error) bool {
+	if s.spool == nil || (tooLarge(err) && len(recs) == 1) || errors.Is(err, errRefusedItems) {
+		s.drop(len(recs), err)
+		return true
+	}
+	if retryable(err) {
+		s.openBreaker(err)
+	}
+	s.toSpool(recs, err)
+	return true
+}
+
+// toSpool appends recs to the spool, or drops them if it cannot.
+func (s *sink) toSpool(recs [][]byte, cause error) {
+	if err := s.spool.Append(recs); err != nil {
+		err = fmt.Errorf("httpsink: spool %d records: %w", len(recs), err)
+		if cause != nil {
+			err = fmt.Errorf("%w (undeliverable: %w)", err, cause)
+		}
+		s.drop(len(recs), err)
+		return
+	}
+	s.counters.Spooled(len(recs))
+}
+
+func (s *sink) drop(n int, err error) {
+	err = fmt.Errorf("httpsink: dropped %d records: %w", n, s.scrub(err))
+	s.counters.Dropped(n)
+	s.counters.SetError(err)
+	s.report(err)
+}
+
+// openBreaker notes that the collector is down: until probeAt, batches go
+// to the spool without a request; the wait grows like the back-off.
+func (s *sink) openBreaker(err error) {
+	if !s.failing {
+		s.failing = true
+		s.cooldown = s.c.Backoff.InitialInterval
+		s.report(fmt.Errorf("httpsink: %s is not answering; spooling batches until it does: %w", s.c.endpoint, err))
+	} else {
+		s.cooldown = min(time.Duration(float64(s.cooldown)*s.c.Backoff.Multiplier), s.c.Backoff.MaxInterval)
+	}
+	s.probeAt = s.now().Add(s.cooldown)
+	s.kickProber()
+}
+
+// replay sends the spool, oldest first, one attempt per frame; a failure
+// stops it and opens the breaker. Called with sendMu held.
+func (s *sink) replay(ctx context.Context) {
+	_, _ = s.spool.Replay(ctx, func(recs [][]byte) error {
+		var stop error
+		dropped := 0
+		s.ship(ctx, recs, false, func(r [][]byte, err error) bool {
+			if retryable(err) && !errors.Is(err, errRefusedItems) && !(tooLarge(err) && len(r) == 1) {
+				stop = err
+				return false
+			}
+			dropped += len(r) // refused for good: it had its second chance
+			s.drop(len(r), err)
+			return true
+		})
+		if stop != nil {
+			if ctx.Err() == nil {
+				s.openBreaker(stop)
+			}
+			return stop
+		}
+		s.counters.Replayed(len(recs) - dropped)
+		return nil
+	})
+}
+
+// probe is the prober goroutine: it replays the spool when no batches
+// flow to do it (at start, after an overflow, when the breaker's wait is
+// over), so that a spool is not left waiting for the next log record.
+func (s *sink) probe() {
+	defer close(s.proberDone)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		select {
+		case <-s.proberCtx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+		if s.spool.Len() == 0 {
+			continue
+		}
+		if d := s.replayIdle(); d > 0 {
+			t.Reset(d)
+		}
+	}
+}
+
+// replayIdle replays the spool if the breaker allows, and returns when to
+// look again (0: when kicked).
+func (s *sink) replayIdle() time.Duration {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.failing {
+		if d := s.probeAt.Sub(s.now()); d > 0 {
+			return d
+		}
+	}
+	s.replay(s.proberCtx)
+	if s.failing {
+		return max(s.probeAt.Sub(s.now()), time.Millisecond)
+	}
+	if s.spool.Len() > 0 {
+		// Appended while replaying: go on after a pause for the sender.
+		return 10 * time.Millisecond
+	}
+	return 0
+}
+
+// send delivers recs with one request, retried as the options say. It
+// counts every attempt in the stats.
+func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
+	now := s.now()
+	s.body = s.enc.encode(s.body[:0], recs, now)
+	payload := s.body
+	if s.gz != nil {
+		s.zbody.Reset()
+		s.gz.Reset(&s.zbody)
+		s.gz.Write(s.body) // a zbuf never fails
+		s.gz.Close()
+		payload = s.zbody.b
+	}
+	size := 0
+	for _, r := range recs {
+		size += len(r)
+	}
+	s.bo.Reset()
+	for try := 0; ; try++ {
+		if try > 0 {
+			s.counters.Retried()
+		}
+		ae := s.post(ctx, payload, recs)
+		if ae == nil {
+			s.counters.Wrote(len(recs), size, s.now())
+			if s.failing {
+				s.failing, s.cooldown = false, 0
+			}
+			return nil
+		}
+		err := fmt.Errorf("httpsink: send batch of %d records to %s: %w", len(recs), s.c.endpoint, ae.err)
+		if ctx.Err() != nil {
+			// Given up by Shutdown: not the collector's failure.
+			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+		}
+		err = s.scrub(err)
+		s.counters.Failed(err)
+		var be *bulkError
+		if errors.As(ae.err, &be) {
+			return err // delivered in part: ship sorts the items out
+		}
+		if tooLarge(err) || !retryable(err) || !retry || try >= s.c.MaxRetries {
+			return err
+		}
+		wait := s.bo.NextBackOff()
+		if wait == backoff.Stop {
+			return fmt.Errorf("%w (retried for %v)", err, s.bo.GetElapsedTime().Round(time.Millisecond))
+		}
+		if ae.hasAfter {
+			wait = min(ae.retryAfter, s.c.Backoff.MaxInterval)
+		}
+		if cerr := s.sleep(ctx, wait); cerr != nil {
+			return fmt.Errorf("%w (gave up: %w)", err, cerr)
+		}
+	}
+}
+
+// post makes one request with payload, sealed afresh if encryption is on.
+func (s *sink) post(ctx context.Context, payload []byte, recs [][]byte) *attemptError {
+	ctx, cancel := context.WithTimeout(ctx, s.c.Timeout)
+	defer cancel()
+	body := payload
+	if s.aead != nil {
+		var err error
+		if s.sealed, err = seal(s.aead, s.sealed[:0], payload); err != nil {
+			return &attemptError{err: err}
+		}
+		body = s.sealed
+	}
+	req, err := http.NewRequestWithContext(ctx, s.c.Method, s.c.url.String(), bytes.NewReader(body))
+	if err != nil {
+		return &attemptError{err: err}
+	}
+	h := req.Header
+	ct := s.c.Encoding.contentType()
+	if s.aead != nil {
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set(EncryptionHeader, encryptionName)
+		h.Set(ContentTypeHeader, ct)
+		if s.gz != nil {
+			h.Set(ContentEncodingHeader, "gzip")
+		}
+	} else {
+		h.Set("Content-Type", ct)
+		if s.gz != nil {
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("User-Agent", "multi-httpsink/1")
+	for k, vs := range s.c.Headers {
+		h[k] = vs
+	}
+	switch {
+	case s.c.BearerToken != "":
+		h.Set("Authorization", "Bearer "+s.c.BearerToken)
+	case s.c.TokenFunc != nil:
+		tok, err := s.c.TokenFunc(ctx)
+		if err != nil {
+			return &attemptError{err: fmt.Errorf("token: %w", err)}
+		}
+		s.addSecrets(tok)
+		h.Set("Authorization", "Bearer "+tok)
+	}
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, query and all
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = fmt.Errorf("no response within Timeout %v: %w", s.c.Timeout, err)
+		}
+		return &attemptError{err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		if s.c.Encoding == ElasticsearchBulk {
+			return s.bulkResult(resp, len(recs))
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection
+		return nil
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, bodySnippet))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	ae := &attemptError{err: &StatusError{
+		StatusCode: resp.StatusCode,
+		Status:     resp.Status,
+		Body:       s.scrubString(strings.ToValidUTF8(string(snippet), "\uFFFD")),
+	}}
+	ae.retryAfter, ae.hasAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+	return ae
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an
+// HTTP-date (RFC 9110, 10.2.3).
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// errRefusedItems marks the items of a bulk request refused for good.
+var errRefusedItems = errors.New("refused by the bulk API")
+
+// bulkError is a 2xx bulk response with failed items: refused ones are
+// lost for good, the others (429, 5xx) may be sent again. Its Is matches
+// errRefusedItems when some were refused.
+type bulkError struct {
+	refused, again []int
+	first          string // the first refused item's error, for the report
+}
+
+func (e *bulkError) Error() string {
+	return fmt.Sprintf("bulk response: %d items refused (%s), %d to retry", len(e.refused), e.first, len(e.again))
+}
+
+func (e *bulkError) Is(target error) bool { return target == errRefusedItems && len(e.refused) > 0 }
+
+// bulkResult reads an Elasticsearch bulk response: a 200 may still carry
+// per-item failures ("errors":true).
+func (s *sink) bulkResult(resp *http.Response, n int) *attemptError {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return &attemptError{err: fmt.Errorf("read bulk response: %w", err)}
+	}
+	if !bytes.Contains(body, []byte(`"errors":true`)) {
+		return nil
+	}
+	var r struct {
+		Items []map[string]struct {
+			Status int             `json:"status"`
+			Error  json.RawMessage `json:"error"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return &attemptError{err: fmt.Errorf("bulk response: %w", err)}
+	}
+	be := &bulkError{}
+	for i, item := range r.Items {
+		if i >= n {
+			break
+		}
+		for _, res := range item {
+			switch {
+			case res.Status/100 == 2:
+			case retryableStatus(res.Status):
+				be.again = append(be.again, i)
+			default:
+				be.refused = append(be.refused, i)
+				if be.first == "" {
+					be.first = s.scrubString(string(res.Error))
+					if len(be.first) > bodySnippet {
+						be.first = be.first[:bodySnippet]
+					}
+				}
+			}
+		}
+	}
+	if len(be.refused) == 0 && len(be.again) == 0 {
+		return nil
+	}
+	return &attemptError{err: be}
+}
+
+// zbuf is a growable byte buffer that keeps its memory across Resets.
+type zbuf struct{ b []byte }
+
+func (z *zbuf) Write(p []byte) (int, error) { z.b = append(z.b, p...); return len(p), nil }
+func (z *zbuf) Reset()                      { z.b = z.b[:0] }
+
+// scrub returns err with every secret in its message replaced. An error
+// that needed scrubbing loses its chain (which holds the secret), except
+// for the sentinels callers test for.
+func (s *sink) scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := s.scrubString(msg)
+	if clean == msg {
+		return err
+	}
+	return &scrubbedError{msg: clean, status: statusOf(err)}
+}
+
+func statusOf(err error) *StatusError {
+	var se *StatusError
+	if errors.As(err, &se) {
+		c := *se
+		return &c
+	}
+	return nil
+}
+
+type scrubbedError struct {
+	msg    string
+	status *StatusError
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Unwrap() error {
+	if e.status == nil {
+		return nil
+	}
+	return e.status
+}
+
+const redacted = "[REDACTED]"
+
+func (s *sink) scrubString(msg string) string {
+	for _, sec := range *s.secrets.Load() {
+		if len(sec) >= 4 && strings.Contains(msg, sec) {
+			msg = strings.ReplaceAll(msg, sec, redacted)
+		}
+	}
+	return msg
+}
+
+func (s *sink) setSecrets(sec []string) {
+	sec = slices.Clone(sec)
+	s.secrets.Store(&sec)
+}
+
+// addSecrets adds values to the secrets removed from errors, keeping the
+// ones from Options and the last few tokens.
+func (s *sink) addSecrets(vals ...string) {
+	old := *s.secrets.Load()
+	for _, v := range vals {
+		if v == "" || slices.Contains(old, v) {
+			continue
+		}
+		fixed := len(s.c.secrets)
+		next := append(slices.Clone(old), v)
+		if len(next)-fixed > 8 { // tokens rotate: keep the latest
+			next = slices.Delete(next, fixed, fixed+1)
+		}
+		old = next
+	}
+	s.secrets.Store(&old)
+}
