@@ -515,10 +515,11 @@ func (b *Buffer) Shutdown(ctx context.Context) error {
 
 // abandon gives up draining: the writer takes no further batch, the write
 // in progress is cancelled, and what is still queued is dropped or, under
-// Divert, handed to Overflow.
+// Divert, handed to Overflow. It returns nil if nothing was left to give up.
 func (b *Buffer) abandon(cause error) error {
 	b.mu.Lock()
 	b.abandoned = true
+	inWrite := b.inflight != nil
 	k, n := b.queue.len(), 0
 	if k > 0 {
 		b.lostFrom = b.queue.peek().seq
@@ -541,18 +542,28 @@ func (b *Buffer) abandon(cause error) error {
 	b.mu.Unlock()
 	b.cancel()
 
-	if !divert {
-		reason := fmt.Errorf("buffer: shutdown: dropped %d queued records: %w", n, cause)
+	what := ""
+	if inWrite {
+		what = "cancelled the write in progress"
+		if k > 0 {
+			what += " and "
+		}
+	}
+	switch {
+	case k == 0 && !inWrite:
+		return nil // the writer had finished and was about to return
+	case k == 0:
+		return fmt.Errorf("buffer: shutdown: %s: %w", what, cause)
+	case !divert:
+		reason := fmt.Errorf("buffer: shutdown: %sdropped %d queued records: %w", what, n, cause)
 		b.dropped(n, reason)
 		return reason
 	}
-	if k > 0 {
-		b.mu.Lock()
-		t := b.ticket
-		b.ticket++
-		b.divert(t, k)
-	}
-	return fmt.Errorf("buffer: shutdown: diverted %d queued records to Overflow: %w", n, cause)
+	b.mu.Lock()
+	t := b.ticket
+	b.ticket++
+	b.divert(t, k)
+	return fmt.Errorf("buffer: shutdown: %sdiverted %d queued records to Overflow: %w", what, n, cause)
 }
 
 // Stats returns a consistent snapshot of the counters.

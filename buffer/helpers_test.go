@@ -47,15 +47,6 @@ func (r *recorder) got() [][]string {
 	return slices.Clone(r.batches)
 }
 
-// flat returns every record written so far, in order.
-func (r *recorder) flat() []string {
-	var all []string
-	for _, b := range r.got() {
-		all = append(all, b...)
-	}
-	return all
-}
-
 // records copies the records of b, checking that Data agrees with them.
 func records(b *Batch) []string {
 	out := make([]string, b.Len())

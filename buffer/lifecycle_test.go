@@ -259,3 +259,51 @@ func TestShutdownStopsTheGoroutine(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+func TestShutdownWithADoneCtxLosesNothingWhenNothingIsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{}
+		b := newBuffer(t, r.write, nil)
+		add(t, b, "a")
+		if err := b.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the writer is idle
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := b.Shutdown(done); err != nil {
+			t.Fatalf("Shutdown of a drained buffer with a done ctx = %v, want nil", err)
+		}
+		wantStats(t, b, Counters{Added: 1, Written: 1, Batches: 1})
+	})
+}
+
+func TestShutdownReportsACancelledWriteEvenWithNothingQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{gate: make(chan struct{})}
+		b := newBuffer(t, r.write, &Options{BatchSize: 1})
+		add(t, b, "a")
+		synctest.Wait() // write has [a] and waits at the gate
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := b.Shutdown(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) || err.Error() != "buffer: shutdown: cancelled the write in progress: context deadline exceeded" {
+			t.Fatalf("Shutdown = %v, want it to say it cancelled the write in progress", err)
+		}
+		if r.cancelled != 1 {
+			t.Fatalf("write saw its ctx cancelled %d times, want 1", r.cancelled)
+		}
+		wantStats(t, b, Counters{Added: 1, Written: 1, Batches: 1})
+	})
+}
+
+func TestEmptyRecordIsARecord(t *testing.T) {
+	r := &recorder{}
+	b := newBuffer(t, r.write, &Options{BatchBytes: 1})
+	add(t, b, "", "", "x", "")
+	if err := b.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Empty records never reach BatchBytes; "x" does, and closes its batch.
+	wantBatches(t, r, []string{"", "", "x"}, []string{""})
+}
