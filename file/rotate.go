@@ -50,7 +50,7 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 			w.degraded.Store(true)
 			e := w.errorf("rotate", err)
 			w.c.SetError(e)
-			return e
+			return w.noteLocked(e)
 		}
 	} else {
 		w.setDate(t)

@@ -48,6 +48,7 @@ type writer struct {
 	dropping  bool        // the drops of this outage were reported
 	holdUntil time.Time   // after a failed rotation, none is tried before this
 	closed    bool
+	notes     []error // errors to hand to the ErrorHandlers once mu is released
 
 	degraded atomic.Bool // the last rotation or reopen failed
 	c        stats.Counters
@@ -158,6 +159,25 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// noteLocked keeps err for the ErrorHandlers, which are called once mu is
+// released (an ErrorHandler may log to this very file), and returns it.
+func (w *writer) noteLocked(err error) error {
+	if err != nil {
+		w.notes = append(w.notes, err)
+	}
+	return err
+}
+
+// unlock releases mu, then reports the errors noted meanwhile.
+func (w *writer) unlock() {
+	notes := w.notes
+	w.notes = nil
+	w.mu.Unlock()
+	for _, err := range notes {
+		w.report(err)
+	}
+}
+
 // report hands err to every attached ErrorHandler. Call it without mu held.
 func (w *writer) report(err error) {
 	if err == nil {
@@ -175,51 +195,52 @@ func (w *writer) report(err error) {
 // across two files. It returns an error only when the record was dropped.
 func (w *writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	n, err, rep := w.writeLocked(p)
-	w.mu.Unlock()
-	if rep != nil {
-		w.report(rep)
+	n, err := w.writeLocked(p)
+	if w.notes == nil {
+		w.mu.Unlock()
+	} else {
+		w.unlock()
 	}
 	return n, err
 }
 
-func (w *writer) writeLocked(p []byte) (n int, err, rep error) {
+func (w *writer) writeLocked(p []byte) (int, error) {
 	if w.closed {
 		w.c.Dropped(1)
-		return 0, errClosed, nil
+		return 0, errClosed
 	}
 	if w.names.hasDate {
 		if t := w.cfg.now(); !t.Before(w.nextDay) {
-			rep = w.rotateLocked(t, false, false)
+			w.rotateLocked(t, false, false)
 		}
 	}
 	if w.cfg.maxSize > 0 {
 		if used := w.size + int64(len(w.buf)); used > 0 && used+int64(len(p)) > w.cfg.maxSize {
-			rep = join(rep, w.rotateLocked(time.Time{}, true, false))
+			w.rotateLocked(time.Time{}, true, false)
 		}
 	}
 	if len(p) > cap(w.buf)-len(w.buf) {
 		if !w.failing {
-			rep = join(rep, w.flushLocked())
+			w.flushLocked()
 		}
 		if len(p) > cap(w.buf)-len(w.buf) {
 			if len(w.buf) == 0 && !w.failing {
 				if err := w.writeBigLocked(p); err != nil {
-					return 0, errDropped, join(rep, err)
+					return 0, errDropped
 				}
-				return len(p), nil, rep
+				return len(p), nil
 			}
 			w.c.Dropped(1)
 			if !w.dropping {
 				w.dropping = true
-				rep = join(rep, fmt.Errorf("file: write %s: %d bytes of records are held while the file cannot be written; dropping new records until a write succeeds", w.display(), len(w.buf)))
+				w.noteLocked(fmt.Errorf("file: write %s: %d bytes of records are held while the file cannot be written; dropping new records until a write succeeds", w.display(), len(w.buf)))
 			}
-			return 0, errDropped, rep
+			return 0, errDropped
 		}
 	}
 	w.buf = append(w.buf, p...)
 	w.pending++
-	return len(p), nil, rep
+	return len(p), nil
 }
 
 func join(a, b error) error {
@@ -236,10 +257,9 @@ func join(a, b error) error {
 // file; the buffer is empty. A record the file cannot take whole is dropped
 // and cut back out of the file.
 func (w *writer) writeBigLocked(p []byte) error {
-	notice, err := w.ensureLocked()
-	if err != nil {
+	if err := w.ensureLocked(); err != nil {
 		w.c.Dropped(1)
-		return join(notice, w.failLocked(err))
+		return w.failLocked(err)
 	}
 	n, err := w.f.Write(p)
 	if err != nil {
@@ -249,30 +269,30 @@ func (w *writer) writeBigLocked(p []byte) error {
 			}
 		}
 		w.c.Dropped(1)
-		return join(notice, w.failLocked(err))
+		return w.failLocked(err)
 	}
 	w.wroteLocked(1, n)
-	return join(notice, w.syncLocked())
+	return w.syncLocked()
 }
 
 // flushLocked writes the buffer to the live file, (re)opening it first if
-// the path no longer names it. On failure the records stay in the buffer.
+// the path no longer names it. On failure the records stay in the buffer,
+// and the error, also noted for the ErrorHandlers, is returned.
 func (w *writer) flushLocked() error {
 	if len(w.buf) == 0 && w.f != nil {
 		return nil
 	}
-	notice, err := w.ensureLocked()
-	if err != nil {
-		return join(notice, w.failLocked(err))
+	if err := w.ensureLocked(); err != nil {
+		return w.failLocked(err)
 	}
 	n, err := w.f.Write(w.buf)
 	if err != nil {
-		return join(notice, w.partialLocked(n, err))
+		return w.partialLocked(n, err)
 	}
 	w.wroteLocked(w.pending, n)
 	w.pending = 0
 	w.buf = w.buf[:0]
-	return join(notice, w.syncLocked())
+	return w.syncLocked()
 }
 
 // wroteLocked accounts for n bytes holding recs records written.
@@ -328,26 +348,27 @@ func (w *writer) failLocked(err error) error {
 	w.failing = true
 	e := w.errorf("write", err)
 	w.c.Failed(e)
-	return e
+	return w.noteLocked(e)
 }
 
 // ensureLocked makes sure f is open on the path. If the path no longer
 // names f (moved by logrotate, deleted, its directory removed), the path is
-// opened afresh; a removed directory is recreated and reported as notice.
-func (w *writer) ensureLocked() (notice, err error) {
+// opened afresh; a removed directory is recreated, and that is reported.
+func (w *writer) ensureLocked() error {
 	if w.f != nil {
 		fi, err := os.Stat(w.path())
 		if err == nil && os.SameFile(fi, w.fi) {
-			return nil, nil
+			return nil
 		}
 		if _, derr := os.Stat(w.names.dir); errors.Is(derr, fs.ErrNotExist) {
-			notice = fmt.Errorf("file: write %s: the directory was removed while the file was open; records written since the last flush before that went with it; recreating it", w.display())
-			w.c.Failed(notice)
+			e := fmt.Errorf("file: write %s: the directory was removed while the file was open (with the records written to it); recreating it", w.display())
+			w.c.Failed(e)
+			w.noteLocked(e)
 		}
 		_ = w.f.Close()
 		w.f, w.fi = nil, nil
 	}
-	return notice, w.openLocked()
+	return w.openLocked()
 }
 
 // openLocked opens (or creates) the live file for appending.
@@ -378,12 +399,10 @@ func (w *writer) flusher() {
 		select {
 		case <-t.C:
 			w.mu.Lock()
-			var rep error
 			if !w.closed {
-				rep = w.flushLocked()
+				w.flushLocked()
 			}
-			w.mu.Unlock()
-			w.report(rep)
+			w.unlock()
 		case <-w.stop:
 			return
 		}
@@ -393,67 +412,54 @@ func (w *writer) flusher() {
 // flush writes out everything written before the call.
 func (w *writer) flush() error {
 	w.mu.Lock()
-	var err error
+	defer w.unlock()
 	if w.closed {
-		err = errClosed
-	} else {
-		err = w.flushLocked()
+		return errClosed
 	}
-	w.mu.Unlock()
-	if err != errClosed {
-		w.report(err)
-	}
-	return err
+	return w.flushLocked()
 }
 
 // rotate rotates the live file now, unless it is empty.
 func (w *writer) rotate() error {
 	w.mu.Lock()
+	defer w.unlock()
 	if w.closed {
-		w.mu.Unlock()
 		return errClosed
 	}
-	err := w.rotateLocked(time.Time{}, true, true)
-	w.mu.Unlock()
-	w.report(err)
-	return err
+	return w.rotateLocked(time.Time{}, true, true)
 }
 
 // reopen writes out the buffer, then opens the path afresh: the file an
-// external tool moved away is closed, a new one is created.
+// external tool moved away is closed, a new one is created. If the path
+// cannot be opened, the old file is kept.
 func (w *writer) reopen() error {
 	w.mu.Lock()
+	defer w.unlock()
 	if w.closed {
-		w.mu.Unlock()
 		return errClosed
 	}
-	var err error
-	if w.f != nil {
-		if len(w.buf) > 0 && !w.failing {
-			n, werr := w.f.Write(w.buf)
-			if werr != nil {
-				err = w.partialLocked(n, werr)
-			} else {
-				w.wroteLocked(w.pending, n)
-				w.pending, w.buf = 0, w.buf[:0]
-			}
-		}
-		old, oldfi, oldsize := w.f, w.fi, w.size
-		if oerr := w.openLocked(); oerr != nil {
-			w.f, w.fi, w.size = old, oldfi, oldsize
-			w.degraded.Store(true)
-			e := w.errorf("reopen", oerr)
-			w.c.SetError(e)
-			err = join(err, e)
-		} else {
-			old.Close()
-			w.degraded.Store(false)
-		}
-	} else if oerr := w.openLocked(); oerr != nil {
-		err = w.failLocked(oerr)
+	if w.f == nil {
+		return w.flushLocked()
 	}
-	w.mu.Unlock()
-	w.report(err)
+	var err error
+	if len(w.buf) > 0 && !w.failing {
+		if n, werr := w.f.Write(w.buf); werr != nil {
+			err = w.partialLocked(n, werr)
+		} else {
+			w.wroteLocked(w.pending, n)
+			w.pending, w.buf = 0, w.buf[:0]
+		}
+	}
+	old, oldfi, oldsize := w.f, w.fi, w.size
+	if oerr := w.openLocked(); oerr != nil {
+		w.f, w.fi, w.size = old, oldfi, oldsize
+		w.degraded.Store(true)
+		e := w.errorf("reopen", oerr)
+		w.c.SetError(e)
+		return join(err, w.noteLocked(e))
+	}
+	_ = old.Close()
+	w.degraded.Store(false)
 	return err
 }
 
@@ -465,16 +471,16 @@ func (w *writer) close(ctx context.Context) error {
 	err := w.flushLocked()
 	if err != nil && w.pending > 0 {
 		w.c.Dropped(w.pending)
-		err = join(err, fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending))
+		err = join(err, w.noteLocked(fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending)))
 		w.pending, w.buf = 0, w.buf[:0]
 	}
 	if w.f != nil {
 		if cerr := w.f.Close(); cerr != nil {
-			err = join(err, w.errorf("close", cerr))
+			err = join(err, w.noteLocked(w.errorf("close", cerr)))
 		}
 		w.f = nil
 	}
-	w.mu.Unlock()
+	w.unlock()
 
 	close(w.stop)
 	<-w.flushDone
@@ -484,7 +490,9 @@ func (w *writer) close(ctx context.Context) error {
 	case <-ctx.Done():
 		w.millCancel()
 		<-w.millDone
-		err = join(err, fmt.Errorf("file: close %s: compression cut short: %w", w.display(), ctx.Err()))
+		e := fmt.Errorf("file: close %s: compression cut short: %w", w.display(), ctx.Err())
+		w.report(e)
+		err = join(err, e)
 	}
 	w.millCancel()
 	return err
