@@ -1,0 +1,109 @@
+// Package file is a log/slog handler that writes one line per record to a
+// file, rotating it by size and by date, keeping numbered backups,
+// compressing them in the background and removing old ones.
+//
+//	h, err := file.New("logs/app-{date}.log", &file.Options{
+//		MaxSize:    100 << 20, // rotate at 100 MiB
+//		MaxBackups: 10,
+//		Compress:   true,
+//	})
+//	if err != nil { ... }
+//	defer h.Shutdown(context.Background())
+//	logger := slog.New(h)
+//
+// Lines are encoded by package format (JSON by default, byte for byte what
+// slog.JSONHandler writes; also Text, Plain, Structured, Console).
+//
+// # Defaults
+//
+// A nil *Options means: JSON, level INFO, no rotation, files created with
+// mode 0600 (directories 0755, umask applies), existing files appended to,
+// a 64 KiB buffer written out at least every second, no fsync.
+//
+// # Writing
+//
+// Handle encodes the record into a pooled buffer and appends it, under a
+// mutex, to the file's own buffer: no system call and no allocation per
+// record. The buffer is written to the file in one write when the next
+// record does not fit (BufferSize), every FlushInterval (one background
+// goroutine per file), on Flush, before a rotation, and on Shutdown. A
+// record larger than the buffer is written straight through.
+//
+// What a crash loses: records handed to Handle but not yet written, that
+// is, at most FlushInterval's worth (and at most BufferSize bytes) if the
+// process dies without Shutdown. Written records are in the operating
+// system's cache; with Sync set, every write is followed by fsync, so they
+// survive a crash of the machine too. Call Shutdown (or multi.Shutdown) at
+// exit.
+//
+// # Rotation and naming
+//
+// With MaxSize set, a record that would take the file past MaxSize goes to
+// a fresh file: the live file NAME is renamed NAME.1, and the backups shift
+// up (NAME.1 to NAME.2 and so on; NAME.N.gz when compressed), as the Python
+// library and logrotate do. A record is never split across two files; a
+// record larger than MaxSize is written whole, alone in its file. Rotate
+// rotates on demand.
+//
+// A {date} placeholder in the file name (logs/app-{date}.log) is replaced
+// by the date, YYYY-MM-DD, in UTC or, with LocalTime, in local time; the
+// first record handed to Handle on a new day starts that day's file.
+// Size rotation within a day numbers that day's backups
+// (app-2024-05-01.log.1). Earlier days' files are backups too.
+//
+// MaxBackups counts backups, newest first (a later date, then a lower
+// number), and removes the rest; MaxAge removes backups last modified
+// longer ago. Both apply when the file rotates and when it is opened.
+// Only files named exactly like our backups are ever renamed or removed
+// (NAME.N and NAME.N.gz with N a plain decimal, and for {date}, NAME with a
+// valid date): anything else in the directory is left alone.
+//
+// # Compression
+//
+// With Compress, rotated files are gzipped by one background goroutine per
+// file (the mill), never on the logging path. An archive is written to a
+// hidden temporary file (.NAME.N.<random>.gz.tmp), synced, and renamed to
+// NAME.N.gz only when complete, so a crash never leaves a truncated archive
+// under the final name; leftovers of a crash are cleaned up the next time
+// the file is opened. A backup shifted up while it was being compressed
+// gets its archive under its new name. Shutdown waits for compression in
+// flight, until its context ends.
+//
+// # Sharing a path
+//
+// Handlers opened with New on the same path in one process (whatever the
+// spelling of the path) share one writer: one buffer, one lock, one file
+// descriptor, one rotation. The last Shutdown closes it. They must agree on
+// the file options (MaxSize, MaxBackups, MaxAge, Compress, LocalTime,
+// Mode, BufferSize, FlushInterval, Sync); New returns an error otherwise.
+// Two processes must not write the same file.
+//
+// # Faults
+//
+// The application never blocks on a broken disk and Handle never panics.
+// When a write fails (disk full, I/O error), the error goes to Stats and
+// to ErrorHandler ("file: write logs/app.log: no space left on device"),
+// Healthy turns false, and the records stay in the buffer; the file is cut
+// back to its last whole line if the write stopped part way. While the
+// file cannot be written, the logging path makes no system call: the flush
+// goroutine retries every FlushInterval. During the outage at most
+// BufferSize bytes of records (the oldest ones) are held; later records are
+// dropped, counted in Stats.Dropped, and Handle returns an error for them.
+// When a write succeeds again the held records are written, in order, and
+// Healthy turns true.
+//
+// Before each write of the buffer the handler checks that the path still
+// names its file. A file moved away or removed (logrotate without
+// copytruncate) is reopened, creating a new file; a removed directory is
+// recreated, and that is reported as an error, since the records in it
+// are gone. Reopen does the same at once, for SIGHUP. A rotation that fails
+// (a read-only directory) is reported, Healthy is false, records keep going
+// to the live file, and rotation is tried again after FlushInterval.
+//
+// # Stats
+//
+// Stats.Written and Bytes count records and bytes written to the file,
+// Queued the records in the buffer, Dropped the records lost (after
+// Shutdown, or while the file could not be written), Failed the failed
+// writes. Handlers sharing a path report the same counters.
+package file
