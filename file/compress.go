@@ -160,9 +160,15 @@ func (w *writer) compress(name string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	zw, _ := gzip.NewWriterLevel(tmp, gzip.DefaultCompression)
+	// The mill reuses one compressor and one copy buffer: a flate
+	// compressor is most of a megabyte.
+	if w.zw == nil {
+		w.zw, w.zbuf = gzip.NewWriter(tmp), make([]byte, 128<<10)
+	} else {
+		w.zw.Reset(tmp)
+	}
+	zw, buf := w.zw, w.zbuf
 	zw.Name, zw.ModTime = name, fi.ModTime()
-	buf := make([]byte, 256<<10)
 	for {
 		if err := w.millCtx.Err(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package file
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,8 @@ type writer struct {
 	millDone   chan struct{}
 	millCtx    context.Context
 	millCancel context.CancelFunc
+	zw         *gzip.Writer // the mill's, reused
+	zbuf       []byte
 
 	// compressHook, if set by a test, runs in the mill after an archive is
 	// written and before it takes its final name.
