@@ -202,6 +202,9 @@ func (w *writer) compress(name string) (err error) {
 	if hook := w.compressHook.Load(); hook != nil {
 		(*hook)(name)
 	}
+	if err := w.millCtx.Err(); err != nil {
+		return err // Shutdown gave up waiting: leave the backup as it is
+	}
 
 	w.fsMu.Lock()
 	defer w.fsMu.Unlock()

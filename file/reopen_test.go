@@ -2,9 +2,11 @@ package file
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -135,5 +137,74 @@ func TestShutdownLeavesNoGoroutineOrDescriptor(t *testing.T) {
 	eventually(t, "the goroutines exit", func() bool { return runtime.NumGoroutine() <= g0 })
 	if f := fds(t); f != f0 {
 		t.Errorf("%d descriptors open after Shutdown, %d before", f, f0)
+	}
+}
+
+// When Shutdown's context ends before compression is done, the archive in
+// progress is abandoned (the backup stays uncompressed, no temporary file
+// is left), the mill still stops, and Shutdown says so.
+func TestShutdownCutsCompressionShortWhenItsContextEnds(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(filepath.Join(dir, "app.log"), &Options{Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	w := h.s.w
+	hook := func(string) {
+		close(started)
+		<-w.millCtx.Done() // a compression slower than Shutdown's patience
+	}
+	w.compressHook.Store(&hook)
+	write(t, h, "a")
+	if err := h.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.Shutdown(ctx); err == nil || !strings.Contains(err.Error(), "compression cut short: context canceled") {
+		t.Fatalf("Shutdown = %v, want compression cut short", err)
+	}
+	select {
+	case <-w.millDone:
+	default:
+		t.Fatal("the mill is still running after Shutdown returned")
+	}
+	expect(t, dir, map[string][]string{"app.log": nil, "app.log.1": {"a"}})
+}
+
+// ErrorHandler may log through the very handler that failed: it is called
+// with no lock held.
+func TestErrorHandlerMayLogToTheSameFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	var h *Handler
+	h = open(t, filepath.Join(dir, "app.log"), &Options{ErrorHandler: func(err error) {
+		slog.New(h).Error("file sink", "err", err.Error())
+	}})
+	write(t, h, "a")
+	flush(t, h)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	write(t, h, "b")
+	flush(t, h) // reports the removal, which logs a line
+	flush(t, h)
+	got := msgs(t, content(t, filepath.Join(dir, "app.log")))
+	if strings.Join(got, ",") != "b,file sink" {
+		t.Fatalf("file holds %q, want b, then the error logged by ErrorHandler", got)
+	}
+}
+
+func TestSyncWritesThrough(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	h := open(t, path, &Options{Sync: true})
+	write(t, h, "a")
+	flush(t, h)
+	if got := content(t, path); got != lines("a") {
+		t.Fatalf("file = %q", got)
+	}
+	if st := h.Stats(); st.Written != 1 || st.Failed != 0 {
+		t.Fatalf("Stats = %+v", st)
 	}
 }
