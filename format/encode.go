@@ -16,8 +16,11 @@ type encoder struct {
 	scratch []byte   // room for text that is escaped into buf afterwards
 	groups  []string // open groups, for ReplaceAttr
 	track   bool     // collect groups for ReplaceAttr
-	sep     string   // written before the next key
-	depth   int      // nesting of group values being written
+	json    bool     // attributes as JSON (h.c.json)
+	human   bool     // a human format (h.c.human)
+	safe    *[256]bool
+	sep     string // written before the next key
+	depth   int    // nesting of group values being written
 }
 
 const (
@@ -39,6 +42,11 @@ var encoderPool = sync.Pool{New: func() any {
 func newEncoder(h *Handler) *encoder {
 	e := encoderPool.Get().(*encoder)
 	e.h = h
+	e.json, e.human = h.c.json, h.c.human
+	e.safe = &jsonSafe
+	if e.human {
+		e.safe = &strictSafe
+	}
 	if h.c.rep != nil {
 		e.track = true
 		e.groups = append(e.groups, h.groups[:h.nOpenGroups]...)
@@ -64,7 +72,7 @@ func (e *encoder) free() {
 }
 
 func (e *encoder) attrSep() string {
-	if e.h.c.json {
+	if e.json {
 		return ","
 	}
 	return " "
@@ -182,7 +190,7 @@ func (e *encoder) openGroups() {
 }
 
 func (e *encoder) openGroup(name string) {
-	if e.h.c.json {
+	if e.json {
 		e.appendKey(name)
 		e.buf = append(e.buf, '{')
 		e.sep = ""
@@ -196,7 +204,7 @@ func (e *encoder) openGroup(name string) {
 }
 
 func (e *encoder) closeGroup(name string) {
-	if e.h.c.json {
+	if e.json {
 		e.buf = append(e.buf, '}')
 	} else {
 		e.prefix = e.prefix[:len(e.prefix)-len(name)-1]
@@ -234,6 +242,16 @@ func (e *encoder) replace(a slog.Attr) slog.Attr {
 
 // appendAttr writes a, reporting whether anything was written.
 func (e *encoder) appendAttr(a slog.Attr) bool {
+	if e.h.c.rep == nil {
+		switch a.Value.Kind() {
+		case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindFloat64,
+			slog.KindBool, slog.KindDuration, slog.KindTime:
+			// Resolved, not replaced, never empty: the common case.
+			e.appendKey(a.Key)
+			e.appendValue(a.Value)
+			return true
+		}
+	}
 	return e.appendReplaced(e.replace(a))
 }
 
@@ -246,7 +264,7 @@ func (e *encoder) appendReplaced(a slog.Attr) bool {
 			if src == nil || *src == (slog.Source{}) {
 				return false
 			}
-			if e.h.c.json {
+			if e.json {
 				a.Value = sourceGroup(src)
 			} else {
 				e.appendKey(a.Key)
@@ -296,7 +314,7 @@ func (e *encoder) appendReplaced(a slog.Attr) bool {
 }
 
 func (e *encoder) undoGroup(name string) {
-	if !e.h.c.json {
+	if !e.json {
 		e.prefix = e.prefix[:len(e.prefix)-len(name)-1]
 	}
 	if e.track {

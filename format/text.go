@@ -17,7 +17,7 @@ func needsQuoting(s string) bool {
 		if b < utf8.RuneSelf {
 			// Quote anything except a backslash that would need quoting in a
 			// JSON string, as well as space and '='.
-			if b != '\\' && (b == ' ' || b == '=' || !safeSet[b]) {
+			if b != '\\' && (b == ' ' || b == '=' || !jsonSafe[b]) {
 				return true
 			}
 			i++

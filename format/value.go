@@ -14,27 +14,29 @@ import (
 )
 
 func (e *encoder) appendKey(key string) {
+	if e.json {
+		// JSON never has a prefix: groups are nested objects.
+		e.buf = append(e.buf, e.sep...)
+		e.buf = append(e.buf, '"')
+		e.buf = appendEscapedJSON(e.buf, key, e.safe)
+		e.buf = append(e.buf, '"', ':')
+		e.sep = ","
+		return
+	}
 	e.buf = append(e.buf, e.sep...)
 	if len(e.prefix) > 0 {
 		e.appendTwoStrings(e.prefix, key)
+	} else if needsQuoting(key) {
+		e.buf = strconv.AppendQuote(e.buf, key)
 	} else {
-		e.appendString(key)
+		e.buf = append(e.buf, key...)
 	}
-	if e.h.c.json {
-		e.buf = append(e.buf, ':')
-	} else {
-		e.buf = append(e.buf, '=')
-	}
-	e.sep = e.attrSep()
+	e.buf = append(e.buf, '=')
+	e.sep = " "
 }
 
 // appendTwoStrings writes the string x+y (Text) as appendString would.
 func (e *encoder) appendTwoStrings(x []byte, y string) {
-	if e.h.c.json {
-		// Only Text keeps a prefix; JSON nests objects.
-		e.appendString(string(x) + y)
-		return
-	}
 	xs := unsafe.String(unsafe.SliceData(x), len(x))
 	if !needsQuoting(xs) && !needsQuoting(y) {
 		e.buf = append(e.buf, x...)
@@ -54,11 +56,10 @@ func (e *encoder) appendTwoStrings(x []byte, y string) {
 // appendString writes s as a string value of the format: a JSON string, or
 // a Text value quoted when it needs to be.
 func (e *encoder) appendString(s string) {
-	c := e.h.c
 	switch {
-	case c.json:
+	case e.json:
 		e.buf = append(e.buf, '"')
-		e.buf = appendEscapedJSON(e.buf, s, c.human)
+		e.buf = appendEscapedJSON(e.buf, s, e.safe)
 		e.buf = append(e.buf, '"')
 	case needsQuoting(s):
 		e.buf = strconv.AppendQuote(e.buf, s)
@@ -70,9 +71,8 @@ func (e *encoder) appendString(s string) {
 // appendStringTail treats buf[n:] as a string value just appended raw, and
 // rewrites it as appendString would have written it.
 func (e *encoder) appendStringTail(n int) {
-	c := e.h.c
 	s := e.buf[n:]
-	if !c.json && !needsQuoting(unsafe.String(unsafe.SliceData(s), len(s))) {
+	if !e.json && !needsQuoting(unsafe.String(unsafe.SliceData(s), len(s))) {
 		return
 	}
 	e.scratch = append(e.scratch[:0], s...)
@@ -81,7 +81,6 @@ func (e *encoder) appendStringTail(n int) {
 }
 
 func (e *encoder) appendValue(v slog.Value) {
-	c := e.h.c
 	switch v.Kind() {
 	case slog.KindString:
 		e.appendString(v.String())
@@ -90,7 +89,7 @@ func (e *encoder) appendValue(v slog.Value) {
 	case slog.KindUint64:
 		e.buf = strconv.AppendUint(e.buf, v.Uint64(), 10)
 	case slog.KindFloat64:
-		if c.json {
+		if e.json {
 			e.appendJSONFloat(v.Float64())
 		} else {
 			e.buf = strconv.AppendFloat(e.buf, v.Float64(), 'g', -1, 64)
@@ -99,11 +98,11 @@ func (e *encoder) appendValue(v slog.Value) {
 		e.buf = strconv.AppendBool(e.buf, v.Bool())
 	case slog.KindDuration:
 		switch {
-		case c.human:
+		case e.human:
 			e.buf = append(e.buf, '"')
 			e.buf = appendDuration(e.buf, v.Duration())
 			e.buf = append(e.buf, '"')
-		case c.json:
+		case e.json:
 			e.buf = strconv.AppendInt(e.buf, int64(v.Duration()), 10)
 		default:
 			e.buf = appendDuration(e.buf, v.Duration())
@@ -121,7 +120,7 @@ func (e *encoder) appendValue(v slog.Value) {
 // appendTime writes a time attribute: RFC 3339 with nanoseconds in a JSON
 // string, with milliseconds in Text.
 func (e *encoder) appendTime(t time.Time) {
-	if e.h.c.json {
+	if e.json {
 		e.buf = append(e.buf, '"')
 		e.buf = appendRFC3339(e.buf, t, fracNano)
 		e.buf = append(e.buf, '"')
@@ -143,7 +142,7 @@ func (e *encoder) appendRecordTime(t time.Time) {
 }
 
 func (e *encoder) appendLevel(l slog.Level) {
-	if e.h.c.json {
+	if e.json {
 		e.buf = append(e.buf, '"')
 		e.buf = multi.AppendLevel(e.buf, l)
 		e.buf = append(e.buf, '"')
@@ -174,7 +173,7 @@ func (e *encoder) appendSource(key string, s *slog.Source) {
 		return
 	}
 	e.appendKey(key)
-	if !e.h.c.json {
+	if !e.json {
 		e.appendSourceText(s)
 		return
 	}
@@ -225,7 +224,7 @@ func (e *encoder) appendAny(a any) {
 		}
 	}()
 	var err error
-	if e.h.c.json {
+	if e.json {
 		err = e.appendJSONAny(a)
 	} else {
 		err = e.appendTextAny(a)
