@@ -67,7 +67,7 @@ var zones = []*time.Location{
 	time.UTC,
 	time.FixedZone("CET", 3600),
 	time.FixedZone("", -7*3600-30*60),
-	time.FixedZone("LMT", 561),  // seconds in the offset
+	time.FixedZone("LMT", 561), // seconds in the offset
 	time.FixedZone("odd", -30), // rounds to "+00:00"
 	time.FixedZone("Z0", 0),
 }
