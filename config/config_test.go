@@ -1,8 +1,6 @@
 package config
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -386,24 +385,27 @@ func TestRegister(t *testing.T) {
 	assert.PanicsWithValue(t, "config: Register called twice for type file", func() { Register("file", nop) })
 
 	// Concurrent registration and listing (run under -race).
+	run := registerRuns.Add(1) // names differ in every run, for -count
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Go(func() { Register(fmt.Sprintf("concurrent-%d", i), nop) })
+		wg.Go(func() { Register(fmt.Sprintf("concurrent-%d-%d", run, i), nop) })
 		wg.Go(func() { _ = Types() })
 	}
 	wg.Wait()
 	got := Types()
 	assert.IsNonDecreasing(t, got)
-	for _, n := range []string{"concurrent-0", "concurrent-7", "file", "test"} {
+	for _, n := range []string{fmt.Sprintf("concurrent-%d-0", run), fmt.Sprintf("concurrent-%d-7", run), "file", "test"} {
 		assert.Contains(t, got, n)
 	}
 	got[0] = "changed"
 	assert.NotEqual(t, "changed", Types()[0], "Types returns a copy")
 
-	h, err := Load(strings.NewReader("sinks: [{type: concurrent-3}]"))
+	h, err := Load(strings.NewReader(fmt.Sprintf("sinks: [{type: concurrent-%d-3}]", run)))
 	require.NoError(t, err)
 	assert.False(t, h.Enabled(t.Context(), slog.LevelError))
 }
+
+var registerRuns atomic.Int32
 
 func TestParseReadError(t *testing.T) {
 	_, err := Parse(errReader{})
@@ -413,6 +415,3 @@ func TestParseReadError(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
-
-var _ = bytes.NewReader
-var _ context.Context

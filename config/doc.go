@@ -1,0 +1,147 @@
+// Package config builds a whole handler tree from a JSON or YAML document:
+// the Python library's backend factory, for Go. It adds nothing the plain
+// constructors (console.New, file.New, httpsink.New, wssink.New) cannot
+// do; it lets the choice of sinks live in a file that operators edit.
+//
+//	h, err := config.LoadFile("multi.yaml")
+//	if err != nil {
+//		log.Fatal(err) // config: multi.yaml:7: sinks[2].max_size: "10XB" is not a size
+//	}
+//	defer multi.Shutdown(context.Background(), h)
+//	slog.SetDefault(slog.New(h))
+//
+// # The document
+//
+// A document is an object with a list of sinks, and optionally a level:
+//
+//	level: debug                 # optional: a floor for every sink (see below)
+//	sinks:
+//	  - type: console            # console, file, http, websocket, or a Register'ed type
+//	    output: stderr           # console only: stdout or stderr (default stderr)
+//	    level: trace
+//	  - type: file
+//	    path: logs/app-{date}.log
+//	    max_size: 100MB
+//	    max_backups: 10
+//	    compress: true
+//	  - type: http
+//	    url: https://logs.example.com/api/v1/logs
+//	    level: error
+//	    bearer_token: ${LOG_TOKEN}
+//	  - type: websocket
+//	    url: wss://logs.example.com/ws
+//	    reconnect_interval: 5s
+//
+// Each sink's keys, besides "type" and the destination ("output", "path"
+// or "url"), are the fields of that sink's Options struct (console.Options,
+// file.Options, httpsink.Options, wssink.Options), by their Go name
+// (MaxSize) or in snake_case (max_size). Values are read by [Decode]:
+// levels as names ("debug", "warning", "INFO+2"), durations as "5s", sizes
+// as "100MB" or "64KiB" (KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB,
+// TiB powers of 1024; see [ParseSize]), formats and policies by name. A key
+// that names no field, a value of the wrong kind and a field that only Go
+// code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client) are errors.
+//
+// The integer fields that take sizes are those whose names end in Bytes
+// (BatchBytes, SpoolMaxBytes) and these: file's MaxSize and BufferSize,
+// websocket's MaxMessageSize. Counts (BatchSize, QueueSize, MaxBackups)
+// take integers only. A file's Mode is an octal string ("0640"); an
+// http sink's EncryptionKey is base64.
+//
+// The top-level "level" is a floor: each sink sees only records at that
+// level or above, on top of its own level (it is applied with
+// [multi.MinLevel]). It can quiet every sink at once; it never makes a sink
+// more verbose than its own level, whose default is INFO.
+//
+// The order of the sinks is the order in which a record reaches them.
+// Sinks are numbered from 0 in error messages: sinks[2] is the third.
+//
+// # JSON and YAML
+//
+// A document whose first non-blank character is '{' or '[' is read as
+// JSON (encoding/json, with the line of each value kept for errors);
+// anything else as YAML. Both read into the same tree, so a YAML document
+// and the JSON document with the same values give the same [Config].
+//
+// YAML is read with go.yaml.in/yaml/v3, the YAML organisation's maintained
+// continuation of gopkg.in/yaml.v3 (same API and behaviour; the original
+// is no longer maintained). It implements YAML 1.2's core schema, so yes,
+// no, on and off are strings, not bools, and it bounds its own parser's
+// nesting. This package reads its node tree, not Go values, and does the
+// rest itself: it keeps line numbers, rejects duplicate keys, supports
+// anchors, aliases and merge keys (<<) under a budget (see Limits), and
+// refuses tags other than the standard ones. A YAML file must hold one
+// document.
+//
+// # Environment variables
+//
+// String values may refer to environment variables, so that secrets and
+// per-host settings stay out of the file: ${NAME} is replaced by the
+// value of NAME, and is an error naming NAME and the place in the
+// document if NAME is not set; ${NAME:-default} is replaced by default
+// when NAME is unset or empty. $${ stands for a literal ${. A '$' not
+// followed by '{' is kept as it is. References are expanded in string
+// values only: not in keys, not in "type", and not in numbers or bools
+// (write "${N}" or ${N} where a number is wanted: numbers and bools are
+// also read from strings). Variables are read by [Config.Build], not by
+// [Parse]: a Config holds the references, not the values.
+//
+// No value of an environment variable appears in an error this package
+// returns: every occurrence of the value of a variable the document used,
+// of three bytes or more, raw or quoted or URL-escaped, is replaced by
+// ${NAME} in the message, whatever produced it (this package, a sink's
+// constructor, the standard library). Such an error does not unwrap to
+// the original, which still holds the value. Shorter values (a port digit,
+// "on") are left, as they are no secrets and replacing them would garble
+// paths like sinks[1].
+//
+// # Errors
+//
+// Every error is an [*Error] that names the file (LoadFile), the line, and
+// the path of the value in the document:
+//
+//	config: multi.yaml:7: sinks[2].max_size: "10XB" is not a size
+//	config: multi.yaml:4: sinks[0].level: "loud" is not a level (trace, debug, info, warn, error, critical, or an offset like INFO+2)
+//	config: multi.yaml:12: sinks[3].headers.Authorization: environment variable LOG_TOKEN is not set
+//	config: multi.yaml:2: sinks[0].type: unknown type "kafka" (known: console, file, http, websocket)
+//
+// If a sink fails to build, Build first shuts down the sinks of the same
+// document it already built, so that no file, connection or goroutine is
+// left behind, waiting for them at most 5 seconds.
+//
+// # Limits
+//
+// A hostile or broken document costs bounded time and memory: at most
+// [MaxDocumentSize] bytes (1 MiB) are read, objects and lists nest at most
+// [MaxDepth] (32) levels, and YAML aliases and merge keys may expand the
+// document to at most [MaxValues] (100,000) values and [MaxExpandedText]
+// (4 MiB) of keys and strings; the "billion laughs" fails fast. Each limit
+// is an error, not a truncation.
+//
+// # Custom types
+//
+// [Register] adds a sink type, as BackendFactory.register_backend did:
+//
+//	func init() {
+//		config.Register("kafka", func(raw json.RawMessage) (slog.Handler, error) {
+//			var o struct {
+//				Brokers []string
+//				Topic   string
+//				kafkasink.Options
+//			}
+//			if err := config.Decode(raw, &o); err != nil {
+//				return nil, err
+//			}
+//			return kafkasink.New(o.Brokers, o.Topic, &o.Options)
+//		})
+//	}
+//
+// # Presets
+//
+// [Production] and [Development] return ready Configs, the Python
+// library's create_production_config and create_development_config:
+// JSON lines on stdout at INFO with the source position, and a coloured
+// console on stderr at DEBUG. The LOG_LEVEL environment variable, when
+// set, replaces the level of both; a LOG_LEVEL that is not a level is an
+// error from Build, not silently ignored.
+package config
