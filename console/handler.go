@@ -1,0 +1,192 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/format"
+)
+
+// Options configure a [Handler]. A nil *Options, and the zero value of every
+// field, means the default.
+type Options struct {
+	// Level is the minimum level of records that are written. It is read
+	// for every record, so a *slog.LevelVar changes it at run time.
+	// Nil means slog.LevelInfo.
+	Level slog.Leveler
+
+	// Format selects the encoding: any of package format's formats. Nil
+	// means format.Console. It is a pointer because format.JSON is the zero
+	// Format; choose another with new, e.g. Format: new(format.JSON).
+	Format *format.Format
+
+	// TimeFormat is a time.Time layout for the record's time. The empty
+	// string means the format's default: "15:04:05.000" for Console, and
+	// for the other formats what package format uses (slog's for JSON and
+	// Text).
+	TimeFormat string
+
+	// AddSource adds the source position of the log call.
+	AddSource bool
+
+	// ReplaceAttr rewrites each non-group attribute before it is written,
+	// as slog.HandlerOptions.ReplaceAttr does; see format.Options.
+	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
+
+	// Name is the logger name: "name: " before the message in the human
+	// formats, a "logger" attribute in JSON and Text. Empty means none.
+	Name string
+
+	// Color says when the level of Console lines is coloured. The default
+	// is ColorAuto. Other formats are never coloured.
+	Color ColorMode
+
+	// ErrorHandler, when not nil, is called with every error writing to
+	// the destination (and flushing or syncing it), on the goroutine that
+	// hit it, after the error is counted in Stats and with no lock held.
+	// It must not log to this same handler: if the destination keeps
+	// failing, that recursion never ends.
+	ErrorHandler func(error)
+}
+
+// Handler writes records to one io.Writer, each as one line in one Write
+// call. Build it with [New]. It implements [multi.Sink].
+//
+// Handlers derived with WithAttrs and WithGroup share their parent's
+// destination: its lock, its counters and its shut-down state.
+type Handler struct {
+	core  *format.Handler
+	s     *sink
+	color bool
+}
+
+// New returns a Handler that writes to w. A nil opts means the defaults:
+// the Console format at level INFO, the time as "15:04:05.000", colour when
+// w is a terminal (see "Colour" in the package documentation).
+//
+// New panics if w is nil or opts.Format is not one of package format's
+// formats: both are programming errors, reported at once rather than at the
+// first record.
+func New(w io.Writer, opts *Options) *Handler {
+	if w == nil {
+		panic("console.New: nil io.Writer")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	f := format.Console
+	if opts.Format != nil {
+		f = *opts.Format
+	}
+	color := f == format.Console &&
+		useColor(opts.Color, func() bool { return isTerminal(w) }, os.Getenv)
+	fo := &format.Options{
+		Format:      f,
+		Level:       opts.Level,
+		AddSource:   opts.AddSource,
+		ReplaceAttr: opts.ReplaceAttr,
+		TimeFormat:  opts.TimeFormat,
+		Name:        opts.Name,
+		Color:       color,
+	}
+	if err := fo.Validate(); err != nil {
+		panic(fmt.Sprintf("console.New: %v", err))
+	}
+	s := &sink{w: w, onError: opts.ErrorHandler}
+	return &Handler{core: format.New(s, fo), s: s, color: color}
+}
+
+// Enabled reports whether l is at least the handler's level. It stays true
+// after Shutdown, so that records still reach Handle and are counted as
+// dropped.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.core.Enabled(ctx, l)
+}
+
+// Handle writes r as one line. It returns the write's error, which is also
+// counted in Stats and given to the ErrorHandler; after Shutdown it returns
+// an error wrapping [multi.ErrClosed] and counts the record as dropped.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if h.s.closed.Load() {
+		return h.s.dropClosed()
+	}
+	h.s.noteTime(r.Time)
+	return h.core.Handle(ctx, r)
+}
+
+// WithAttrs returns a Handler whose records carry attrs after those of h,
+// writing to the same destination.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return h.derive(h.core.WithAttrs(attrs))
+}
+
+// WithGroup returns a Handler whose later attributes are qualified by the
+// group name, writing to the same destination.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return h.derive(h.core.WithGroup(name))
+}
+
+func (h *Handler) derive(c slog.Handler) *Handler {
+	core := c.(*format.Handler)
+	if core == h.core {
+		return h
+	}
+	return &Handler{core: core, s: h.s, color: h.color}
+}
+
+// Flush waits for a write in progress to finish and, if the writer buffers
+// (it has a Flush() error method, as *bufio.Writer does), flushes it. Every
+// record whose Handle returned before the call is then in the writer. It
+// returns early with ctx's error if ctx ends first, and an error wrapping
+// [multi.ErrClosed] after Shutdown.
+func (h *Handler) Flush(ctx context.Context) error {
+	return h.s.flush(ctx)
+}
+
+// Shutdown makes every later Handle fail with [multi.ErrClosed], waits for
+// a write in progress (or for ctx to end), flushes the writer if it buffers
+// and calls its Sync method if it has one (an error meaning that the
+// descriptor cannot be synced, as for a terminal or a pipe, is not
+// reported). It never closes the writer: os.Stdout and os.Stderr stay open
+// for the rest of the program. Only the first call does anything; later
+// calls return nil.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	return h.s.shutdown(ctx)
+}
+
+// Stats reports what the destination has done: records and bytes written,
+// records dropped (a failed write, or a record after Shutdown), failed
+// attempts, the time of the last write and the last error. LastWrite is
+// the time of the newest record written (a slog.Logger stamps a record when
+// the log call is made), not a clock read per write. Queued, Retries,
+// Spooled and Replayed are always 0: nothing is queued.
+func (h *Handler) Stats() multi.Stats {
+	return h.s.stats.Snapshot()
+}
+
+// Healthy reports whether the last write succeeded (true before the first
+// one). It turns false at a failed write and true again at the next write
+// that succeeds.
+func (h *Handler) Healthy() bool {
+	return h.s.stats.Healthy()
+}
+
+// Color reports whether the handler colours its lines: the decision New
+// made from Options.Color, the writer and the environment.
+func (h *Handler) Color() bool {
+	return h.color
+}
+
+// BorrowsRecords marks the Handler as a [multi.RecordBorrower]: it reads
+// each record only during Handle, so [multi.New] passes records without
+// cloning them.
+func (h *Handler) BorrowsRecords() {}
+
+var (
+	_ multi.Sink           = (*Handler)(nil)
+	_ multi.RecordBorrower = (*Handler)(nil)
+)

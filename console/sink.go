@@ -1,0 +1,191 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/stats"
+)
+
+// sink is the destination state shared by a handler from New and every
+// handler derived from it: the writer, the lock that makes each record one
+// uninterrupted Write, the counters, and whether it is shut down.
+type sink struct {
+	mu     sync.Mutex // held for each Write to w, and by Flush and Shutdown
+	w      io.Writer
+	closed atomic.Bool
+
+	stats   stats.Counters
+	onError func(error)
+
+	// newest is the time, in Unix nanoseconds, of the newest record handed
+	// to Handle; a successful write is stamped with it rather than with a
+	// time.Now per record, which costs as much as encoding a short line on
+	// some virtual machines.
+	newest atomic.Int64
+}
+
+// noteTime records the time of a record about to be written. A zero time
+// (a record made without one) reads the clock instead.
+func (s *sink) noteTime(t time.Time) {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	if ns := t.UnixNano(); ns > s.newest.Load() {
+		s.newest.Store(ns)
+	}
+}
+
+// errClosed is what Handle, Write and Flush return after Shutdown.
+var errClosed = fmt.Errorf("console: %w", multi.ErrClosed)
+
+// Write gives p, one whole encoded record, to w in one call under the lock.
+// A failure is counted (Failed and Dropped), reported to the ErrorHandler
+// and returned; it is never written to w.
+func (s *sink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return 0, s.dropClosed()
+	}
+	n, err := s.w.Write(p)
+	s.mu.Unlock()
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		err = fmt.Errorf("console: write: %w", err)
+		s.fail(err)
+		s.stats.Dropped(1)
+		return n, err
+	}
+	s.stats.Wrote(1, n, s.stamp())
+	return n, nil
+}
+
+// stamp is the time a successful write is recorded at: the newest record
+// time seen, or now if Write was called other than through Handle.
+func (s *sink) stamp() time.Time {
+	if ns := s.newest.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Now()
+}
+
+// dropClosed counts a record refused after Shutdown and returns why.
+func (s *sink) dropClosed() error {
+	s.stats.Dropped(1)
+	s.stats.SetError(errClosed)
+	return errClosed
+}
+
+// fail counts a failed attempt, marks the sink unhealthy and tells the
+// ErrorHandler.
+func (s *sink) fail(err error) {
+	s.stats.Failed(err)
+	if s.onError != nil {
+		s.onError(err)
+	}
+}
+
+// lock takes s.mu, or gives up when ctx ends. A write stuck in the kernel
+// (a terminal paused with Ctrl-S, a pipe nobody reads) holds the lock; the
+// caller of Flush or Shutdown must not be stuck behind it past its
+// deadline. When ctx ends first, a helper goroutine is left waiting for the
+// lock; it takes it and releases it at once when the stuck write returns,
+// so it lives no longer than that write.
+func (s *sink) lock(ctx context.Context) error {
+	if s.mu.TryLock() {
+		return nil
+	}
+	if ctx.Done() == nil {
+		s.mu.Lock()
+		return nil
+	}
+	handOver := make(chan struct{})
+	abandoned := make(chan struct{})
+	go func() {
+		s.mu.Lock()
+		select {
+		case handOver <- struct{}{}: // the caller owns the lock now
+		case <-abandoned:
+			s.mu.Unlock()
+		}
+	}()
+	select {
+	case <-handOver:
+		return nil
+	case <-ctx.Done():
+		close(abandoned)
+		return ctx.Err()
+	}
+}
+
+// flusher is a writer that buffers, such as *bufio.Writer.
+type flusher interface{ Flush() error }
+
+// syncer is a writer backed by storage, such as *os.File.
+type syncer interface{ Sync() error }
+
+// flush waits for a write in progress to finish, then flushes w if it
+// buffers. The caller holds no lock.
+func (s *sink) flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("console: flush: wait for a write in progress: %w", err)
+	}
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *sink) flushLocked() error {
+	f, ok := s.w.(flusher)
+	if !ok {
+		return nil
+	}
+	if err := f.Flush(); err != nil {
+		err = fmt.Errorf("console: flush: %w", err)
+		s.fail(err)
+		return err
+	}
+	return nil
+}
+
+// shutdown refuses every later record, waits for a write in progress,
+// flushes w if it buffers and syncs it if it can. It never closes w. Only
+// the first call does anything.
+func (s *sink) shutdown(ctx context.Context) error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("console: shutdown: wait for a write in progress: %w", err)
+	}
+	defer s.mu.Unlock()
+	err := s.flushLocked()
+	if sy, ok := s.w.(syncer); ok {
+		if serr := sy.Sync(); serr != nil && !unsyncable(serr) {
+			serr = fmt.Errorf("console: shutdown: sync: %w", serr)
+			s.fail(serr)
+			err = errors.Join(err, serr)
+		}
+	}
+	return err
+}
+
+// unsyncable reports whether a Sync error only says that the descriptor
+// cannot be synced at all (a terminal, a pipe, a character device), which is
+// not a failure of the log.
+func unsyncable(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) ||
+		errors.Is(err, syscall.ENOTTY)
+}

@@ -1,0 +1,102 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/jinpy-utils/multi"
+)
+
+// stuckWriter blocks every Write until release is closed, like a terminal
+// paused with Ctrl-S or a pipe nobody reads.
+type stuckWriter struct {
+	entered chan struct{} // receives once per Write that has started
+	release chan struct{}
+}
+
+func newStuckWriter() *stuckWriter {
+	return &stuckWriter{entered: make(chan struct{}, 16), release: make(chan struct{})}
+}
+
+func (w *stuckWriter) Write(p []byte) (int, error) {
+	w.entered <- struct{}{}
+	<-w.release
+	return len(p), nil
+}
+
+// waitUnlocked polls until nobody holds s.mu: the helper goroutine an
+// abandoned Flush or Shutdown leaves behind has taken the lock and given it
+// back, its last act.
+func waitUnlocked(t *testing.T, s *sink) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.mu.TryLock() {
+		if time.Now().After(deadline) {
+			t.Fatal("the lock is still held 10s after the stuck write returned")
+		}
+		runtime.Gosched()
+	}
+	s.mu.Unlock()
+}
+
+func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
+	w := newStuckWriter()
+	s := &sink{w: w}
+	wrote := make(chan error, 1)
+	go func() { _, err := s.Write([]byte("stuck\n")); wrote <- err }()
+	<-w.entered
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	err := s.shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown = %v, want context.DeadlineExceeded", err)
+	}
+	if want := "console: shutdown: wait for a write in progress: context deadline exceeded"; err.Error() != want {
+		t.Errorf("shutdown error = %q, want %q", err, want)
+	}
+	if err := s.shutdown(t.Context()); err != nil {
+		t.Errorf("second shutdown = %v, want nil", err)
+	}
+
+	close(w.release)
+	if err := <-wrote; err != nil {
+		t.Errorf("the stuck write = %v, want nil", err)
+	}
+	waitUnlocked(t, s)
+	if _, err := s.Write([]byte("late\n")); !errors.Is(err, multi.ErrClosed) {
+		t.Errorf("write after shutdown = %v, want multi.ErrClosed", err)
+	}
+	st := s.stats.Snapshot()
+	if st.Written != 1 || st.Dropped != 1 || st.Failed != 0 {
+		t.Errorf("stats = written %d dropped %d failed %d, want 1 1 0", st.Written, st.Dropped, st.Failed)
+	}
+}
+
+func TestFlushGivesUpAtCancelAndLeavesTheLockUsable(t *testing.T) {
+	w := newStuckWriter()
+	s := &sink{w: w}
+	go s.Write([]byte("slow\n"))
+	<-w.entered
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("flush = %v, want context.Canceled", err)
+	}
+	close(w.release)
+	waitUnlocked(t, s)
+	// A later writer and a later flush get through: nothing kept the lock.
+	if _, err := s.Write([]byte("next\n")); err != nil {
+		t.Fatal(err)
+	}
+	<-w.entered
+	if err := s.flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.stats.Snapshot().Written; got != 2 {
+		t.Errorf("written = %d, want 2", got)
+	}
+}
