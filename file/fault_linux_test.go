@@ -156,7 +156,7 @@ func TestReadOnlyDirectory(t *testing.T) {
 			t.Fatalf("remount read-only: %v", err)
 		}
 		return func() {
-			if err := syscall.Unmount(dir, 0); err != nil {
+			if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
 				t.Fatalf("unmount: %v", err)
 			}
 		}

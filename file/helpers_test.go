@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -211,4 +212,27 @@ func fdsTo(t testing.TB, path string) int {
 		}
 	}
 	return n
+}
+
+// ours counts the goroutines of this package's writers: flush goroutines
+// and mills.
+func ours() (flushers, mills int) {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "file.(*writer).flusher(") {
+			flushers++
+		}
+		if strings.Contains(g, "file.(*writer).mill(") {
+			mills++
+		}
+	}
+	return flushers, mills
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -116,7 +115,10 @@ func TestFlushIntervalBoundsTheWait(t *testing.T) {
 
 func TestShutdownLeavesNoGoroutineOrDescriptor(t *testing.T) {
 	dir := t.TempDir()
-	g0, f0 := runtime.NumGoroutine(), fds(t)
+	f0 := fds(t)
+	if f, m := ours(); f+m != 0 {
+		t.Fatalf("%d flush goroutines and %d mills before the test", f, m)
+	}
 	var hs []*Handler
 	for _, n := range []string{"a.log", "b.log", "b.log", "c-{date}.log"} {
 		h, err := New(filepath.Join(dir, n), &Options{MaxSize: 100, Compress: true})
@@ -128,13 +130,14 @@ func TestShutdownLeavesNoGoroutineOrDescriptor(t *testing.T) {
 			write(t, h, "0123456789")
 		}
 	}
-	if g := runtime.NumGoroutine(); g != g0+6 {
-		t.Errorf("%d goroutines for three files, want 2 each (flush, mill): %d", g-g0, 6)
+	if f, m := ours(); f != 3 || m != 3 {
+		t.Errorf("%d flush goroutines and %d mills for three files, want 3 and 3", f, m)
 	}
 	for _, h := range hs {
 		shutdown(t, h)
 	}
-	eventually(t, "the goroutines exit", func() bool { return runtime.NumGoroutine() <= g0 })
+	// Shutdown waited for them: they are gone (or returning) already.
+	eventually(t, "the goroutines exit", func() bool { f, m := ours(); return f+m == 0 })
 	if f := fds(t); f != f0 {
 		t.Errorf("%d descriptors open after Shutdown, %d before", f, f0)
 	}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -36,7 +35,7 @@ func TestStressConcurrentWritersWithRotateAndFlush(t *testing.T) {
 	)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.log")
-	g0, f0 := runtime.NumGoroutine(), fds(t)
+	f0 := fds(t)
 	var e errs
 	h, err := New(path, &Options{MaxSize: 64 << 10, MaxBackups: backups, Compress: true, ErrorHandler: e.handle})
 	if err != nil {
@@ -171,7 +170,7 @@ func TestStressConcurrentWritersWithRotateAndFlush(t *testing.T) {
 	}
 	t.Logf("%d rotations asked for; %d records of %d goroutines kept in %d files", rotations, lines, kept, len(want))
 
-	eventually(t, "the goroutines exit", func() bool { return runtime.NumGoroutine() <= g0 })
+	eventually(t, "the goroutines exit", func() bool { f, m := ours(); return f+m == 0 })
 	if f := fds(t); f != f0 {
 		t.Errorf("%d descriptors open after Shutdown, %d before", f, f0)
 	}
