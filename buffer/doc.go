@@ -42,7 +42,7 @@
 // batch holds at most BatchBytes bytes unless it is a single larger record.
 // Batches are kept for reuse after they are written, up to as many as a full
 // queue needs (QueueSize/BatchSize + 2), so the memory a backlog used stays
-// allocated: at the defaults and 200-byte lines, about 2 MB. A batch whose
+// allocated: at the defaults and 200-byte lines, 2 to 4 MB. A batch whose
 // arena grew past 2×BatchBytes (for an oversized record) is let go.
 //
 // # What is lost when

@@ -203,8 +203,8 @@ func TestDivertSurvivesAPanickingOverflow(t *testing.T) {
 		if calls != 2 || d.n != 2 || !strings.Contains(d.errs[0].Error(), "Overflow panicked: spool bug") {
 			t.Fatalf("Overflow called %d times, OnDrop got %d records (%v), want 2 calls and the panicking batch's 2 records dropped", calls, d.n, d.errs)
 		}
-		close(r.gate)
 		wantStats(t, b, Counters{Added: 9, Written: 2, Diverted: 2, Dropped: 2, Queued: 3, Batches: 1})
+		close(r.gate)
 	})
 }
 
