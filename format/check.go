@@ -17,14 +17,21 @@ const maxPrintDepth = 10000
 // pointer only at the top, and not into values with a Format, Error or
 // String method.
 func checkPrintable(a any) error {
+	if hasPrintMethod(a) {
+		return nil
+	}
 	v := reflect.ValueOf(a)
-	switch v.Kind() {
-	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct, reflect.Pointer:
+	k := v.Kind()
+	if k == reflect.Pointer && !v.IsNil() {
+		k = v.Elem().Kind()
+	}
+	switch k {
+	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct:
 	default:
 		return nil
 	}
-	var w walker
-	w.path = w.arr[:0]
+	var arr [8]unsafe.Pointer
+	w := walker{path: arr[:0]}
 	if w.endless(v, 0) {
 		if w.deep {
 			return fmt.Errorf("value of type %T is nested deeper than %d levels", a, maxPrintDepth)
@@ -35,7 +42,6 @@ func checkPrintable(a any) error {
 }
 
 type walker struct {
-	arr  [8]unsafe.Pointer
 	path []unsafe.Pointer // maps and slices being printed, outermost first
 	deep bool
 }
