@@ -117,7 +117,12 @@ func (w *writer) shiftLocked() error {
 			}
 		}
 	}
-	return os.Rename(w.path(), name(1, false))
+	// The live file may have been removed meanwhile: there is then nothing
+	// to keep, and a new one is opened all the same.
+	if err := os.Rename(w.path(), name(1, false)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func b2i(b bool) int {
