@@ -39,8 +39,9 @@ type Options struct {
 	// MaxBackups is how many rotated files are kept; older ones are
 	// removed. 0 keeps them all (MaxAge may still remove them).
 	MaxBackups int
-	// MaxAge removes rotated files last written more than MaxAge ago.
-	// 0 keeps them regardless of age.
+	// MaxAge removes rotated files last written more than MaxAge ago,
+	// when the file rotates and when it is opened. 0 keeps them regardless
+	// of age.
 	MaxAge time.Duration
 	// Compress gzips rotated files in the background (NAME.1.gz).
 	Compress bool
