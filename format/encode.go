@@ -55,8 +55,7 @@ func newEncoder(h *Handler) *encoder {
 }
 
 func (e *encoder) free() {
-	if cap(e.buf) > maxPooledBuf || cap(e.prefix) > maxPooledBuf ||
-		cap(e.scratch) > maxPooledBuf || cap(e.groups) > 256 {
+	if !e.reusable() {
 		return
 	}
 	e.h = nil
@@ -69,6 +68,12 @@ func (e *encoder) free() {
 	e.sep = ""
 	e.depth = 0
 	encoderPool.Put(e)
+}
+
+// reusable reports whether e is small enough to go back to the pool.
+func (e *encoder) reusable() bool {
+	return cap(e.buf) <= maxPooledBuf && cap(e.prefix) <= maxPooledBuf &&
+		cap(e.scratch) <= maxPooledBuf && cap(e.groups) <= 256
 }
 
 func (e *encoder) attrSep() string {

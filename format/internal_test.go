@@ -1,0 +1,122 @@
+package format
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAppendRFC3339MatchesTime(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	zones := []*time.Location{time.UTC, time.FixedZone("a", 3600), time.FixedZone("b", -(9*3600 + 30*60)),
+		time.FixedZone("c", 561), time.FixedZone("d", -30), time.FixedZone("e", 14*3600), time.FixedZone("f", 0)}
+	if loc, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, loc)
+	}
+	check := func(tm time.Time) {
+		t.Helper()
+		for layout, want := range map[int]string{
+			fracNano:  tm.Format(time.RFC3339Nano),
+			fracMilli: string(slogMillis(nil, tm)),
+			fracMicro: tm.Format(layoutMicro),
+		} {
+			if got := string(appendRFC3339(nil, tm, layout)); got != want {
+				t.Fatalf("layout %d of %v (unix %d): got %q, want %q", layout, tm, tm.Unix(), got, want)
+			}
+		}
+		if got, want := string(appendClockMillis(nil, tm)), tm.Format("15:04:05.000"); got != want {
+			t.Fatalf("clock of %v: got %q, want %q", tm, got, want)
+		}
+	}
+	for range 200000 {
+		var sec int64
+		switch r.IntN(3) {
+		case 0:
+			sec = r.Int64N(1<<42) - 1<<41 // years far outside 0..9999 too
+		default:
+			sec = r.Int64N(maxSec-minSec) + minSec
+		}
+		nsec := r.Int64N(1e9)
+		if r.IntN(4) == 0 {
+			nsec = 0
+		}
+		check(time.Unix(sec, nsec).In(zones[r.IntN(len(zones))]))
+	}
+	// The edges of the fast path.
+	for _, sec := range []int64{minSec, minSec - 1, maxSec, maxSec - 1, 0, -1, 951782400 /* 2000-02-29 */} {
+		for _, z := range zones {
+			check(time.Unix(sec, 999999999).In(z))
+			check(time.Unix(sec, 0).In(z))
+		}
+	}
+}
+
+// slogMillis is slog's appendRFC3339Millis.
+func slogMillis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+}
+
+func TestAppendDurationMatchesString(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		d := time.Duration(int64(r.Uint64()) >> r.IntN(64))
+		if got, want := string(appendDuration(nil, d)), d.String(); got != want {
+			t.Fatalf("%d: got %q, want %q", int64(d), got, want)
+		}
+	}
+}
+
+func TestEscapedJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"a", "b", " ", `"`, `\`, "\n", "\x00", "\x1f", "\x7f", "\u0085", "é", "\u2028", "\xff", "\xe2\x80", "<", "&", "日"}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for range 50000 {
+		var sb strings.Builder
+		for range r.IntN(40) {
+			sb.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := sb.String()
+		buf.Reset()
+		enc.Encode(s)
+		want := strings.TrimSuffix(buf.String(), "\n")
+		if got := `"` + string(appendEscapedJSON(nil, s, &jsonSafe)) + `"`; got != want {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+		strict := string(appendEscapedJSON(nil, s, &strictSafe))
+		var back string
+		if err := json.Unmarshal([]byte(`"`+strict+`"`), &back); err != nil || strings.ContainsAny(strict, "\x7f\u0085") {
+			t.Fatalf("strict %q: %q, %v", s, strict, err)
+		}
+	}
+}
+
+func TestHugeBuffersAreNotPooled(t *testing.T) {
+	h := New(io.Discard, nil)
+	e := newEncoder(h)
+	if !e.reusable() {
+		t.Fatal("a fresh encoder is not reusable")
+	}
+	e.buf = append(e.buf, make([]byte, 1<<20)...)
+	if e.reusable() {
+		t.Error("an encoder holding a 1 MiB buffer would be pooled")
+	}
+	// And the record that grew it is written whole.
+	var out bytes.Buffer
+	big := strings.Repeat("x", 1<<20)
+	New(&out, nil).Handle(context.Background(), slog.NewRecord(time.Time{}, slog.LevelInfo, big, 0))
+	if out.Len() != len(`{"level":"INFO","msg":""}`+"\n")+len(big) {
+		t.Errorf("wrote %d bytes", out.Len())
+	}
+}
