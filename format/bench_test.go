@@ -17,7 +17,7 @@ import (
 
 var (
 	benchTime = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
-	benchErr  = errors.New("connection reset by peer")
+	errBench  = errors.New("connection reset by peer")
 )
 
 var attrs5 = []slog.Attr{
@@ -36,7 +36,7 @@ var attrs10 = []slog.Attr{
 	slog.Time("started", benchTime),
 	slog.Bool("cached", false),
 	slog.Uint64("bytes", 48213),
-	slog.Any("err", benchErr),
+	slog.Any("err", errBench),
 	slog.Group("req", slog.String("path", "/api/v1/users"), slog.Int("id", 42)),
 }
 

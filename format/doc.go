@@ -1,7 +1,102 @@
-// Package format encodes slog records as lines and is the one slog.Handler
+// Package format encodes slog records as lines, and is the one slog.Handler
 // core every sink in this module is built on: a sink wraps a [Handler] and
 // decides only where its bytes go.
 //
-// [New] returns a [Handler] that writes each record, encoded once into a
-// pooled buffer, as exactly one line ending in '\n', in one Write call.
+// # Guarantees
+//
+// [New] returns a [Handler] that encodes each record once, into a pooled
+// buffer, as exactly one line ending in '\n', and gives it to its writer in
+// one Write call. The slice passed to Write is only valid during the call.
+// Handle returns the writer's error. The Handler holds no lock: the writer
+// must be safe for concurrent use. Nothing is retained from a record after
+// Handle returns, so callers never need Record.Clone. Buffers that grew
+// past 16 KiB are not pooled, so one huge record does not pin memory.
+//
+// WithAttrs resolves its attributes, passes them to ReplaceAttr and encodes
+// them once, when it is called. Handlers derived with WithAttrs and
+// WithGroup share the writer and options; each has its own copy of the
+// encoded attributes and open groups, so siblings never see each other's.
+//
+// Bad input never crashes Handle nor loses the record: a LogValuer or an
+// Error, String or MarshalJSON method that panics, NaN and infinities,
+// values encoding/json rejects, cyclic values and groups nested deeper than
+// 1000 levels all produce a line that says what went wrong (slog's
+// "!ERROR:..." and "!PANIC: ..." strings).
+//
+// # Formats and defaults
+//
+// The default is [JSON] at level INFO (slog.LevelInfo; a *slog.LevelVar in
+// Options.Level changes the level at run time).
+//
+//   - [JSON] is, byte for byte, what slog.NewJSONHandler writes for the same
+//     record and options: keys time, level, source (with AddSource), msg, then
+//     the attributes, groups as nested objects, the time in RFC 3339 with
+//     nanoseconds.
+//   - [Text] is, byte for byte, slog.NewTextHandler's key=value output, the
+//     time in RFC 3339 with milliseconds, groups as dotted key prefixes.
+//   - [Plain] is the Python library's plain format:
+//     "2006-01-02T15:04:05.000000-07:00 [LEVEL] name: message". It writes no
+//     attributes.
+//   - [Structured] is Plain followed by a space and the attributes as one
+//     compact JSON object, groups nested ("{}" when there are none).
+//   - [Console] is "15:04:05.000 [LEVEL] name: message {attributes}", the
+//     object left out when empty, the level in ANSI colour with
+//     Options.Color: TRACE 90, DEBUG 36, INFO 32, WARN 33, ERROR 31,
+//     CRITICAL 35 ("\x1b[32m[INFO]\x1b[0m").
+//
+// In the human formats (Plain, Structured, Console) "name: " is left out
+// when Options.Name is empty; with AddSource the last directory, file name
+// and line of the call come before the message, as the log package's
+// Lshortfile does ("server/main.go:42: listening"); durations in the
+// attribute object are strings ("1.5s") where JSON writes nanoseconds.
+// Options.TimeFormat replaces the time layout of every format. ReplaceAttr
+// applies to every format, built-in attributes included.
+//
+// # Where JSON and Text differ from slog
+//
+// Two additions, by design:
+//
+//   - Levels are named by multi.AppendLevel: -8 is TRACE and 12 is CRITICAL,
+//     where slog writes DEBUG-4 and ERROR+4; every other level is named as
+//     slog names it (INFO, WARN+2, ...). This holds for the record's level
+//     and for any slog.Level value in an attribute.
+//   - When Options.Name is set, a "logger" attribute follows "msg".
+//
+// And three places where Go 1.26's slog writes a line that is wrong, and we
+// write the one it means:
+//
+//   - A group with a key whose attributes are all removed (by ReplaceAttr,
+//     or because all are zero Attrs) is left out. slog leaves it half open,
+//     so that the next attribute loses its comma in JSON ("x":0"b":2) or
+//     gains the group's prefix in Text (g.b=2), and ReplaceAttr sees the
+//     group for it.
+//   - A time whose year is outside [0, 9999] is written in JSON as a string
+//     of time.RFC3339Nano, where slog writes an error string followed by the
+//     time string, which is not JSON.
+//   - A map or slice that contains itself is written in Text as an
+//     "!ERROR:... contains itself" string; slog.TextHandler would overflow
+//     the stack and crash the program.
+//
+// The stack trace in the error of a panicking LogValuer (slog's "LogValue
+// panicked\ncalled from ...") names our functions rather than slog's.
+//
+// # Escaping
+//
+// No format writes a raw line break or terminal escape, so a value can
+// neither forge a log line nor drive the terminal:
+//
+//   - JSON escapes as slog does: \n \r \t \" \\, other bytes below 0x20 as
+//     \u00XX (ESC is \u001b), U+2028 and U+2029 as \u2028 and \u2029, and
+//     each byte of invalid UTF-8 as \ufffd. Like slog, it leaves DEL and the
+//     C1 controls U+0080 to U+009F as they are, which JSON allows.
+//   - Text quotes, with strconv.Quote, every key or value that is empty or
+//     holds a space, '=', '"', a control or non-printing character (C1,
+//     U+2028 and U+2029 included) or invalid UTF-8, as slog does; a bare DEL
+//     alone is left as it is, as slog leaves it.
+//   - The human formats write the message, the logger name and other header
+//     text as it is, except tab, newline and carriage return as \t \n \r,
+//     other C0 controls and DEL as \xXX (ESC is \x1b), the C1 controls and
+//     U+2028, U+2029 as \uXXXX, and invalid UTF-8 as U+FFFD. Backslashes
+//     are not doubled. Their attribute object escapes as JSON does, and
+//     escapes DEL and the C1 controls as \u00XX as well.
 package format

@@ -386,7 +386,7 @@ var (
 	benchRec5   = record("request handled", attrs5...)
 	benchRec10  = record("request handled", attrs10...)
 	benchRec2   = record("request handled", slog.String("method", "GET"), slog.Int("status", 200))
-	benchRecAny = record("m", slog.Any("err", benchErr), slog.Any("lv", valuer{slog.IntValue(1)}), slog.Any("lvl", slog.LevelWarn))
+	benchRecAny = record("m", slog.Any("err", errBench), slog.Any("lv", valuer{slog.IntValue(1)}), slog.Any("lvl", slog.LevelWarn))
 )
 
 // TestSlogtest runs testing/slogtest on every format that can be read back.
