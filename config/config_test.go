@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -357,18 +358,20 @@ func TestLimits(t *testing.T) {
 	}
 	laughs += "sinks: [{type: test, extra: *j}]\n"
 	bigString := "s: &s " + strings.Repeat("x", 500_000) + "\nsinks: [{type: test, extra: [*s, *s, *s, *s, *s, *s, *s, *s, *s, *s]}]\n"
-	wide := `{"sinks": [{"type": "test", "extra": [` + strings.Repeat("1,", 200_000) + `1]}]}`
+	wide := `{"sinks": [{"type": "test", "extra": [` + strings.Repeat("1,", 40_000) + `1]}]}`
 	for _, tc := range []struct{ name, doc, want string }{
 		{"too large", "sinks: []\n#" + strings.Repeat("x", MaxDocumentSize), `config: document is larger than 1 MiB`},
 		{"deep json", deepJSON, `config: line 1: sinks[0].extra[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested more than 32 levels deep`},
 		{"deep yaml", deepYAML, `config: line 3: sinks[0].extra[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested more than 32 levels deep`},
 		{"very deep json", veryDeep, `config: line 1: [0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested more than 32 levels deep`},
-		{"very deep yaml", "a: " + veryDeep, `config: exceeded max depth of 10000`},
-		{"billion laughs", laughs, `config: line 1: e[7][8][8][8][4]: document holds more than 100000 values (YAML aliases included)`},
+		{"very deep yaml", "a: " + strings.Repeat("[", 10001) + strings.Repeat("]", 10001), `config: exceeded max depth of 10000`},
+		{"many yaml lines", "sinks:\n" + strings.Repeat("- 1\n", MaxValues), `config: document has more than 20000 line breaks, commas, brackets and - : ? indicators`},
+		{"many yaml commas", "sinks: [" + strings.Repeat("1,", MaxValues) + "1]", `config: document has more than 20000 line breaks, commas, brackets and - : ? indicators`},
+		{"billion laughs", laughs, `config: line 1: e[0][6][8][8][3]: document holds more than 20000 values (YAML aliases included)`},
 		{"self alias", "a: &a [*a]\nsinks: []\n", `config: line 1: a` + strings.Repeat("[0]", 31) + `: nested more than 32 levels deep`},
 		{"self merge", "a: &a {b: 1, <<: *a}\nsinks: []\n", `config: line 1: a: nested more than 32 levels deep`},
 		{"big strings", bigString, `config: line 1: sinks[0].extra[7]: document holds more than 4 MiB of text (YAML aliases included)`},
-		{"wide", wide, `config: line 1: sinks[0].extra[99992]: document holds more than 100000 values (YAML aliases included)`},
+		{"wide", wide, `config: line 1: sinks[0].extra[19992]: document holds more than 20000 values (YAML aliases included)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(strings.NewReader(tc.doc))
@@ -415,3 +418,32 @@ func TestParseReadError(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+// The largest documents the limits let through, and hostile ones they
+// stop, cost bounded memory to parse.
+func TestParseMemoryIsBounded(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	for i := 'b'; i <= 'j'; i++ {
+		laughs += fmt.Sprintf("%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	long := strings.Repeat("x", MaxDocumentSize-200)
+	for name, doc := range map[string]string{
+		"billion laughs":    laughs,
+		"yaml block lines":  "sinks:\n" + strings.Repeat("- a: b\n", MaxValues/3-1),
+		"yaml flow list":    "sinks: [" + strings.Repeat("1,", MaxValues-10) + "1]",
+		"yaml long scalars": "sinks:\n" + strings.Repeat("- "+strings.Repeat("y", 100)+"\n", 9000),
+		"yaml aliased text": "s: &s " + long + "\nsinks: [{type: test, extra: [*s, *s, *s, *s, *s, *s]}]\n",
+		"json list":         `{"sinks": [` + strings.Repeat("1,", MaxDocumentSize/2-20) + `1]}`,
+		"json objects":      `{"sinks": [` + strings.Repeat(`{"a":1},`, MaxDocumentSize/8-20) + `1]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, _ = Parse(strings.NewReader(doc))
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			assert.Less(t, alloc, uint64(64<<20), "%d MiB allocated", alloc>>20)
+		})
+	}
+}

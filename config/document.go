@@ -26,7 +26,7 @@ const (
 	MaxDepth = 32
 	// MaxValues is how many values (objects, lists, scalars) a document
 	// may hold once its YAML aliases and merge keys are expanded.
-	MaxValues = 100_000
+	MaxValues = 20_000
 	// MaxExpandedText is how many bytes of keys and strings a document may
 	// hold once its YAML aliases and merge keys are expanded.
 	MaxExpandedText = 4 << 20
@@ -268,7 +268,7 @@ func (p *jsonParser) value(at path, depth int) (*node, error) {
 		if t == '[' {
 			n := &node{kind: kList, line: line}
 			for p.dec.More() {
-				it, err := p.value(at.index(len(n.items)), depth+1)
+				it, err := p.value(at.pushIndex(len(n.items)), depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -295,7 +295,7 @@ func (p *jsonParser) value(at path, depth int) (*node, error) {
 			if err := p.b.spend(len(k)); err != nil {
 				return nil, errAt(at, kline, err)
 			}
-			v, err := p.value(at.key(k), depth+1)
+			v, err := p.value(at.pushKey(k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -346,6 +346,21 @@ func yamlError(err error) error {
 }
 
 func parseYAML(data []byte) (*node, error) {
+	// The YAML parser holds every node of a document at once, at a few
+	// hundred bytes each, before this package sees any of them. Refuse a
+	// document that could hold many more than MaxValues nodes before
+	// parsing it: a node other than the first starts after a line break,
+	// a comma, a bracket, or a '-', ':' or '?' indicator.
+	n := 0
+	for _, c := range data {
+		switch c {
+		case '\n', ',', '[', '{', '-', ':', '?':
+			n++
+		}
+	}
+	if n > MaxValues {
+		return nil, &Error{Err: fmt.Errorf("document has more than %d line breaks, commas, brackets and - : ? indicators", MaxValues)}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -387,7 +402,7 @@ func (c *yamlConv) conv(y *yaml.Node, at path, depth int) (*node, error) {
 		}
 		n := &node{kind: kList, line: y.Line, items: make([]*node, 0, len(y.Content))}
 		for i, it := range y.Content {
-			v, err := c.conv(it, at.index(i), depth+1)
+			v, err := c.conv(it, at.pushIndex(i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -434,7 +449,7 @@ func (c *yamlConv) mapping(y *yaml.Node, at path, depth int) (*node, error) {
 		if err := c.b.spend(len(k)); err != nil {
 			return nil, errAt(at, ky.Line, err)
 		}
-		v, err := c.conv(vy, at.key(k), depth+1)
+		v, err := c.conv(vy, at.pushKey(k), depth+1)
 		if err != nil {
 			return nil, err
 		}

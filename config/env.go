@@ -102,7 +102,7 @@ func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]en
 		c := *n
 		c.items = make([]*node, len(n.items))
 		for i, it := range n.items {
-			e, err := expandTree(it, at.index(i), lookup, used)
+			e, err := expandTree(it, at.pushIndex(i), lookup, used)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +113,7 @@ func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]en
 		c := *n
 		c.vals = make([]*node, len(n.vals))
 		for i, v := range n.vals {
-			e, err := expandTree(v, at.key(n.keys[i]), lookup, used)
+			e, err := expandTree(v, at.pushKey(n.keys[i]), lookup, used)
 			if err != nil {
 				return nil, err
 			}

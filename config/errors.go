@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -62,8 +63,16 @@ type seg struct {
 	isIdx bool
 }
 
+// key and index return p with one more segment, in a new slice.
 func (p path) key(k string) path { return append(p[:len(p):len(p)], seg{key: k}) }
 func (p path) index(i int) path  { return append(p[:len(p):len(p)], seg{idx: i, isIdx: true}) }
+
+// pushKey and pushIndex return p with one more segment, reusing p's array
+// when it has room: for walks that descend and return, where the path of
+// one child is dead once the next is visited. errAt copies the path it
+// keeps.
+func (p path) pushKey(k string) path { return append(p, seg{key: k}) }
+func (p path) pushIndex(i int) path  { return append(p, seg{idx: i, isIdx: true}) }
 
 // String writes p as sinks[2].max_size, headers.X-Token or
 // headers["a b"] for keys that are not plain words.
@@ -103,5 +112,5 @@ func plainKey(k string) bool {
 }
 
 func errAt(p path, line int, err error) *Error {
-	return &Error{Line: line, Path: p.String(), Err: err, segs: p}
+	return &Error{Line: line, Path: p.String(), Err: err, segs: slices.Clone(p)}
 }
