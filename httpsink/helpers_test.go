@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -75,14 +76,23 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 	n := c.requests
 	fault := c.fault
 	c.mu.Unlock()
-	if fault != nil && fault(w, r, n) {
-		c.mu.Lock()
-		c.failed++
-		c.mu.Unlock()
-		return
-	}
+	orig := r.Body
 	raw := new(bytes.Buffer)
-	r.Body = readCloser{r.Body, raw}
+	r.Body = readCloser{orig, raw}
+	if fault != nil {
+		if fault(w, r, n) {
+			c.mu.Lock()
+			c.failed++
+			c.mu.Unlock()
+			return
+		}
+		// The fault may have read some of the body: read it again.
+		r.Body = readCloser{struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(raw.Bytes()), orig), orig}, new(bytes.Buffer)}
+		raw = r.Body.(readCloser).tee
+	}
 	body, err := ReadBody(r, c.key, 0)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -309,3 +319,11 @@ func goroutinesSettle(t testing.TB, n int) {
 
 
 func countGoroutines() int { return runtime.NumGoroutine() }
+
+// hang holds a request until the client gives up on it. The body is read
+// first: only then does the server notice the client closing the
+// connection and cancel the request's context.
+func hang(r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	<-r.Context().Done()
+}
