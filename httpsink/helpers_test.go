@@ -316,8 +316,6 @@ func goroutinesSettle(t testing.TB, n int) {
 	}
 }
 
-
-
 func countGoroutines() int { return runtime.NumGoroutine() }
 
 // hang holds a request until the client gives up on it. The body is read
