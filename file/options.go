@@ -66,7 +66,8 @@ type Options struct {
 	// ErrorHandler, if set, is told about every runtime error: failed
 	// writes, failed rotations and compressions, records dropped. It is
 	// called without locks held, possibly from a background goroutine, and
-	// must be safe for concurrent use. It must not block for long.
+	// must be safe for concurrent use. It may log through this handler; it
+	// must not block for long, nor call Shutdown.
 	ErrorHandler func(error)
 
 	// now replaces time.Now and zone replaces time.Local in tests.
