@@ -1,6 +1,7 @@
 package file
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -92,4 +93,22 @@ func TestDateReopensTheDaysFileAfterARestart(t *testing.T) {
 	write(t, h, "b")
 	shutdown(t, h)
 	expect(t, dir, map[string][]string{"app-2024-05-01.log": {"a", "b"}})
+}
+
+// At midnight the flush goroutine starts the new day's file by itself, and
+// yesterday's is compressed without waiting for the next record.
+func TestDateRotatesAtMidnightWithoutARecord(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{t: time.Date(2024, 5, 1, 23, 0, 0, 0, time.UTC)}
+	o := &Options{Compress: true, FlushInterval: 5 * time.Millisecond}
+	o.now = clk.Now
+	h := open(t, filepath.Join(dir, "app-{date}.log"), o)
+	write(t, h, "a")
+	clk.Set(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC))
+	eventually(t, "yesterday's file is compressed", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "app-2024-05-01.log.gz"))
+		return err == nil
+	})
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app-2024-05-01.log.gz": {"a"}, "app-2024-05-02.log": nil})
 }

@@ -46,8 +46,10 @@
 // rotates on demand.
 //
 // A {date} placeholder in the file name (logs/app-{date}.log) is replaced
-// by the date, YYYY-MM-DD, in UTC or, with LocalTime, in local time; the
-// first record handed to Handle on a new day starts that day's file.
+// by the date, YYYY-MM-DD, in UTC or, with LocalTime, in local time. When
+// the day changes, the first record of the new day, or the flush goroutine
+// within FlushInterval, starts that day's file. A record goes to the file
+// of the day it was handed to Handle (not of its own time).
 // Size rotation within a day numbers that day's backups
 // (app-2024-05-01.log.1). Earlier days' files are backups too.
 //

@@ -43,7 +43,9 @@ func (s *sink) Write(p []byte) (int, error) {
 
 // New opens path for appending, creating its directory (mode 0755) and the
 // file (mode Options.Mode, default 0600) if needed, and returns a handler
-// that writes records to it. A nil opts means defaults.
+// that writes records to it. A nil opts means defaults. The path must name
+// a regular file (or none yet); its file name may hold {date}, replaced by
+// the current date (see the package doc).
 //
 // Another New on the same path in this process, while a handler on it is
 // open, shares that handler's writer; it must ask for the same file

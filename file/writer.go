@@ -392,8 +392,8 @@ func (w *writer) openLocked() error {
 	return nil
 }
 
-// flusher writes the buffer out every FlushInterval, and retries while the
-// file cannot be written.
+// flusher writes the buffer out every FlushInterval, retries while the
+// file cannot be written, and starts a new day's file.
 func (w *writer) flusher() {
 	defer close(w.flushDone)
 	t := time.NewTicker(w.cfg.flushInterval)
@@ -403,6 +403,13 @@ func (w *writer) flusher() {
 		case <-t.C:
 			w.mu.Lock()
 			if !w.closed {
+				// A new day starts its file even when no record comes, so
+				// that yesterday's is compressed and pruned without delay.
+				if w.names.hasDate {
+					if now := w.cfg.now(); !now.Before(w.nextDay) {
+						w.rotateLocked(now, false, false)
+					}
+				}
 				w.flushLocked()
 			}
 			w.unlock()
