@@ -96,14 +96,14 @@ func (e *encoder) handleSlog(r slog.Record) {
 	if !r.Time.IsZero() {
 		t := r.Time.Round(0) // strip the monotonic reading, as slog does
 		if rep == nil {
-			e.appendKey(slog.TimeKey)
+			e.appendSafeKey(slog.TimeKey)
 			e.appendRecordTime(t)
 		} else {
 			e.appendBuiltin(slog.Time(slog.TimeKey, t), true)
 		}
 	}
 	if rep == nil {
-		e.appendKey(slog.LevelKey)
+		e.appendSafeKey(slog.LevelKey)
 		e.appendLevel(r.Level)
 	} else {
 		e.appendBuiltin(slog.Any(slog.LevelKey, r.Level), false)
@@ -117,7 +117,7 @@ func (e *encoder) handleSlog(r slog.Record) {
 		}
 	}
 	if rep == nil {
-		e.appendKey(slog.MessageKey)
+		e.appendSafeKey(slog.MessageKey)
 		e.appendString(r.Message)
 	} else {
 		e.appendBuiltin(slog.String(slog.MessageKey, r.Message), false)
@@ -132,6 +132,22 @@ func (e *encoder) handleSlog(r slog.Record) {
 	e.track = track
 	e.appendNonBuiltIns(r)
 	e.buf = append(e.buf, '\n')
+}
+
+// appendSafeKey is appendKey for a key that needs no escaping or quoting,
+// outside any group.
+func (e *encoder) appendSafeKey(key string) {
+	e.buf = append(e.buf, e.sep...)
+	if e.json {
+		e.buf = append(e.buf, '"')
+		e.buf = append(e.buf, key...)
+		e.buf = append(e.buf, '"', ':')
+		e.sep = ","
+	} else {
+		e.buf = append(e.buf, key...)
+		e.buf = append(e.buf, '=')
+		e.sep = " "
+	}
 }
 
 // appendBuiltin passes a built-in attribute through ReplaceAttr and writes

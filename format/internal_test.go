@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -118,5 +119,38 @@ func TestHugeBuffersAreNotPooled(t *testing.T) {
 	New(&out, nil).Handle(context.Background(), slog.NewRecord(time.Time{}, slog.LevelInfo, big, 0))
 	if out.Len() != len(`{"level":"INFO","msg":""}`+"\n")+len(big) {
 		t.Errorf("wrote %d bytes", out.Len())
+	}
+}
+
+func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	check := func(f float64) {
+		t.Helper()
+		want, err := json.Marshal(f)
+		if err != nil {
+			return
+		}
+		if got := appendFloat(nil, f); string(got) != string(want) {
+			t.Fatalf("%v (%b): got %s, want %s", f, f, got, want)
+		}
+	}
+	for _, f := range []float64{0, 1, -1, 0.1, 0.2, 0.3, 12.75, 1e-6, 1e-7, 999999999.999999, 1e9, 123456.123456,
+		0.000001, 0.0000015, 5e-324, 1e21, 1e20, 2.5, -0.5, 1.0 / 3, 100, 1e8, 0.1 + 0.2} {
+		check(f)
+		check(-f)
+	}
+	for range 300000 {
+		var f float64
+		switch r.IntN(4) {
+		case 0:
+			f = math.Float64frombits(r.Uint64())
+		case 1:
+			f = float64(r.Int64N(1e12)) / pow10[r.IntN(len(pow10))]
+		case 2:
+			f = r.Float64() * math.Pow(10, float64(r.IntN(20)-8))
+		default:
+			f = math.Round(r.Float64()*1e6) / 1e3
+		}
+		check(f)
 	}
 }

@@ -112,6 +112,9 @@ var jsonSafe, strictSafe = func() (t, s [256]bool) {
 // appendFloat appends f as encoding/json does (ES6 number formatting). f is
 // finite.
 func appendFloat(b []byte, f float64) []byte {
+	if b, ok := appendShortFloat(b, f); ok {
+		return b
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -127,6 +130,50 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// appendShortFloat appends the common floats, with a magnitude from 1e-6
+// to 1e9 and at most six decimals, as strconv's shortest 'f' formatting
+// does, and reports false for the rest. For |f| < 1e9 the spacing of
+// float64s is below 2e-7, so at most one number with k <= 6 decimals rounds
+// to f; if n/10^k (n = f*10^k rounded; both exact, and the division
+// correctly rounded) gives back f, that number is n/10^k, and it is the
+// shortest decimal that rounds to f.
+func appendShortFloat(b []byte, f float64) ([]byte, bool) {
+	abs := math.Abs(f)
+	if !(abs >= 1e-6 && abs < 1e9) {
+		return b, false
+	}
+	for k, p := range pow10 {
+		x := math.Round(abs * p)
+		if x/p != abs {
+			continue
+		}
+		if f < 0 {
+			b = append(b, '-')
+		}
+		n := uint64(x)
+		if k == 0 {
+			return strconv.AppendUint(b, n, 10), true
+		}
+		d := uint64(p)
+		b = strconv.AppendUint(b, n/d, 10)
+		frac := n % d
+		var digits [6]byte
+		for i := k - 1; i >= 0; i-- {
+			digits[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		end := k
+		for digits[end-1] == '0' {
+			end--
+		}
+		b = append(b, '.')
+		return append(b, digits[:end]...), true
+	}
+	return b, false
 }
 
 type jsonEncoder struct {

@@ -45,18 +45,18 @@ func appendRFC3339(b []byte, t time.Time, layout int) []byte {
 	switch layout {
 	case fracNano:
 		if ns != 0 {
-			b = append(b, '.')
-			var digits [9]byte
-			n := ns
-			for i := 8; i >= 0; i-- {
-				digits[i] = byte(n%10) + '0'
-				n /= 10
-			}
-			end := 9
-			for digits[end-1] == '0' {
+			var d [10]byte
+			d[0] = '.'
+			copy(d[1:3], digits2[ns/1e7*2:])
+			copy(d[3:5], digits2[ns/1e5%100*2:])
+			copy(d[5:7], digits2[ns/1e3%100*2:])
+			copy(d[7:9], digits2[ns/10%100*2:])
+			d[9] = byte('0' + ns%10)
+			end := 10
+			for d[end-1] == '0' {
 				end--
 			}
-			b = append(b, digits[:end]...)
+			b = append(b, d[:end]...)
 		}
 	case fracMilli:
 		b = append(b, '.')
@@ -141,8 +141,13 @@ func civil(days int64) (year, month, day int) {
 	return int(y), int(m), int(d)
 }
 
+// digits2 holds the two-digit decimals 00 to 99.
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
 func append2(b []byte, n int) []byte {
-	return append(b, byte('0'+n/10), byte('0'+n%10))
+	return append(b, digits2[2*n], digits2[2*n+1])
 }
 
 func append3(b []byte, n int) []byte {
@@ -150,5 +155,6 @@ func append3(b []byte, n int) []byte {
 }
 
 func append4(b []byte, n int) []byte {
-	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	hi, lo := 2*(n/100), 2*(n%100)
+	return append(b, digits2[hi], digits2[hi+1], digits2[lo], digits2[lo+1])
 }

@@ -265,6 +265,16 @@ func (e *encoder) appendTextAny(a any) error {
 		e.buf = strconv.AppendQuote(e.buf, unsafe.String(unsafe.SliceData(bs), len(bs)))
 		return nil
 	}
+	if err, ok := a.(error); ok {
+		if _, ok := a.(fmt.Formatter); !ok {
+			// fmt's %+v of such an error is its Error(); fmt is only
+			// needed for its words when Error panics.
+			if s, ok := safeError(err); ok {
+				e.appendString(s)
+				return nil
+			}
+		}
+	}
 	if err := checkPrintable(a); err != nil {
 		return err
 	}
@@ -272,6 +282,16 @@ func (e *encoder) appendTextAny(a any) error {
 	e.buf = fmt.Appendf(e.buf, "%+v", a)
 	e.appendStringTail(n)
 	return nil
+}
+
+// safeError returns err.Error(), or false if it panicked.
+func safeError(err error) (s string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return err.Error(), true
 }
 
 // byteSlice returns a as a []byte if its underlying type is []byte.
