@@ -97,8 +97,13 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 		}
 		retry = false // a probe: one attempt, then back to the spool
 	}
-	s.ship(ctx, recs, retry, s.undeliverable)
-	if s.spool != nil && !s.failing && s.spool.Len() > 0 && ctx.Err() == nil {
+	delivered := true
+	s.ship(ctx, recs, retry, func(r [][]byte, err error) bool {
+		delivered = false
+		return s.undeliverable(r, err)
+	})
+	// The collector took a whole batch: send what waits in the spool.
+	if delivered && s.spool != nil && s.spool.Len() > 0 && ctx.Err() == nil {
 		s.replay(ctx)
 	}
 }
