@@ -55,6 +55,9 @@ func acquire(path string, cfg config, h *hook) (*writer, error) {
 			}
 			w.hooks.Store(&hs)
 		}
+		if w.refs == 1 {
+			w.start()
+		}
 		registry.Unlock()
 		return w, nil
 	}

@@ -79,8 +79,7 @@ type writer struct {
 // hook is one handler's ErrorHandler.
 type hook struct{ f func(error) }
 
-// openWriter creates the directory, opens the live file and starts the
-// goroutines.
+// openWriter creates the directory and opens the live file.
 func openWriter(key, given string, cfg config) (*writer, error) {
 	names, err := newNaming(key)
 	if err != nil {
@@ -108,13 +107,17 @@ func openWriter(key, given string, cfg config) (*writer, error) {
 	if err := w.openLocked(); err != nil {
 		return nil, w.errorf("open", err)
 	}
+	return w, nil
+}
+
+// start starts the goroutines, once the first ErrorHandler is attached.
+func (w *writer) start() {
 	w.flushDone = make(chan struct{})
 	w.millDone = make(chan struct{})
 	w.millCtx, w.millCancel = context.WithCancel(context.Background())
 	go w.flusher()
 	go w.mill()
 	w.kickMill() // compress and prune what an earlier run left
-	return w, nil
 }
 
 // setDate moves the live file to the date of t.
