@@ -140,7 +140,7 @@ func BenchmarkFormat(b *testing.B) {
 func BenchmarkHuman(b *testing.B) {
 	ctx := context.Background()
 	for _, f := range []format.Format{format.Plain, format.Structured, format.Console} {
-		b.Run("format="+f.String(), func(b *testing.B) {
+		b.Run("format="+f.String()+"/case=attrs5/impl=multi", func(b *testing.B) {
 			b.ReportAllocs()
 			h := format.New(io.Discard, &format.Options{Format: f, Name: "api", Color: true})
 			r := record("request handled", attrs5...)

@@ -27,12 +27,10 @@ func appendRFC3339(b []byte, t time.Time, layout int) []byte {
 	if u < minSec-86400 || u > maxSec+86400 || sec < minSec || sec >= maxSec {
 		return appendRFC3339Slow(b, t, layout)
 	}
-	days := sec / 86400
-	sod := sec - days*86400
-	if sod < 0 {
-		days--
-		sod += 86400
-	}
+	// Count from year 0 so that the division is of positive numbers.
+	since0 := uint64(sec - minSec)
+	days := int64(since0/86400) + minSec/86400
+	sod := since0 % 86400
 	y, m, d := civil(days)
 	b = append4(b, y)
 	b = append(b, '-')
@@ -123,22 +121,22 @@ func appendClock(b []byte, sod int) []byte {
 // 1970-01-01 (Howard Hinnant's civil_from_days), for years 0 to 9999.
 func civil(days int64) (year, month, day int) {
 	const shift = 5 // eras of 400 years added to keep z positive
-	z := days + 719468 + shift*146097
+	z := uint64(days + 719468 + shift*146097)
 	era := z / 146097
 	doe := z - era*146097                                  // [0, 146096]
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
-	y := yoe + (era-shift)*400
+	y := int(yoe) + (int(era)-shift)*400
 	doy := doe - (365*yoe + yoe/4 - yoe/100) // [0, 365]
 	mp := (5*doy + 2) / 153                  // [0, 11]
 	d := doy - (153*mp+2)/5 + 1              // [1, 31]
-	m := mp + 3
+	m := int(mp) + 3
 	if m > 12 {
 		m -= 12
 	}
 	if m <= 2 {
 		y++
 	}
-	return int(y), int(m), int(d)
+	return y, m, int(d)
 }
 
 // digits2 holds the two-digit decimals 00 to 99.
