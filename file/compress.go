@@ -216,6 +216,12 @@ func (w *writer) compress(name string) (err error) {
 		return unwrapPath(err)
 	}
 	tmp = nil
+	// The rename must be on disk before the backup goes: a crash of the
+	// machine in between must leave the backup, not a lone temporary file.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 	if err := os.Remove(filepath.Join(dir, cur)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return unwrapPath(err)
 	}
