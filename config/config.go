@@ -284,8 +284,7 @@ func (c *Config) sinkTree(i int) *node {
 func (c *Config) rebase(i int, err error) *Error {
 	at := path{}.key("sinks").index(i)
 	tree := c.sinkTree(i)
-	var e *Error
-	if errors.As(err, &e) && e == err {
+	if e, ok := err.(*Error); ok {
 		if e.segs == nil && e.Path != "" {
 			// An Error made by hand: keep its path as text.
 			return &Error{Line: tree.line, Path: at.String() + "." + e.Path, Err: e.Err, segs: at}

@@ -327,6 +327,14 @@ func TestErrorsNeverShowVariableValues(t *testing.T) {
 			`config: line 1: level: "${LOG_LEVEL}" is not a level (trace, debug, info, warn, error, critical, or an offset like INFO+2)`},
 		{"bad size", "sinks:\n  - type: test\n    max_size: ${LOG_TOKEN}MB\n", `config: line 3: sinks[0].max_size: "${LOG_TOKEN}MB" is not a size`},
 		{"bad key", "sinks:\n  - type: test\n    key: ${LOG_TOKEN}\n", `config: line 3: sinks[0].key: not valid base64`},
+		{"http url", "sinks:\n  - type: http\n    url: \"http://[::1%${LOG_TOKEN}/\"\n",
+			`config: line 2: sinks[0]: httpsink: URL is not valid: missing ']' in host`},
+		{"http token and header", "sinks:\n  - type: http\n    url: http://127.0.0.1:1/\n    bearer_token: ${LOG_TOKEN}\n    headers: {Authorization: \"Bearer ${LOG_TOKEN}\"}\n    max_retries: x${LOG_TOKEN}\n",
+			`config: line 6: sinks[0].max_retries: "x${LOG_TOKEN}" is not an integer`},
+		{"websocket url", "sinks:\n  - type: websocket\n    url: \"wss://example.com:${LOG_TOKEN}/\"\n",
+			`config: line 2: sinks[0]: wssink: url "wss://example.com:${LOG_TOKEN}/": parse "wss://example.com:${LOG_TOKEN}/": invalid port ":${LOG_TOKEN}" after host`},
+		{"http url in query", "sinks:\n  - type: http\n    url: \"ftp://example.com/?token=${LOG_TOKEN}\"\n",
+			`config: line 2: sinks[0]: httpsink: URL ftp://example.com/: scheme "ftp" is not http or https`},
 		{"file", "sinks:\n  - type: file\n    path: /proc/${LOG_TOKEN}/x.log\n",
 			`config: line 2: sinks[0]: file: create directory /proc/${LOG_TOKEN}: no such file or directory`},
 	} {
@@ -346,6 +354,11 @@ func TestRedactForms(t *testing.T) {
 	used := []envValue{{"A", "abc"}, {"B", "abcdef"}, {"C", "x"}, {"D", `q"uo te`}, {"E", "}B}"}}
 	assert.Equal(t, "${B} ${A} x ${D} ${D} ${D} ${D} ${E}", redact(`abcdef abc x q"uo te q\"uo te q%22uo+te q%22uo%20te }B}`, used))
 	assert.Equal(t, "nothing", redact("nothing", used))
+
+	// Pieces of 8 bytes or more of a longer value are cut too.
+	used = []envValue{{"TOKEN", "0123456789abcdef"}, {"URL", "http://h:1/p?q=ZYXWVUTSRQ"}}
+	assert.Equal(t, `port "${TOKEN}" ${TOKEN}, short 0123456 and ${URL}`,
+		redact(`port "0123456789" 89abcdef, short 0123456 and ?q=ZYXWVUTS`, used))
 }
 
 func TestLimits(t *testing.T) {
@@ -397,7 +410,7 @@ func TestRegister(t *testing.T) {
 	wg.Wait()
 	got := Types()
 	assert.IsNonDecreasing(t, got)
-	for _, n := range []string{fmt.Sprintf("concurrent-%d-0", run), fmt.Sprintf("concurrent-%d-7", run), "file", "test"} {
+	for _, n := range []string{fmt.Sprintf("concurrent-%d-0", run), fmt.Sprintf("concurrent-%d-7", run), "console", "file", "http", "test", "websocket"} {
 		assert.Contains(t, got, n)
 	}
 	got[0] = "changed"

@@ -87,13 +87,16 @@
 // [Parse]: a Config holds the references, not the values.
 //
 // No value of an environment variable appears in an error this package
-// returns: every occurrence of the value of a variable the document used,
-// of three bytes or more, raw or quoted or URL-escaped, is replaced by
-// ${NAME} in the message, whatever produced it (this package, a sink's
-// constructor, the standard library). Such an error does not unwrap to
-// the original, which still holds the value. Shorter values (a port digit,
-// "on") are left, as they are no secrets and replacing them would garble
-// paths like sinks[1].
+// returns, whatever produced the message (this package, a sink's
+// constructor, the standard library): every occurrence of the value of a
+// variable the document used, and every run of 8 bytes or more that also
+// occurs in such a value (a URL's port, a truncated token), raw or quoted
+// or URL-escaped, is replaced by ${NAME} in the message. Such an error does
+// not unwrap to the original, which still holds the value. Values shorter
+// than three bytes (a port digit, "on") are left, as they are no secrets
+// and replacing them would garble paths like sinks[1]. The price is that
+// a message may show ${NAME} where it quoted text that merely resembles a
+// variable's value.
 //
 // # Errors
 //

@@ -124,66 +124,88 @@ func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]en
 	return n, nil
 }
 
-// redact returns msg with every value in used of minSecret bytes or more,
-// in any of the forms an error message might quote it in, replaced by the
-// ${NAME} that supplied it.
+// fragment is the length from which a run of bytes that also occurs in a
+// variable's value is taken to be a piece of it: an error that quotes only
+// part of a value (a URL's port, a truncated token) must not show it.
+const fragment = 8
+
+// redact returns msg with the values in used cut out and replaced by the
+// ${NAME} that supplied them: every occurrence of a value of minSecret
+// bytes or more, and every run of fragment bytes or more that also occurs
+// in a value, in any of the forms an error message might quote it in (raw,
+// Go- or JSON-quoted, URL-escaped).
 func redact(msg string, used []envValue) string {
-	type form struct{ text, name string }
+	type form struct {
+		text string
+		v    int // index in used, plus one
+	}
 	var forms []form
-	for _, u := range used {
+	for ui, u := range used {
 		if len(u.value) < minSecret {
 			continue
 		}
 		q := strconv.Quote(u.value)
 		j, _ := json.Marshal(u.value)
-		for _, t := range []string{
+		for _, f := range []string{
 			u.value, q[1 : len(q)-1], string(j[1 : len(j)-1]),
 			url.QueryEscape(u.value), url.PathEscape(u.value),
 		} {
-			forms = append(forms, form{t, u.name})
+			forms = append(forms, form{f, ui + 1})
 		}
 	}
-	if len(forms) == 0 {
-		return msg
-	}
-	// Longest first, so that a value containing another is cut whole.
+	// Longest first, so that a value that contains another is cut whole.
 	slices.SortStableFunc(forms, func(a, b form) int { return len(b.text) - len(a.text) })
-	// Cut every occurrence before writing any name, so that a name never
-	// becomes the text of a later match.
-	marks := make([]int, len(msg)) // 0 = keep; i+1 = start of forms[i]; -1 = inside a cut
-	for fi, f := range forms {
-		for off := 0; ; {
-			i := strings.Index(msg[off:], f.text)
-			if i < 0 {
-				break
-			}
-			i += off
-			free := true
-			for k := i; k < i+len(f.text); k++ {
-				if marks[k] != 0 {
-					free = false
+	var mark []int // mark[i] != 0: byte i of msg is part of used[mark[i]-1]
+	for _, f := range forms {
+		if len(f.text) < fragment {
+			for off := 0; ; {
+				i := strings.Index(msg[off:], f.text)
+				if i < 0 {
 					break
 				}
+				mark = markRun(mark, len(msg), off+i, len(f.text), f.v)
+				off += i + 1
 			}
-			if free {
-				marks[i] = fi + 1
-				for k := i + 1; k < i+len(f.text); k++ {
-					marks[k] = -1
-				}
-			}
-			off = i + 1
+			continue
 		}
+		// Every window of msg of fragment bytes that is also one of f.
+		grams := make(map[string]struct{}, len(f.text)-fragment+1)
+		for i := 0; i+fragment <= len(f.text); i++ {
+			grams[f.text[i:i+fragment]] = struct{}{}
+		}
+		for i := 0; i+fragment <= len(msg); i++ {
+			if _, ok := grams[msg[i:i+fragment]]; ok {
+				mark = markRun(mark, len(msg), i, fragment, f.v)
+			}
+		}
+	}
+	if mark == nil {
+		return msg
 	}
 	var b strings.Builder
 	for i := 0; i < len(msg); i++ {
-		switch m := marks[i]; {
+		switch m := mark[i]; {
 		case m == 0:
 			b.WriteByte(msg[i])
-		case m > 0:
-			b.WriteString("${" + forms[m-1].name + "}")
+		case i == 0 || mark[i-1] != m:
+			b.WriteString("${" + used[m-1].name + "}")
 		}
 	}
 	return b.String()
+}
+
+// markRun marks n bytes from i as belonging to value v; bytes already
+// marked keep their mark.
+func markRun(mark []int, size, i, n, v int) []int {
+	if mark == nil {
+		mark = make([]int, size)
+	}
+	for k := i; k < i+n; k++ {
+		if mark[k] == 0 {
+			mark[k] = v
+		}
+	}
+	return mark
 }
 
 // redactError returns err unchanged when its message holds no value in
