@@ -280,3 +280,29 @@ func TestLoggingPathDoesNotAllocate(t *testing.T) {
 		t.Error("the buffer was never written out during the measurement")
 	}
 }
+
+// The format options reach the core.
+func TestFormatOptionsReachTheCore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	h := open(t, path, &Options{
+		Format:     format.Text,
+		Level:      slog.LevelDebug,
+		Name:       "api",
+		TimeFormat: "15:04",
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == "secret" {
+				return slog.String("secret", "***")
+			}
+			return a
+		},
+	})
+	r := slog.NewRecord(time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC), slog.LevelDebug, "hi", 0)
+	r.Add("secret", "hunter2")
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	if got, want := content(t, path), "time=12:30 level=DEBUG msg=hi logger=api secret=***\n"; got != want {
+		t.Fatalf("file = %q, want %q", got, want)
+	}
+}
