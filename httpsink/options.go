@@ -392,6 +392,14 @@ func resolve(rawURL string, o *Options) (*config, error) {
 			c.secrets = append(c.secrets, p)
 		}
 	}
+	if u != nil {
+		// Some collectors take their key in the query (?api_key=...).
+		for k, vs := range u.Query() {
+			if isSecretParam(k) {
+				c.secrets = append(c.secrets, vs...)
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -403,6 +411,18 @@ func isSecretHeader(k string) bool {
 	switch http.CanonicalHeaderKey(k) {
 	case "Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token", "Cookie":
 		return true
+	}
+	return false
+}
+
+// isSecretParam reports whether a query parameter's name says it carries
+// a credential.
+func isSecretParam(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"key", "token", "secret", "pass", "auth", "sig", "credential"} {
+		if strings.Contains(k, w) {
+			return true
+		}
 	}
 	return false
 }
