@@ -48,8 +48,10 @@ type Options struct {
 	// ErrorHandler, when not nil, is called with every error writing to
 	// the destination (and flushing or syncing it), on the goroutine that
 	// hit it, after the error is counted in Stats and with no lock held.
-	// It must not log to this same handler: if the destination keeps
-	// failing, that recursion never ends.
+	// It may log, even through this same handler: an error that happens
+	// while the ErrorHandler is running, on any goroutine, is counted in
+	// Stats but not reported again, so that an ErrorHandler logging to a
+	// destination that keeps failing does not recurse without end.
 	ErrorHandler func(error)
 }
 
@@ -161,8 +163,8 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // Stats reports what the destination has done: records and bytes written,
 // records dropped (a failed write, or a record after Shutdown), failed
 // attempts, the time of the last write and the last error. LastWrite is
-// the time of the newest record written (a slog.Logger stamps a record when
-// the log call is made), not a clock read per write. Queued, Retries,
+// the time of the newest record written, to the millisecond (a slog.Logger
+// stamps a record when the log call is made), not a clock read per write. Queued, Retries,
 // Spooled and Replayed are always 0: nothing is queued.
 func (h *Handler) Stats() multi.Stats {
 	return h.s.stats.Snapshot()

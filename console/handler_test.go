@@ -720,3 +720,29 @@ func TestSlogtestJSON(t *testing.T) {
 		return m
 	})
 }
+
+// An ErrorHandler that logs through the failing handler itself is told
+// about the first failure; the failure of its own record is counted, not
+// reported again, and nothing recurses.
+func TestErrorHandlerMayLogToTheSameFailingHandler(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	var logger *slog.Logger
+	var reported errorLog
+	h := console.New(f, &console.Options{ErrorHandler: func(err error) {
+		reported.handle(err)
+		logger.Error("logging failed", "err", err)
+	}})
+	logger = slog.New(h)
+	logger.Info("first")
+	logger.Info("second")
+	if got := len(reported.all()); got != 2 {
+		t.Errorf("ErrorHandler called %d times, want 2", got)
+	}
+	if st := h.Stats(); st.Failed != 4 || st.Dropped != 4 {
+		t.Errorf("failed %d dropped %d, want 4 and 4 (two records, two error records)", st.Failed, st.Dropped)
+	}
+}

@@ -22,23 +22,25 @@ type sink struct {
 	w      io.Writer
 	closed atomic.Bool
 
-	stats   stats.Counters
-	onError func(error)
+	stats     stats.Counters
+	onError   func(error)
+	reporting atomic.Bool // onError is running
 
 	// newest is the time, in Unix nanoseconds, of the newest record handed
-	// to Handle; a successful write is stamped with it rather than with a
-	// time.Now per record, which costs as much as encoding a short line on
-	// some virtual machines.
+	// to Handle, to the millisecond; a successful write is stamped with it
+	// rather than with a time.Now per record, which costs as much as
+	// encoding a short line on some virtual machines.
 	newest atomic.Int64
 }
 
 // noteTime records the time of a record about to be written. A zero time
-// (a record made without one) reads the clock instead.
+// (a record made without one) reads the clock instead. The shared word is
+// stored at most once a millisecond, not once a record.
 func (s *sink) noteTime(t time.Time) {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	if ns := t.UnixNano(); ns > s.newest.Load() {
+	if ns := t.UnixNano(); ns-s.newest.Load() >= int64(time.Millisecond) {
 		s.newest.Store(ns)
 	}
 }
@@ -87,10 +89,12 @@ func (s *sink) dropClosed() error {
 }
 
 // fail counts a failed attempt, marks the sink unhealthy and tells the
-// ErrorHandler.
+// ErrorHandler, unless the ErrorHandler is running already: an
+// ErrorHandler that logs to this failing sink must not recurse without end.
 func (s *sink) fail(err error) {
 	s.stats.Failed(err)
-	if s.onError != nil {
+	if s.onError != nil && s.reporting.CompareAndSwap(false, true) {
+		defer s.reporting.Store(false)
 		s.onError(err)
 	}
 }
