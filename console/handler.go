@@ -154,8 +154,10 @@ func (h *Handler) Flush(ctx context.Context) error {
 // and calls its Sync method if it has one (an error meaning that the
 // descriptor cannot be synced, as for a terminal or a pipe, is not
 // reported). It never closes the writer: os.Stdout and os.Stderr stay open
-// for the rest of the program. Only the first call does anything; later
-// calls return nil.
+// for the rest of the program. If ctx ends while a write is stuck,
+// Shutdown returns ctx's error without flushing or syncing; records are
+// refused from the call on either way. Only the first call does anything;
+// later calls return nil.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	return h.s.shutdown(ctx)
 }
