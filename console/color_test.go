@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -126,4 +128,29 @@ func TestColorModeNames(t *testing.T) {
 	if _, err := json.Marshal(struct{ C ColorMode }{ColorMode(7)}); err == nil {
 		t.Error("marshal of ColorMode(7) accepted")
 	}
+}
+
+func FuzzParseColorMode(f *testing.F) {
+	for _, s := range []string{"auto", "ALWAYS", " never ", "", "sometimes", "autö", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseColorMode(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(s)) {
+				t.Errorf("error %q does not quote the input", err)
+			}
+			return
+		}
+		if m < ColorAuto || m > ColorNever {
+			t.Fatalf("ParseColorMode(%q) = %d, not a constant", s, int(m))
+		}
+		if !strings.EqualFold(strings.TrimSpace(s), m.String()) {
+			t.Errorf("ParseColorMode(%q) = %v", s, m)
+		}
+		back, err := ParseColorMode(m.String())
+		if err != nil || back != m {
+			t.Errorf("round trip of %v = %v, %v", m, back, err)
+		}
+	})
 }
