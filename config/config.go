@@ -169,7 +169,9 @@ func LoadFile(path string) (*multi.Handler, error) {
 	c, err := Parse(f)
 	f.Close()
 	if err != nil {
-		err.(*Error).File = path
+		if e, ok := err.(*Error); ok {
+			e.File = path
+		}
 		return nil, err
 	}
 	c.src.file = path

@@ -42,7 +42,9 @@ import (
 //     that they can come from environment variables. Strings are never
 //     taken from numbers: quote them.
 //   - []byte is a base64 string. A single value stands for a one-element
-//     list. Maps take objects with string keys. null leaves the zero value.
+//     list. Maps take objects with string keys; the keys of an http.Header
+//     are made canonical ("x-api-key" is "X-Api-Key"). null leaves the
+//     zero value.
 //   - Funcs, channels, interfaces other than slog.Leveler and any, and
 //     structs of the standard library without a text form (*http.Client,
 //     *tls.Config) cannot be set from a document: naming one is an error.
@@ -74,6 +76,7 @@ var (
 	unmarshalType = reflect.TypeFor[encoding.TextUnmarshaler]()
 	anyType       = reflect.TypeFor[any]()
 	httpClient    = reflect.TypeFor[http.Client]()
+	headerType    = reflect.TypeFor[http.Header]()
 )
 
 // parsers are the string forms of types that have a ParseX function
@@ -392,12 +395,28 @@ func decodeMap(n *node, v reflect.Value, at path) error {
 	if v.IsNil() {
 		v.Set(reflect.MakeMapWithSize(t, len(n.keys)))
 	}
+	// An http.Header's keys are canonical ("authorization" is
+	// "Authorization"), so that Header.Get finds them, and the sinks know
+	// an Authorization header for the secret it is.
+	header := t == headerType
+	var seen map[string]string
+	if header {
+		seen = make(map[string]string, len(n.keys))
+	}
 	for i, k := range n.keys {
 		e := reflect.New(t.Elem()).Elem()
 		if err := decodeValue(n.vals[i], e, at.key(k), false); err != nil {
 			return err
 		}
-		v.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), e)
+		mk := k
+		if header {
+			mk = http.CanonicalHeaderKey(k)
+			if prev, dup := seen[mk]; dup {
+				return errAt(at.key(k), n.vals[i].line, fmt.Errorf("is the same header as %s", prev))
+			}
+			seen[mk] = k
+		}
+		v.SetMapIndex(reflect.ValueOf(mk).Convert(t.Key()), e)
 	}
 	return nil
 }

@@ -32,8 +32,9 @@ sinks:
       Authorization: Bearer abc
       X-Empty: ""
     header:
-      Accept: text/plain
+      accept: text/plain
       Via: [a, b]
+      x-api-key: k
     tags: one
     pair: [1, 2]
     mode: "0640"
@@ -63,7 +64,7 @@ sinks:
 	assert.Equal(t, uint16(65535), o.Count)
 	assert.Equal(t, 90*time.Second, o.FlushInterval)
 	assert.Equal(t, map[string]string{"Authorization": "Bearer abc", "X-Empty": ""}, o.Headers)
-	assert.Equal(t, http.Header{"Accept": {"text/plain"}, "Via": {"a", "b"}}, o.Header)
+	assert.Equal(t, http.Header{"Accept": {"text/plain"}, "Via": {"a", "b"}, "X-Api-Key": {"k"}}, o.Header)
 	assert.Equal(t, []string{"one"}, o.Tags)
 	assert.Equal(t, [2]int{1, 2}, o.Pair)
 	assert.Equal(t, "-rw-r-----", o.Mode.String())
@@ -116,6 +117,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"headers": ["a"]}`, `config: headers: want an object, got a list`},
 		{`{"headers": {"X-Id": 5}}`, `config: headers.X-Id: want a string, got a number`},
 		{`{"headers": {"a b": 5}}`, `config: headers["a b"]: want a string, got a number`},
+		{`{"header": {"X-Id": "1", "x-id": "2"}}`, `config: header.x-id: is the same header as X-Id`},
 		{`{"tags": ["a", 1]}`, `config: tags[1]: want a string, got a number`},
 		{`{"tags": {"a": 1}}`, `config: tags: want a list, got an object`},
 		{`{"pair": [1]}`, `config: pair: want a list of 2, got 1`},
