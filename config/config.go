@@ -18,9 +18,9 @@ import (
 
 // A Config is a handler tree described as data: what [Parse] reads from a
 // document, and what [Production] and [Development] return. Build turns
-// it into handlers. A Config holds the document's text, with its ${VAR}
-// references unexpanded: environment variables are read by Build, so a
-// Config carries no secrets and may be printed.
+// it into handlers. A Config holds the document's text with its ${VAR}
+// references unexpanded: environment variables are read by Build, so the
+// secrets a document takes from the environment are not in its Config.
 type Config struct {
 	// Level, when not empty, is a minimum level for every sink, on top of
 	// the sink's own level (see [multi.MinLevel]): it can quiet a sink,

@@ -36,8 +36,10 @@ import (
 //     the built-in sink types' options, listed in the package doc. Other
 //     integer fields take integers only, so that "100MB" records cannot be
 //     mistaken for a count.
-//   - Types with a parser of their own (format.Format, buffer.Policy,
-//     os.FileMode) or an UnmarshalText method take strings.
+//   - Types with an UnmarshalText method (format.Format, buffer.Policy,
+//     httpsink.Encoding, console.ColorMode) take strings, as do the types
+//     this package knows a parser for: wssink.Mode, and os.FileMode as an
+//     octal string ("0640"; not a number, which JSON would read in decimal).
 //   - Numbers and bools may also be written as strings ("8", "true"), so
 //     that they can come from environment variables. Strings are never
 //     taken from numbers: quote them.
