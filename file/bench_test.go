@@ -73,7 +73,7 @@ func BenchmarkFile(b *testing.B) {
 		f.Close()
 	})
 	b.Run("impl=lumberjack", func(b *testing.B) {
-		lj := &lumberjack.Logger{Filename: filepath.Join(b.TempDir(), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
+		lj := &lumberjack.Logger{Filename: filepath.Join(lumberjackDir(b), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
 		l := slog.New(slog.NewJSONHandler(lj, nil))
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -111,10 +111,23 @@ func BenchmarkFileParallel(b *testing.B) {
 		h.Shutdown(context.Background())
 	})
 	b.Run("impl=lumberjack", func(b *testing.B) {
-		lj := &lumberjack.Logger{Filename: filepath.Join(b.TempDir(), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
+		lj := &lumberjack.Logger{Filename: filepath.Join(lumberjackDir(b), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
 		run(b, slog.New(slog.NewJSONHandler(lj, nil)))
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		lj.Close()
 	})
+}
+
+// lumberjackDir is a temporary directory for lumberjack, removed on a best
+// effort basis: lumberjack's Close does not wait for its compression
+// goroutine, which may still be writing there (b.TempDir's cleanup then
+// fails the benchmark).
+func lumberjackDir(b *testing.B) string {
+	dir, err := os.MkdirTemp("", "lumberjack")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
