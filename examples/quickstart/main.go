@@ -1,0 +1,178 @@
+// Command quickstart shows multi doing its job: one slog.Logger whose
+// records go at once to a coloured console, a rotating compressed file, an
+// HTTP collector and a WebSocket stream, each at its own level. The handler
+// tree comes from multi.yaml beside this file; the HTTP collector and the
+// WebSocket receiver are started here, on loopback, so the example needs
+// nothing else.
+//
+//	go run ./examples/quickstart
+//
+// Send it SIGHUP while it runs (it waits only briefly) and the file sink
+// reopens its path, as logrotate's postrotate expects.
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/config"
+	"github.com/jinpy-utils/multi/file"
+	"github.com/jinpy-utils/multi/httpsink"
+	"github.com/jinpy-utils/multi/wssink"
+)
+
+//go:embed multi.yaml
+var tree []byte
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		log.Fatal("quickstart: ", err)
+	}
+}
+
+func run(out io.Writer) error {
+	// The receivers: an HTTP collector that reads NDJSON bodies, and a
+	// WebSocket receiver that speaks wssink's acknowledged protocol.
+	var got received
+	httpURL, stopHTTP, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := httpsink.ReadBody(r, nil, 0)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got.add("http", bytes.Split(bytes.TrimSpace(body), []byte("\n")))
+	}))
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
+	wsURL, stopWS, err := serve(wssink.NewReceiver(func(_ context.Context, records [][]byte) error {
+		got.add("websocket", records)
+		return nil
+	}, nil))
+	if err != nil {
+		return err
+	}
+	defer stopWS()
+
+	logDir := os.Getenv("QUICKSTART_LOG_DIR")
+	if logDir == "" {
+		logDir = filepath.Join(os.TempDir(), "multi-quickstart")
+	}
+	os.Setenv("QUICKSTART_HTTP_URL", httpURL+"/insert/jsonline")
+	os.Setenv("QUICKSTART_WS_URL", "ws"+strings.TrimPrefix(wsURL, "http")+"/logs")
+	os.Setenv("QUICKSTART_LOG_DIR", logDir)
+
+	h, err := config.Load(bytes.NewReader(tree))
+	if err != nil {
+		return err
+	}
+	logger := slog.New(h)
+
+	// SIGHUP reopens the log file after logrotate has moved it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	logFile := findFile(h)
+	go func() {
+		for range hup {
+			if err := logFile.Reopen(); err != nil {
+				logger.Error("reopen log file", "err", err)
+			}
+		}
+	}()
+
+	// What an application does: log at every level, with attributes.
+	ctx := context.Background()
+	logger.Log(ctx, multi.LevelTrace, "resolving configuration", "file", "multi.yaml")
+	logger.Debug("connection pool ready", "size", 8)
+	req := logger.With("request_id", "4f2a", "user", "ada")
+	req.Info("request served", slog.Group("http", "method", "GET", "path", "/api/v1/users/42", "status", 200),
+		"elapsed", 1234*time.Microsecond)
+	req.Warn("slow query", "table", "users", "elapsed", 2*time.Second)
+	logger.Error("payment failed", "err", fmt.Errorf("card declined"), "amount", 12.5)
+	logger.Log(ctx, multi.LevelCritical, "disk almost full", "free_bytes", 1<<20)
+	logger.Info("a message\nthat tries to forge a line \x1b[31mand colour the terminal")
+
+	// Shutdown flushes every sink (waiting for the WebSocket acknowledgements)
+	// and releases files, connections and goroutines.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := multi.Shutdown(sctx, h); err != nil {
+		return err
+	}
+	st := h.Stats()
+
+	fmt.Fprintln(out)
+	got.print(out)
+	fmt.Fprintf(out, "\nfile: %s (JSON lines; rotated backups beside it as quickstart.log.N.gz)\n", logFile.Path())
+	fmt.Fprintf(out, "stats: written=%d bytes=%d dropped=%d failed=%d retries=%d\n",
+		st.Written, st.Bytes, st.Dropped, st.Failed, st.Retries)
+	return nil
+}
+
+// received collects what the receivers got, by receiver.
+type received struct {
+	mu    sync.Mutex
+	lines map[string][]string
+}
+
+func (r *received) add(who string, records [][]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lines == nil {
+		r.lines = make(map[string][]string)
+	}
+	for _, rec := range records {
+		if len(rec) > 0 {
+			r.lines[who] = append(r.lines[who], string(rec))
+		}
+	}
+}
+
+func (r *received) print(out io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, who := range []string{"http", "websocket"} {
+		fmt.Fprintf(out, "%s receiver got %d records:\n", who, len(r.lines[who]))
+		for _, l := range r.lines[who] {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+	}
+}
+
+// serve starts h on a free loopback port and returns its base URL.
+func serve(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// findFile returns the file sink of the tree.
+func findFile(h *multi.Handler) *file.Handler {
+	for _, c := range h.Handlers() {
+		if f, ok := c.(*file.Handler); ok {
+			return f
+		}
+	}
+	panic("quickstart: multi.yaml has no file sink")
+}
