@@ -20,11 +20,8 @@ type wsServer struct {
 	addr    string
 	handler http.Handler
 
-	mu    sync.Mutex
-	srv   *http.Server
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup // handler calls
-	serve chan struct{}  // closed when Serve returns
+	mu     sync.Mutex
+	stopFn func() // stops the running server; nil when stopped
 }
 
 func newWSServer(t *testing.T, h http.Handler) *wsServer {
@@ -65,53 +62,70 @@ func (s *wsServer) start() {
 }
 
 func (s *wsServer) startOn(ln net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns = map[net.Conn]struct{}{}
+	// Each run of the server tracks its own connections, so that stop can
+	// close hijacked ones too (http.Server.Close does not).
+	var mu sync.Mutex
+	idle := sync.NewCond(&mu)
+	conns := map[net.Conn]struct{}{}
+	stopped, active := false, 0
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.wg.Add(1)
-			defer s.wg.Done()
+			mu.Lock()
+			active++
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				active--
+				idle.Broadcast()
+				mu.Unlock()
+			}()
 			s.handler.ServeHTTP(w, r)
 		}),
 		ConnState: func(c net.Conn, st http.ConnState) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			switch st {
-			case http.StateNew:
-				s.conns[c] = struct{}{}
-			case http.StateClosed:
-				delete(s.conns, c)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case st == http.StateNew && stopped:
+				c.Close()
+			case st == http.StateNew:
+				conns[c] = struct{}{}
+			case st == http.StateClosed:
+				delete(conns, c)
 			}
 		},
 	}
-	s.srv = srv
 	done := make(chan struct{})
-	s.serve = done
 	go func() {
 		defer close(done)
 		srv.Serve(ln)
 	}()
+	s.mu.Lock()
+	s.stopFn = func() {
+		srv.Close()
+		mu.Lock()
+		stopped = true
+		for c := range conns {
+			c.Close()
+		}
+		for active > 0 {
+			idle.Wait()
+		}
+		mu.Unlock()
+		<-done
+	}
+	s.mu.Unlock()
 }
 
 // stop closes the listener and every connection, and waits for the
 // handlers to return.
 func (s *wsServer) stop() {
 	s.mu.Lock()
-	srv, done := s.srv, s.serve
-	s.srv = nil
-	conns := s.conns
-	s.conns = nil
+	f := s.stopFn
+	s.stopFn = nil
 	s.mu.Unlock()
-	if srv == nil {
-		return
+	if f != nil {
+		f()
 	}
-	srv.Close()
-	for c := range conns {
-		c.Close()
-	}
-	<-done
-	s.wg.Wait()
 }
 
 // collector keeps copies of the records a receiver handled.

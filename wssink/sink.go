@@ -189,15 +189,21 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 	for i := range b.Len() {
 		bl.recs = append(bl.recs, b.Record(i))
 	}
-	s.deliver(ctx, bl, bl.recs, true, false)
+	s.deliver(ctx, bl, bl.recs, false)
 	clear(bl.recs)
 }
 
-// deliver turns recs into messages and puts them in the window. With wait,
-// it waits for room; without, it stops when the window is full. It returns
-// how many records it placed; with wait, the records it could not place
-// (ctx ended, or the handler gave up) are spilled to the spool or dropped.
-func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, wait, fromSpool bool) int {
+// deliver turns recs into messages and puts them in the window.
+//
+// Records from the queue (fromSpool false) wait for room in the window;
+// those it cannot place (Shutdown's ctx ended, or the handler gave up) are
+// spilled to the spool or dropped, and deliver returns nil.
+//
+// Records from the spool are placed without waiting for room, so a replayed
+// frame is taken whole (the window may briefly hold more than MaxUnacked
+// messages); deliver only fails, and the frame stays in the spool, once the
+// handler has given up.
+func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool) error {
 	bl.sizes = bl.sizes[:0]
 	for i, r := range recs {
 		if len(r) > s.enc.maxRecord {
@@ -207,36 +213,33 @@ func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, wait, fr
 		}
 		bl.sizes = append(bl.sizes, len(recs[i]))
 	}
-	i := 0
-	for i < len(recs) {
+	for i := 0; i < len(recs); {
 		j := s.enc.split(bl.sizes, i)
 		m := s.enc.encode(recs[i:j])
 		m.spool = fromSpool
-		if err := s.push(ctx, m, wait); err != nil {
-			if wait {
-				s.spill(recs[i:], fromSpool, err)
+		if err := s.push(ctx, m, !fromSpool); err != nil {
+			if fromSpool {
+				return err
 			}
-			return i
+			s.spill(recs[i:], false, err)
+			return nil
 		}
 		i = j
 	}
-	return i
+	return nil
 }
 
 var (
-	errShutdown   = errors.New("shut down before delivery")
-	errWindowFull = errors.New("window full")
-	errGaveUp     = errors.New("gave up reconnecting")
+	errShutdown = errors.New("shut down before delivery")
+	errGaveUp   = errors.New("gave up reconnecting")
 )
 
-// push stamps m with the next sequence number and appends it to the window.
+// push stamps m with the next sequence number and appends it to the
+// window, waiting for room first when wait is set.
 func (s *sink) push(ctx context.Context, m *message, wait bool) error {
 	s.mu.Lock()
-	for len(s.win) >= s.cfg.MaxUnacked && !s.gaveUp {
+	for wait && len(s.win) >= s.cfg.MaxUnacked && !s.gaveUp {
 		s.mu.Unlock()
-		if !wait {
-			return errWindowFull
-		}
 		select {
 		case <-s.space:
 		case <-ctx.Done():
@@ -591,12 +594,15 @@ func (s *sink) replay() bool {
 		// messages copy them.
 		bl := &s.replayBuild
 		bl.recs = append(bl.recs[:0], recs...)
-		s.deliver(context.Background(), bl, bl.recs, false, true)
+		err := s.deliver(context.Background(), bl, bl.recs, true)
 		clear(bl.recs)
+		if err != nil {
+			return err
+		}
 		moved = true
 		return nil
 	})
-	if err != nil && !errors.Is(err, errPause) {
+	if err != nil && !errors.Is(err, errPause) && !errors.Is(err, errGaveUp) {
 		s.report(fmt.Errorf("wssink: replay spool: %w", err))
 	}
 	s.mu.Lock()

@@ -1,0 +1,443 @@
+package wssink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jinpy-utils/multi/buffer"
+)
+
+// seqsAndRecords reads the raw messages a rawServer kept: how often each
+// message seq and each record's "i" arrived.
+func seqsAndRecords(t *testing.T, msgs [][]byte) (seqs, recs map[int]int) {
+	t.Helper()
+	seqs, recs = map[int]int{}, map[int]int{}
+	for _, m := range msgs {
+		var b struct {
+			Seq  int
+			Logs []struct{ I *int }
+		}
+		if err := json.Unmarshal(m, &b); err != nil {
+			t.Fatalf("message is not JSON: %v", err)
+		}
+		seqs[b.Seq]++
+		for _, l := range b.Logs {
+			if l.I == nil {
+				t.Fatalf("record without i in %.200s", m)
+			}
+			recs[*l.I]++
+		}
+	}
+	return seqs, recs
+}
+
+func TestServerRestartsLoseNothingWithAck(t *testing.T) {
+	rs := &rawServer{ack: true}
+	srv := newWSServer(t, rs)
+	o := fastOptions()
+	o.Ack = true
+	o.BatchSize = 100
+	o.MaxUnacked = 8
+	o.QueueSize = 20000
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	log := slog.New(h)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		for i := range n {
+			log.Info("r", "i", i)
+		}
+	}()
+	// Restart after a quarter, a half and three quarters of the messages
+	// (of 100 records each) arrived: records are still in flight and queued.
+	for k := 1; k <= 3; k++ {
+		eventually(t, 20*time.Second, "progress before a restart", func() bool { return len(rs.messages()) >= k*n/100/4 })
+		srv.stop()
+		srv.start()
+	}
+	<-logged
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+
+	seqs, recs := seqsAndRecords(t, rs.messages())
+	maxSeq := 0
+	for s := range seqs {
+		maxSeq = max(maxSeq, s)
+	}
+	for s := 1; s <= maxSeq; s++ {
+		if seqs[s] == 0 {
+			t.Errorf("message seq %d never arrived", s)
+		}
+	}
+	for i := range n {
+		if recs[i] == 0 {
+			t.Fatalf("record %d never arrived", i)
+		}
+	}
+	cs := h.ConnStats()
+	if cs.Connects != 4 || cs.Disconnects != 3 {
+		t.Errorf("conn stats %+v: want 4 connects, 3 disconnects", cs)
+	}
+	st := h.Stats()
+	if st.Written != n || st.Dropped != 0 || st.Queued != 0 {
+		t.Errorf("stats %+v: want %d written, none dropped or queued", st, n)
+	}
+	t.Logf("%d messages for %d sequence numbers, %d resent", len(rs.messages()), maxSeq, cs.Resent)
+}
+
+func TestUnacknowledgedMessageIsResentAfterReconnect(t *testing.T) {
+	// The receiver refuses one message the first time it sees it (handle
+	// returns an error: no ack, connection closed). The handler must send
+	// it again on the next connection.
+	var refused atomic.Bool
+	col := &collector{fail: func(recs [][]byte) error {
+		if strings.Contains(string(recs[0]), `"i":5}`) && refused.CompareAndSwap(false, true) {
+			return errors.New("disk full")
+		}
+		return nil
+	}}
+	var rerr []error
+	var mu sync.Mutex
+	srv := newWSServer(t, NewReceiver(col.handle, &ReceiverOptions{ErrorHandler: func(err error) {
+		mu.Lock()
+		rerr = append(rerr, err)
+		mu.Unlock()
+	}}))
+	o := fastOptions()
+	o.Ack, o.Mode = true, Record
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(h)
+	for i := range 10 {
+		log.Info("r", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	seen := col.ints(t, "i")
+	for i := range 10 {
+		if seen[i] < 1 {
+			t.Errorf("record %d lost", i)
+		}
+	}
+	cs := h.ConnStats()
+	if cs.Disconnects != 1 || cs.Connects != 2 || cs.Resent < 1 {
+		t.Errorf("conn stats %+v: want one reconnect and a resend", cs)
+	}
+	if h.Stats().Retries != cs.Resent {
+		t.Errorf("Retries %d != Resent %d", h.Stats().Retries, cs.Resent)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(rerr) != 1 || !strings.Contains(rerr[0].Error(), "disk full") {
+		t.Errorf("receiver errors %v", rerr)
+	}
+}
+
+// deafServer accepts connections and then never reads from the first one:
+// pings go unanswered. Later connections get the receiver.
+type deafServer struct {
+	next    http.Handler
+	conns   atomic.Int32
+	release chan struct{} // closed to let the deaf handler return
+	once    sync.Once
+}
+
+func newDeafServer(next http.Handler) *deafServer {
+	return &deafServer{next: next, release: make(chan struct{})}
+}
+
+// free lets the deaf handler return (a hijacked connection's request
+// context is not cancelled when the server closes it).
+func (d *deafServer) free() { d.once.Do(func() { close(d.release) }) }
+
+func (d *deafServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d.conns.Add(1) > 1 {
+		d.next.ServeHTTP(w, r)
+		return
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	<-d.release // never read: no pong, no close frame
+}
+
+func TestDeadServerFoundByPingAndReplaced(t *testing.T) {
+	var col collector
+	deaf := newDeafServer(NewReceiver(col.handle, nil))
+	srv := newWSServer(t, deaf)
+	t.Cleanup(deaf.free) // before the server's stop
+	var lost atomic.Value
+	o := fastOptions()
+	o.Ack = true
+	o.PingInterval = 50 * time.Millisecond
+	o.PingTimeout = 100 * time.Millisecond
+	o.AckTimeout = time.Hour // only the ping may find the dead server
+	o.ErrorHandler = func(err error) {
+		if strings.Contains(err.Error(), "ping") {
+			lost.Store(err)
+		}
+	}
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(h)
+	for i := range 100 {
+		log.Info("r", "i", i)
+	}
+	eventually(t, 10*time.Second, "the deaf connection replaced", func() bool {
+		cs := h.ConnStats()
+		return cs.Disconnects == 1 && cs.Connects == 2
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	if lost.Load() == nil {
+		t.Error("no ping error reported")
+	}
+	seen := col.ints(t, "i")
+	for i := range 100 {
+		if seen[i] < 1 {
+			t.Fatalf("record %d lost", i)
+		}
+	}
+	if cs := h.ConnStats(); cs.Disconnects != 1 || cs.Connects != 2 {
+		t.Errorf("conn stats %+v", cs)
+	}
+}
+
+func TestMissingAcksReplaceTheConnection(t *testing.T) {
+	rs := &rawServer{ack: false} // reads, never acknowledges
+	srv := newWSServer(t, rs)
+	o := fastOptions()
+	o.Ack = true
+	o.AckTimeout = 50 * time.Millisecond
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.New(h).Info("r", "i", 0)
+	eventually(t, 10*time.Second, "a resend after the ack timeout", func() bool {
+		cs := h.ConnStats()
+		return cs.Disconnects >= 1 && cs.Resent >= 1
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := h.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v, want an error for the undelivered record", err)
+	}
+	if st := h.Stats(); st.Written != 0 || st.Dropped != 1 {
+		t.Errorf("stats %+v: the never-acknowledged record must count as dropped", st)
+	}
+	if msgs := rs.messages(); len(msgs) < 2 || string(msgs[0]) != string(msgs[1]) {
+		t.Errorf("the same message should arrive twice, got %d messages", len(msgs))
+	}
+}
+
+func TestSpoolKeepsEverythingWhileServerIsDown(t *testing.T) {
+	var col collector
+	srv := newDownServer(t, NewReceiver(col.handle, nil))
+	o := fastOptions()
+	o.Ack = true
+	o.Spool = t.TempDir()
+	o.OnFull = buffer.Divert
+	o.QueueSize = 100
+	o.BatchSize = 10
+	o.MaxUnacked = 4
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	log := slog.New(h)
+	for i := range n {
+		log.Info("r", "i", i)
+	}
+	eventually(t, 10*time.Second, "the queue overflowing into the spool", func() bool {
+		return h.Stats().Spooled >= n-100-4*10-10
+	})
+	if h.Healthy() {
+		t.Error("healthy while the server is down")
+	}
+	srv.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	seen := col.ints(t, "i")
+	var wrong []int
+	for i := range n {
+		if seen[i] != 1 {
+			wrong = append(wrong, i, seen[i])
+		}
+	}
+	if len(wrong) > 0 {
+		t.Errorf("records (i, times seen) that did not arrive once: %v", wrong)
+	}
+	st := h.Stats()
+	if st.Written != n || st.Dropped != 0 || st.Replayed != st.Spooled || st.Spooled == 0 {
+		t.Errorf("stats %+v: want all written, spooled == replayed", st)
+	}
+}
+
+func TestSpoolOutlivesTheProcess(t *testing.T) {
+	var col collector
+	srv := newDownServer(t, NewReceiver(col.handle, nil))
+	dir := t.TempDir()
+	o := fastOptions()
+	o.Ack = true
+	o.Spool = dir
+	a, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	for i := range n {
+		slog.New(a).Info("r", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	err = a.Shutdown(ctx)
+	cancel()
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown with the server down: %v, want a deadline error", err)
+	}
+	if st := a.Stats(); st.Spooled != n || st.Dropped != 0 || st.Written != 0 {
+		t.Fatalf("first handler: %+v, want all %d spooled", st, n)
+	}
+	checkNoGoroutines(t)
+
+	srv.start()
+	b, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, b)
+	seen := col.ints(t, "i")
+	for i := range n {
+		if seen[i] != 1 {
+			t.Fatalf("record %d arrived %d times", i, seen[i])
+		}
+	}
+	if st := b.Stats(); st.Replayed != n || st.Written != n {
+		t.Errorf("second handler: %+v, want %d replayed", st, n)
+	}
+}
+
+func TestGiveUpAfterMaxReconnectAttempts(t *testing.T) {
+	for _, spooled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "drop", true: "spool"}[spooled], func(t *testing.T) {
+			srv := newDownServer(t, http.NotFoundHandler())
+			o := fastOptions()
+			o.MaxReconnectAttempts = 3
+			if spooled {
+				o.Spool = t.TempDir()
+			}
+			h, err := New(srv.url(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				slog.New(h).Info("r", "i", i)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err = h.Flush(ctx)
+			if !errors.Is(err, errGaveUp) {
+				t.Errorf("Flush after giving up: %v", err)
+			}
+			shutdown2(t, h)
+			cs, st := h.ConnStats(), h.Stats()
+			if cs.DialFailures != 3 || cs.Connects != 0 {
+				t.Errorf("conn stats %+v: want exactly 3 dials", cs)
+			}
+			if spooled && (st.Spooled != 20 || st.Dropped != 0) {
+				t.Errorf("stats %+v: want 20 spooled", st)
+			}
+			if !spooled && st.Dropped != 20 {
+				t.Errorf("stats %+v: want 20 dropped", st)
+			}
+			if st.Failed != 3 || st.LastError == nil {
+				t.Errorf("stats %+v: want 3 failures and the last error", st)
+			}
+		})
+	}
+}
+
+func TestShutdownWithServerDownCountsDrops(t *testing.T) {
+	srv := newDownServer(t, http.NotFoundHandler())
+	h, err := New(srv.url(), fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		slog.New(h).Info("r", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := h.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if st := h.Stats(); st.Dropped != 50 || st.Queued != 0 {
+		t.Errorf("stats %+v: want 50 dropped, none queued", st)
+	}
+	checkNoGoroutines(t)
+}
+
+func TestShutdownCutsAServerThatNeverAnswersTheClose(t *testing.T) {
+	deaf := newDeafServer(http.NotFoundHandler())
+	srv := newWSServer(t, deaf)
+	t.Cleanup(deaf.free)
+	o := fastOptions()
+	o.PingInterval = -1
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "connected", h.Healthy)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	h.Shutdown(ctx)
+	// coder/websocket waits 5s for a close frame; ctx must cut that short.
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Shutdown took %v despite a 200ms context", d)
+	}
+	deaf.free()
+	srv.stop()
+	checkNoGoroutines(t)
+}
