@@ -24,7 +24,7 @@ func BenchmarkParse(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("yaml/config.Parse", func(b *testing.B) {
+	b.Run("doc=yaml/impl=config", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := Parse(strings.NewReader(string(yamlDoc))); err != nil {
@@ -32,7 +32,7 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
-	b.Run("yaml/yaml.Unmarshal", func(b *testing.B) {
+	b.Run("doc=yaml/impl=library", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var v any
@@ -41,7 +41,7 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
-	b.Run("json/config.Parse", func(b *testing.B) {
+	b.Run("doc=json/impl=config", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := Parse(strings.NewReader(string(jsonDoc))); err != nil {
@@ -49,7 +49,7 @@ func BenchmarkParse(b *testing.B) {
 			}
 		}
 	})
-	b.Run("json/json.Unmarshal", func(b *testing.B) {
+	b.Run("doc=json/impl=library", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var v any
@@ -71,7 +71,7 @@ func BenchmarkDecode(b *testing.B) {
 		Headers    map[string]string
 	}
 	raw := []byte(`{"Name":"app","Compress":true,"MaxBackups":5,"Tags":["a","b"],"Headers":{"X-A":"1","X-B":"2"}}`)
-	b.Run("config.Decode", func(b *testing.B) {
+	b.Run("impl=config", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var o opts
@@ -80,7 +80,7 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
-	b.Run("json.Unmarshal", func(b *testing.B) {
+	b.Run("impl=library", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var o opts
