@@ -184,3 +184,41 @@ func TestParseSize(t *testing.T) {
 		assert.Error(t, err, in)
 	}
 }
+
+type Inner struct{ Depth int }
+
+type shadow struct{ Name string }
+
+type withPointers struct {
+	*Inner         // promoted through a nil pointer: allocated on first use
+	Name    string // shadows shadow.Name
+	shadow
+	Level *slog.Level
+}
+
+func TestDecodeEmbeddedPointersAndShadowing(t *testing.T) {
+	var o withPointers
+	require.NoError(t, Decode([]byte(`{"depth": 3, "name": "outer", "level": "warn"}`), &o))
+	require.NotNil(t, o.Inner)
+	assert.Equal(t, 3, o.Depth)
+	assert.Equal(t, "outer", o.Name)
+	assert.Equal(t, "", o.shadow.Name)
+	assert.Equal(t, slog.LevelWarn, *o.Level)
+
+	var empty withPointers
+	require.NoError(t, Decode([]byte(`{}`), &empty))
+	assert.Nil(t, empty.Inner, "nothing allocated when no key needs it")
+}
+
+type A struct{ Name string }
+type B struct{ Name string }
+
+// As in Go, two promoted fields of one name at the same depth hide each
+// other: the key names neither.
+func TestDecodeAmbiguousPromotedField(t *testing.T) {
+	var o struct {
+		A
+		B
+	}
+	assert.EqualError(t, Decode([]byte(`{"name": "x"}`), &o), `config: name: unknown field`)
+}
