@@ -190,8 +190,8 @@ type Inner struct{ Depth int }
 type shadow struct{ Name string }
 
 type withPointers struct {
-	*Inner         // promoted through a nil pointer: allocated on first use
-	Name    string // shadows shadow.Name
+	*Inner        // promoted through a nil pointer: allocated on first use
+	Name   string // shadows shadow.Name
 	shadow
 	Level *slog.Level
 }
