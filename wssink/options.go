@@ -1,6 +1,7 @@
 package wssink
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -185,7 +186,13 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return fmt.Errorf("wssink: url %q: %w", redactURL(rawURL), err)
+		// url.Error repeats the raw URL, password included: quote the
+		// redacted one instead.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("wssink: url %q: parse %q: %w", redactURL(rawURL), redactURL(rawURL), err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
