@@ -24,8 +24,10 @@ type config struct {
 	attrs bool // attributes are written at all (not Plain)
 
 	// loggerAttr is the encoded "logger" attribute (separator included)
-	// for JSON and Text when Name is set and ReplaceAttr is nil.
+	// for JSON and Text when Name is set and ReplaceAttr is nil; namePrefix
+	// is the escaped "name: " of the human formats.
 	loggerAttr []byte
+	namePrefix []byte
 }
 
 // Handler is the slog.Handler every sink in this module is built on. It
@@ -50,8 +52,11 @@ type Handler struct {
 
 // New returns a Handler that writes records to w in the format and with the
 // options of opts. A nil opts means the defaults (JSON, level INFO).
-// New panics if opts.Validate reports an error.
+// New panics if w is nil or opts.Validate reports an error.
 func New(w io.Writer, opts *Options) *Handler {
+	if w == nil {
+		panic("format: New: nil io.Writer")
+	}
 	if err := opts.Validate(); err != nil {
 		panic(err)
 	}
@@ -88,6 +93,9 @@ func New(w io.Writer, opts *Options) *Handler {
 		e.appendString(c.name)
 		c.loggerAttr = slices.Clone(e.buf)
 		e.free()
+	}
+	if c.name != "" && c.human {
+		c.namePrefix = append(appendHumanString(nil, c.name), ": "...)
 	}
 	return &Handler{c: c}
 }

@@ -55,12 +55,19 @@ func TestValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Format 7") {
 		t.Errorf("Validate(Format 7) = %v", err)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("New with an unknown format did not panic")
-		}
-	}()
-	format.New(io.Discard, &format.Options{Format: 7})
+	for name, f := range map[string]func(){
+		"unknown format": func() { format.New(io.Discard, &format.Options{Format: 7}) },
+		"nil writer":     func() { format.New(nil, nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("New with %s did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
 }
 
 func TestDefaults(t *testing.T) {

@@ -58,8 +58,7 @@ func (e *encoder) handleHuman(r slog.Record) {
 	}
 	if c.name != "" {
 		if rep == nil {
-			e.buf = appendHumanString(e.buf, c.name)
-			e.buf = append(e.buf, ": "...)
+			e.buf = append(e.buf, c.namePrefix...)
 		} else if a := e.replace(slog.String(loggerKey, c.name)); !isEmpty(a) {
 			e.appendHumanValue(a.Value)
 			e.buf = append(e.buf, ": "...)
