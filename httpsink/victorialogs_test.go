@@ -9,6 +9,7 @@ import (
 	"go/build"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,18 +72,31 @@ func (b *syncBuffer) String() string {
 
 func startVictoriaLogs(t testing.TB) *victoriaLogs {
 	t.Helper()
-	bin := victoriaLogsBinary(t)
-	addr := reservePort(t)
+	v, stop, err := launchVictoriaLogs(victoriaLogsBinary(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return v
+}
+
+// launchVictoriaLogs starts bin on a free loopback port with data in dir
+// and waits for /health; stop ends it.
+func launchVictoriaLogs(bin, dir string) (v *victoriaLogs, stop func(), err error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
 	out := new(syncBuffer)
-	cmd := exec.Command(bin, "-httpListenAddr="+addr, "-storageDataPath="+t.TempDir(),
+	cmd := exec.Command(bin, "-httpListenAddr="+addr, "-storageDataPath="+dir,
 		"-loggerLevel=ERROR", "-retentionPeriod=10y")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop = func() {
 		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
@@ -90,27 +104,37 @@ func startVictoriaLogs(t testing.TB) *victoriaLogs {
 			cmd.Process.Kill()
 			<-done
 		}
-	})
-	v := &victoriaLogs{base: "http://" + addr, out: out}
+	}
+	v = &victoriaLogs{base: "http://" + addr, out: out}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(v.base + "/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return v
+				return v, stop, nil
 			}
 		}
 		select {
 		case <-done:
-			t.Fatalf("victoria-logs exited:\n%s", out.String())
+			return nil, nil, fmt.Errorf("victoria-logs exited:\n%s", out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("victoria-logs did not answer /health in 30s:\n%s", out.String())
+			stop()
+			return nil, nil, fmt.Errorf("victoria-logs did not answer /health in 30s:\n%s", out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // flush makes what was ingested searchable.

@@ -1,0 +1,147 @@
+package httpsink
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logOne is the record every benchmark logs: a message and four
+// attributes, which slog.Record holds without allocating.
+func logOne(l *slog.Logger, ctx context.Context, i int) {
+	l.LogAttrs(ctx, slog.LevelInfo, "request served",
+		slog.String("method", "GET"),
+		slog.String("path", "/api/v1/items"),
+		slog.Int("status", 200+i&7),
+		slog.Duration("took", 1234*time.Microsecond))
+}
+
+// BenchmarkHandle is the caller's cost per record: slog.JSONHandler to
+// io.Discard, and this handler with a fast collector on loopback (the
+// sender and the collector run on other goroutines; the caller pays for
+// encoding and a queue append).
+func BenchmarkHandle(b *testing.B) {
+	run := func(b *testing.B, h slog.Handler) {
+		l := slog.New(h)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			logOne(l, ctx, i)
+		}
+		b.StopTimer()
+	}
+	b.Run("handler=slog.JSONHandler/io.Discard", func(b *testing.B) {
+		run(b, slog.NewJSONHandler(io.Discard, nil))
+	})
+	b.Run("handler=httpsink/loopback", func(b *testing.B) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer srv.Close()
+		h, err := New(srv.URL, &Options{Encoding: NDJSON})
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, h)
+		h.Shutdown(context.Background())
+		if st := h.Stats(); st.Dropped != 0 || st.Failed != 0 {
+			b.Fatalf("stats %+v", st)
+		}
+	})
+}
+
+// BenchmarkHandleCollectorDown times every Handle while the collector is
+// down and a spool takes the overflow, and reports the 50th and 99th
+// percentiles: the caller never waits on the network, only, once per
+// diverted batch, for a file append.
+func BenchmarkHandleCollectorDown(b *testing.B) {
+	addr := reservePort(b)
+	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: b.TempDir(), SpoolMaxBytes: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Shutdown(context.Background())
+	l := slog.New(h)
+	ctx := context.Background()
+	took := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		logOne(l, ctx, i)
+		took[i] = time.Since(start)
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(took[len(took)-1].Nanoseconds()), "max-ns")
+}
+
+// sharedVL is one VictoriaLogs for every run of the end-to-end benchmark,
+// stopped by TestMain.
+var sharedVL struct {
+	once sync.Once
+	v    *victoriaLogs
+	stop func()
+	dir  string
+	err  error
+}
+
+// BenchmarkVictoriaLogsNDJSONGzip is delivery to a real VictoriaLogs,
+// NDJSON and gzip: b.N records handled, then Shutdown, which returns when
+// the last batch was accepted. It reports records per second.
+func BenchmarkVictoriaLogsNDJSONGzip(b *testing.B) {
+	bin := victoriaLogsBinary(b)
+	sharedVL.once.Do(func() {
+		sharedVL.dir, sharedVL.err = os.MkdirTemp("", "httpsink-bench-vl-")
+		if sharedVL.err == nil {
+			sharedVL.v, sharedVL.stop, sharedVL.err = launchVictoriaLogs(bin, sharedVL.dir)
+		}
+	})
+	if sharedVL.err != nil {
+		b.Fatal(sharedVL.err)
+	}
+	h, err := New(victoriaLogsURL(sharedVL.v.base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
+		BatchSize: 4096, BatchBytes: 4 << 20, QueueSize: 65536})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := slog.New(h).With("enc", "bench")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		logOne(l, ctx, i)
+	}
+	if err := h.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if st := h.Stats(); st.Written != uint64(b.N) {
+		b.Fatalf("stats %+v, want %d written", st, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedVL.stop != nil {
+		sharedVL.stop()
+	}
+	if sharedVL.dir != "" {
+		os.RemoveAll(sharedVL.dir)
+	}
+	os.Exit(code)
+}
