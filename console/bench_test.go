@@ -26,7 +26,80 @@ import (
 // them, so that the benchmark measures the handlers and not the Logger's
 // runtime.Callers and time.Now, which both sides pay alike.
 func BenchmarkConsole(b *testing.B) {
-	ctx := context.Background()
+	for _, c := range benchCases() {
+		for _, color := range []bool{false, true} {
+			for _, im := range benchImpls() {
+				b.Run("case="+c.name+"/color="+onOff(color)+"/impl="+im.name, func(b *testing.B) {
+					h := c.handler(im.new(color))
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := h.Handle(context.Background(), c.r); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkRatio times this package and tint in alternating rounds of 1000
+// records, so that both see the same neighbours on a shared machine, and
+// reports this package's time over tint's as the metric "console/tint"
+// (the target is at most 0.7). ns/op is per record of either.
+func BenchmarkRatio(b *testing.B) {
+	const round = 1000
+	for _, c := range benchCases() {
+		for _, color := range []bool{false, true} {
+			b.Run("case="+c.name+"/color="+onOff(color), func(b *testing.B) {
+				impls := benchImpls()
+				theirs := c.handler(impls[0].new(color))
+				ours := c.handler(impls[len(impls)-1].new(color))
+				run := func(h slog.Handler) time.Duration {
+					start := time.Now()
+					for range round {
+						h.Handle(context.Background(), c.r)
+					}
+					return time.Since(start)
+				}
+				var dt, dc time.Duration
+				b.ReportAllocs()
+				for i := 0; i < b.N; i += 2 * round {
+					if i%(4*round) == 0 {
+						dt += run(theirs)
+						dc += run(ours)
+					} else {
+						dc += run(ours)
+						dt += run(theirs)
+					}
+				}
+				b.ReportMetric(float64(dc)/float64(dt), "console/tint")
+			})
+		}
+	}
+}
+
+func onOff(color bool) string {
+	if color {
+		return "on"
+	}
+	return "off"
+}
+
+type benchCase struct {
+	name  string
+	r     slog.Record
+	attrs []slog.Attr // added with WithAttrs first
+}
+
+func (c benchCase) handler(h slog.Handler) slog.Handler {
+	if c.attrs != nil {
+		return h.WithAttrs(c.attrs)
+	}
+	return h
+}
+
+func benchCases() []benchCase {
 	at := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
 	errReset := errors.New("connection reset by peer")
 	record := func(l slog.Level, msg string, attrs ...slog.Attr) slog.Record {
@@ -34,11 +107,7 @@ func BenchmarkConsole(b *testing.B) {
 		r.AddAttrs(attrs...)
 		return r
 	}
-	cases := []struct {
-		name  string
-		r     slog.Record
-		attrs []slog.Attr // added with WithAttrs first
-	}{
+	return []benchCase{
 		{"msg", record(slog.LevelInfo, "request handled"), nil},
 		{"attrs5", record(slog.LevelWarn, "request handled",
 			slog.String("method", "GET"),
@@ -52,10 +121,16 @@ func BenchmarkConsole(b *testing.B) {
 			slog.Int("id", 42),
 		), []slog.Attr{slog.String("service", "api"), slog.Int("pid", 4242), slog.Bool("canary", false)}},
 	}
-	impls := []struct {
-		name string
-		new  func(color bool) slog.Handler
-	}{
+}
+
+type benchImpl struct {
+	name string
+	new  func(color bool) slog.Handler
+}
+
+// benchImpls are tint, the bare encoder and this package, in that order.
+func benchImpls() []benchImpl {
+	return []benchImpl{
 		{"tint", func(color bool) slog.Handler {
 			return tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000", NoColor: !color})
 		}},
@@ -71,27 +146,5 @@ func BenchmarkConsole(b *testing.B) {
 			}
 			return console.New(io.Discard, &console.Options{Color: mode})
 		}},
-	}
-	for _, c := range cases {
-		for _, color := range []bool{false, true} {
-			col := "off"
-			if color {
-				col = "on"
-			}
-			for _, im := range impls {
-				b.Run("case="+c.name+"/color="+col+"/impl="+im.name, func(b *testing.B) {
-					h := im.new(color)
-					if c.attrs != nil {
-						h = h.WithAttrs(c.attrs)
-					}
-					b.ReportAllocs()
-					for b.Loop() {
-						if err := h.Handle(ctx, c.r); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
-			}
-		}
 	}
 }
