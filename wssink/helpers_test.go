@@ -16,7 +16,7 @@ import (
 // every connection, hijacked ones included) and started again on the same
 // port, like a collector that restarts.
 type wsServer struct {
-	t       *testing.T
+	t       testing.TB
 	addr    string
 	handler http.Handler
 
@@ -24,7 +24,7 @@ type wsServer struct {
 	stopFn func() // stops the running server; nil when stopped
 }
 
-func newWSServer(t *testing.T, h http.Handler) *wsServer {
+func newWSServer(t testing.TB, h http.Handler) *wsServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

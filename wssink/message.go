@@ -2,6 +2,7 @@ package wssink
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,11 @@ type message struct {
 	from  int    // where the body starts in buf
 	spool bool   // the records were read back from the spool
 	sent  time.Time
+
+	// busy is set while the owner writes the message, and orphan when the
+	// message left the window meanwhile (an early ack): its buffer is then
+	// recycled by the owner once the write is over. Guarded by sink.mu.
+	busy, orphan bool
 }
 
 // records returns the records the message carries, as views into its bytes.
@@ -100,15 +106,19 @@ func (e *encoder) split(sizes []int, i int) int {
 	return j
 }
 
-// encode builds one message from recs (which fit), in one allocation. The
-// prefix and sequence number are added later by stamp.
-func (e *encoder) encode(recs [][]byte) *message {
+// encode builds one message from recs (which fit) in buf, a recycled
+// buffer or nil. The prefix and sequence number are added later by stamp.
+func (e *encoder) encode(recs [][]byte, buf []byte) *message {
 	m := &message{}
 	size := headroom + e.overhead() + len(recs)
 	for _, r := range recs {
 		size += len(r)
 	}
-	b := make([]byte, headroom, size)
+	if cap(buf) < size {
+		// Round up, so that recycled buffers fit the next messages.
+		buf = make([]byte, 0, max(size, 1<<bits.Len(uint(size))))
+	}
+	b := buf[:headroom]
 	body := len(b)
 	m.offs = m.offs[:0]
 	m.size = 0

@@ -157,7 +157,7 @@ func TestEncodeParseRoundTrip(t *testing.T) {
 			seq := uint64(0)
 			for i := 0; i < len(recs); {
 				j := e.split(sizes, i)
-				m := e.encode(recs[i:j])
+				m := e.encode(recs[i:j], nil)
 				seq++
 				e.stamp(m, seq)
 				if mr := m.records(); len(mr) != j-i {

@@ -1,6 +1,7 @@
 package wssink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,8 +81,17 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var recs [][]byte
 	var ack []byte
+	var in bytes.Buffer // reused: a steady stream of messages allocates nothing
 	for {
-		_, msg, err := c.Read(ctx)
+		in.Reset()
+		_, r, err := c.Reader(ctx)
+		if err == nil {
+			_, err = in.ReadFrom(r)
+		}
+		if in.Cap() > 4*int(rv.opts.MaxMessageSize)+(64<<10) {
+			in = bytes.Buffer{} // do not keep a huge buffer for good
+		}
+		msg := in.Bytes()
 		if err != nil {
 			if s := websocket.CloseStatus(err); s != websocket.StatusNormalClosure && s != websocket.StatusGoingAway &&
 				!errors.Is(err, context.Canceled) {

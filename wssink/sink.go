@@ -33,30 +33,70 @@ type sink struct {
 	buf       *buffer.Buffer
 	spool     *spool.Spool // nil without Options.Spool
 
+	// Counters.
 	ctr                                 stats.Counters
 	connects, disconnects, dialFailures atomic.Uint64
 	messages, resent, acks, truncated   atomic.Uint64
 	connected, closed                   atomic.Bool
-	shutOnce                            sync.Once
-	runCtx, hardCtx                     context.Context
-	stopRun, stopHard                   context.CancelFunc
-	done                                chan struct{} // closed when run returns
-	wake                                chan struct{} // cap 1: the owner has work
-	space                               chan struct{} // cap 1: the window has room
-	bufBuild, replayBuild               builder       // scratch of the buffer's and the owner's goroutine
-	rawMu                               sync.Mutex
-	raw                                 net.Conn // the socket of the latest dial, to cut a stuck close
-	mu                                  sync.Mutex
-	win                                 []*message // oldest first; win[:sent] are written on the current connection
-	sent, winRecs                       int
-	seq                                 uint64
-	gaveUp                              bool
-	changed                             chan struct{} // closed when the window shrinks or the spool drains
+
+	// Lifecycle: runCtx ends to stop the owner (Shutdown), hardCtx when
+	// Shutdown's ctx ends and every network wait must give up.
+	shutOnce          sync.Once
+	runCtx, hardCtx   context.Context
+	stopRun, stopHard context.CancelFunc
+	done              chan struct{} // closed when run returns
+	wake              chan struct{} // cap 1: the owner has work
+	space             chan struct{} // cap 1: the window has room
+	free              chan []byte   // buffers of delivered messages, for new ones
+
+	bufBuild, replayBuild builder // scratch of the buffer's and of the owner's goroutine
+
+	rawMu sync.Mutex
+	raw   net.Conn // the socket of the latest dial, to cut a stuck close
+
+	// The window of messages in flight.
+	mu      sync.Mutex
+	win     []*message // oldest first; win[:sent] are written on the current connection
+	sent    int
+	winRecs int // records in win
+	seq     uint64
+	gaveUp  bool
+	changed chan struct{} // closed when the window shrinks or the spool drains
+}
+
+// maxPooled is the largest message buffer kept for reuse.
+const maxPooled = 4 << 20
+
+// takeBuf returns a recycled message buffer, or nil.
+func (s *sink) takeBuf() []byte {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return nil
+	}
+}
+
+// recycleLocked returns the buffer of m, which has left the window, for
+// reuse, unless the owner is writing it now (then the owner does, after).
+func (s *sink) recycleLocked(m *message) {
+	if m.busy {
+		m.orphan = true
+		return
+	}
+	if cap(m.buf) <= maxPooled {
+		select {
+		case s.free <- m.buf[:0]:
+		default:
+		}
+	}
+	m.buf, m.data = nil, nil
 }
 
 func newSink(rawURL string, opts *Options) (*sink, error) {
 	s := &sink{
 		done:  make(chan struct{}),
+		free:  make(chan []byte, 8),
 		wake:  make(chan struct{}, 1),
 		space: make(chan struct{}, 1),
 	}
@@ -215,7 +255,7 @@ func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpoo
 	}
 	for i := 0; i < len(recs); {
 		j := s.enc.split(bl.sizes, i)
-		m := s.enc.encode(recs[i:j])
+		m := s.enc.encode(recs[i:j], s.takeBuf())
 		m.spool = fromSpool
 		if err := s.push(ctx, m, !fromSpool); err != nil {
 			if fromSpool {
@@ -491,6 +531,7 @@ func (s *sink) acked(seq uint64) {
 		if m.spool {
 			replayed += m.n
 		}
+		s.recycleLocked(m)
 	}
 	n := copy(s.win, s.win[k:])
 	clear(s.win[n:])
@@ -519,13 +560,21 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		s.sent++
 		again := !m.sent.IsZero()
 		m.sent = time.Now()
+		m.busy = true
+		data, n, size := m.data, m.n, len(m.data)
 		s.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.WriteTimeout)
-		err := conn.Write(ctx, websocket.MessageText, m.data)
+		err := conn.Write(ctx, websocket.MessageText, data)
 		cancel()
+		s.mu.Lock()
+		m.busy = false
+		if m.orphan {
+			s.recycleLocked(m)
+		}
+		s.mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("wssink: write message of %d records to %s: %w", m.n, s.urlText, err)
+			return fmt.Errorf("wssink: write message of %d records to %s: %w", n, s.urlText, err)
 		}
 		s.messages.Add(1)
 		if again {
@@ -536,16 +585,18 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 			continue
 		}
 		s.mu.Lock() // without Ack a written message is delivered: m is win[0]
-		n := copy(s.win, s.win[1:])
-		s.win[n] = nil
-		s.win = s.win[:n]
+		k := copy(s.win, s.win[1:])
+		s.win[k] = nil
+		s.win = s.win[:k]
 		s.sent--
-		s.winRecs -= m.n
+		s.winRecs -= n
 		s.notifyLocked()
+		fromSpool := m.spool
+		s.recycleLocked(m)
 		s.mu.Unlock()
-		s.ctr.Wrote(m.n, len(m.data), time.Now())
-		if m.spool {
-			s.ctr.Replayed(m.n)
+		s.ctr.Wrote(n, size, time.Now())
+		if fromSpool {
+			s.ctr.Replayed(n)
 		}
 		signal(s.space)
 	}

@@ -498,7 +498,7 @@ var isoStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
 func TestBatchTimestampIsRFC3339UTC(t *testing.T) {
 	e := newEncoder(Batch, false, "s", 1<<20, false)
-	m := e.encode([][]byte{[]byte(`{}`)})
+	m := e.encode([][]byte{[]byte(`{}`)}, nil)
 	e.stamp(m, 0)
 	var b struct{ Timestamp string }
 	if err := json.Unmarshal(m.data, &b); err != nil || !isoStamp.MatchString(b.Timestamp) {
