@@ -31,7 +31,7 @@
 //  1. FORCE_COLOR set to a non-empty value: colour. As force-color.org
 //     says, the value is not interpreted: FORCE_COLOR=0 and
 //     FORCE_COLOR=false force colour too. (Some Node.js tools read 0 as
-//     "off"; here, unset FORCE_COLOR or set NO_COLOR to turn colour off.)
+//     "off"; here, unset FORCE_COLOR, or use ColorNever, to turn it off.)
 //  2. NO_COLOR set to a non-empty value: no colour (no-color.org). When both
 //     are set, FORCE_COLOR wins, as in force-color.org's reference code,
 //     which checks NO_COLOR first and lets FORCE_COLOR override it.
@@ -54,7 +54,11 @@
 // Nothing a caller logs can move a terminal's cursor, change its title or
 // forge a line: the format escapes newlines, carriage returns, ESC and every
 // other control character in messages, keys and values (package format
-// says exactly how), and replaces invalid UTF-8.
+// says exactly how), and replaces invalid UTF-8. One exception: the JSON
+// format is byte for byte slog.JSONHandler's, which writes DEL and the C1
+// controls U+0080 to U+009F as they are (as valid JSON allows); a terminal
+// that obeys the 8-bit CSI U+009B could act on one. Write JSON to
+// machines, and the Console format to people.
 //
 // # What blocks, and what is lost
 //
