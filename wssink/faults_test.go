@@ -441,3 +441,56 @@ func TestShutdownCutsAServerThatNeverAnswersTheClose(t *testing.T) {
 	srv.stop()
 	checkNoGoroutines(t)
 }
+
+// eagerServer acknowledges everything, over and over, before it has read
+// it: acks may arrive while a message is still being written.
+type eagerServer struct{}
+
+func (eagerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		defer cancel()
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	ack := appendAck(nil, 1<<64-1)
+	for ctx.Err() == nil {
+		if c.Write(ctx, websocket.MessageText, ack) != nil {
+			return
+		}
+	}
+}
+
+func TestEarlyAcksNeverRaceWithWrites(t *testing.T) {
+	srv := newWSServer(t, eagerServer{})
+	o := fastOptions()
+	o.Ack = true
+	o.BatchSize = 10
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(h)
+	const n = 3000
+	for i := range n {
+		log.Info("r", "i", i, "pad", strings.Repeat("p", 200))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, h)
+	if st := h.Stats(); st.Written != n || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
