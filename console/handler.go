@@ -167,7 +167,10 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // attempts, the time of the last write and the last error. LastWrite is
 // the time of the newest record written, to the millisecond (a slog.Logger
 // stamps a record when the log call is made), not a clock read per write. Queued, Retries,
-// Spooled and Replayed are always 0: nothing is queued.
+// Spooled and Replayed are always 0: nothing is queued. With a writer
+// that buffers, such as *bufio.Writer, a record counts as written when it
+// is in the buffer; a failed Flush counts one failed attempt, since the
+// writer does not say how many records it lost.
 func (h *Handler) Stats() multi.Stats {
 	return h.s.stats.Snapshot()
 }

@@ -746,3 +746,29 @@ func TestErrorHandlerMayLogToTheSameFailingHandler(t *testing.T) {
 		t.Errorf("failed %d dropped %d, want 4 and 4 (two records, two error records)", st.Failed, st.Dropped)
 	}
 }
+
+func TestFlushErrorOfABufferingWriterIsCountedAndReported(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	var reported errorLog
+	h := console.New(bufio.NewWriter(f), &console.Options{ErrorHandler: reported.handle})
+	handle(t, h, record(slog.LevelInfo, "buffered")) // fits in the buffer
+	err = h.Flush(ctx)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.HasPrefix(err.Error(), "console: flush: ") {
+		t.Fatalf("Flush = %v, want ENOSPC", err)
+	}
+	st := h.Stats()
+	if st.Written != 1 || st.Failed != 1 || h.Healthy() || !errors.Is(st.LastError, syscall.ENOSPC) {
+		t.Errorf("stats = %+v, healthy %v", st, h.Healthy())
+	}
+	if errs := reported.all(); len(errs) != 1 || !errors.Is(errs[0], syscall.ENOSPC) {
+		t.Errorf("reported %v", errs)
+	}
+	// Shutdown tries to flush again and says so.
+	if err := h.Shutdown(ctx); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Shutdown = %v, want ENOSPC", err)
+	}
+}
