@@ -38,10 +38,10 @@ func BenchmarkHandle(b *testing.B) {
 		}
 		b.StopTimer()
 	}
-	b.Run("handler=slog.JSONHandler/io.Discard", func(b *testing.B) {
+	b.Run("handler=slog.JSONHandler:io.Discard", func(b *testing.B) {
 		run(b, slog.NewJSONHandler(io.Discard, nil))
 	})
-	b.Run("handler=httpsink/loopback", func(b *testing.B) {
+	b.Run("handler=httpsink:loopback", func(b *testing.B) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
 			w.WriteHeader(http.StatusNoContent)

@@ -55,15 +55,16 @@
 // rotated and at Shutdown, not at every append; see package
 // internal/spool for the trade-off.
 //
-// Once a batch has exhausted its retries against a collector that is down
-// (a retryable failure), a circuit breaker opens: the following batches go
+// With a spool, once a batch has exhausted its retries against a collector
+// that is down (a retryable failure), a circuit breaker opens: the following batches go
 // straight to the spool, without a request, until a wait that starts at
 // Backoff.InitialInterval and grows like the back-off up to MaxInterval has
 // passed; then the next batch is a probe, sent once. A probe that succeeds
 // closes the breaker; one that fails spools its batch and doubles the wait.
 // This keeps the sender draining the queue at disk speed during an outage,
 // instead of spending MaxElapsedTime on every batch, and spares a
-// recovering collector a retry storm.
+// recovering collector a retry storm. Without a spool there is no breaker:
+// every batch gets its retries, since dropping is all that is left.
 //
 // The spool is replayed, oldest first, one request per spooled batch,
 // whenever a request succeeds (on the sender's goroutine, between batches)

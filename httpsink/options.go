@@ -220,8 +220,9 @@ type Options struct {
 	// ErrorHandler, when set, is told about runtime errors: batches dropped
 	// (with the HTTP status and the first bytes of the response), the
 	// collector going down and the spool failing. It is called on the
-	// sender's goroutine, never with a secret in the error. It must not
-	// log to this handler.
+	// sender's goroutine, or, for records dropped by a full queue (at most
+	// once a second), on the goroutine of the logging call; never with a
+	// secret in the error. It must not log to this handler.
 	ErrorHandler func(error)
 }
 
