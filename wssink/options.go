@@ -169,8 +169,10 @@ type Options struct {
 	SpoolMaxBytes int64
 
 	// ErrorHandler, when set, is told about delivery errors (failed dials,
-	// lost connections, drops). It is called from the handler's goroutines
-	// and must not block or log to this handler.
+	// lost connections, drops, truncations). It is called from the
+	// handler's goroutines, or from the logging goroutine for a record
+	// dropped by OnFull; it must not block, and must not log to this
+	// handler.
 	ErrorHandler func(error)
 }
 

@@ -197,6 +197,7 @@ func (s *sink) divert(b *buffer.Batch) error {
 		return fmt.Errorf("spool %d records: %w", b.Len(), err)
 	}
 	s.ctr.Spooled(b.Len())
+	signal(s.wake) // a connection that is up replays it
 	return nil
 }
 
