@@ -54,8 +54,13 @@
 //   - Messages are kept until acknowledged. After a reconnect the
 //     unacknowledged ones are sent again, in order and with their original
 //     numbers, before anything newer: a connection that dies after a write
-//     loses nothing. Delivery is at least once; a server that must not see
-//     a record twice remembers the highest seq it has handled per sender.
+//     loses nothing. Delivery is at least once. Every connection of one
+//     Handler carries the same random stream name in the Wssink-Stream
+//     handshake header ([StreamHeader]), so a server that must not handle a
+//     message twice can remember the highest seq it handled per stream.
+//     Records spooled after being written but not acknowledged (at Shutdown)
+//     are sent again by a later Handler, under a new stream: those may
+//     arrive twice.
 //   - At most MaxUnacked messages (default 64) are in flight. When that many
 //     wait for their acks, sending pauses; records wait in the queue, where
 //     QueueSize and OnFull bound them. A connection whose oldest message has

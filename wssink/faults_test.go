@@ -91,6 +91,15 @@ func TestServerRestartsLoseNothingWithAck(t *testing.T) {
 			t.Fatalf("record %d never arrived", i)
 		}
 	}
+	rs.mu.Lock()
+	streams := map[string]int{}
+	for _, hd := range rs.headers {
+		streams[hd.Get(StreamHeader)]++
+	}
+	rs.mu.Unlock()
+	if len(streams) != 1 || streams[""] != 0 {
+		t.Errorf("stream names over the connections: %v, want one, the same on each", streams)
+	}
 	cs := h.ConnStats()
 	if cs.Connects != 4 || cs.Disconnects != 3 {
 		t.Errorf("conn stats %+v: want 4 connects, 3 disconnects", cs)

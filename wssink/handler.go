@@ -88,6 +88,12 @@ func (h *Handler) ConnStats() ConnStats { return h.s.connStats() }
 // record only during Handle.
 func (*Handler) BorrowsRecords() {}
 
+// StreamHeader is the handshake header that names a Handler's stream of
+// messages: a random string, the same on every connection of one Handler,
+// new for the next. With the message sequence numbers it lets a server
+// recognize a message it has already handled.
+const StreamHeader = "Wssink-Stream"
+
 // ConnStats counts what happened to the handler's connections.
 type ConnStats struct {
 	Connected    bool   // a connection is up now

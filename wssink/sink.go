@@ -2,6 +2,7 @@ package wssink
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -122,6 +123,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	if s.cfg.BearerToken != "" {
 		header.Set("Authorization", "Bearer "+s.cfg.BearerToken)
 	}
+	header.Set(StreamHeader, rand.Text())
 	s.dialOpts = &websocket.DialOptions{
 		HTTPClient:   &http.Client{Transport: s.transport},
 		HTTPHeader:   header,
