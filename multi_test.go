@@ -262,7 +262,7 @@ func TestForeignChildrenGetAClone(t *testing.T) {
 }
 
 // nop is a borrower that reads every attribute and keeps nothing.
-type nop struct{ borrower bool }
+type nop struct{}
 
 func (nop) Enabled(context.Context, slog.Level) bool { return true }
 func (nop) Handle(_ context.Context, r slog.Record) error {

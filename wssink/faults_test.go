@@ -409,13 +409,19 @@ func TestGiveUpAfterMaxReconnectAttempts(t *testing.T) {
 
 func TestShutdownWithServerDownCountsDrops(t *testing.T) {
 	srv := newDownServer(t, http.NotFoundHandler())
-	h, err := New(srv.url(), fastOptions())
+	o := fastOptions()
+	o.MaxUnacked, o.BatchSize = 1, 10 // one batch in the window, one being placed, the rest queued
+	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 50 {
 		slog.New(h).Info("r", "i", i)
 	}
+	eventually(t, 5*time.Second, "50 records queued", func() bool {
+		st := h.Stats()
+		return st.Queued == 50 && h.s.placing.Load() == 10
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := h.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {

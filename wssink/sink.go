@@ -39,6 +39,7 @@ type sink struct {
 	connects, disconnects, dialFailures atomic.Uint64
 	messages, resent, acks, truncated   atomic.Uint64
 	connected, closed                   atomic.Bool
+	placing                             atomic.Int64 // records of the batch writeBatch is placing in the window
 
 	// Lifecycle: runCtx ends to stop the owner (Shutdown), hardCtx when
 	// Shutdown's ctx ends and every network wait must give up.
@@ -232,7 +233,9 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 	for i := range b.Len() {
 		bl.recs = append(bl.recs, b.Record(i))
 	}
+	s.placing.Store(int64(len(bl.recs)))
 	s.deliver(ctx, bl, bl.recs, false)
+	s.placing.Store(0)
 	clear(bl.recs)
 }
 
@@ -264,8 +267,12 @@ func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpoo
 			if fromSpool {
 				return err
 			}
+			s.placing.Store(0)
 			s.spill(recs[i:], false, err)
 			return nil
+		}
+		if !fromSpool {
+			s.placing.Add(int64(i - j))
 		}
 		i = j
 	}
@@ -767,7 +774,7 @@ func (s *sink) stats() multi.Stats {
 	s.mu.Lock()
 	w := s.winRecs
 	s.mu.Unlock()
-	st.Queued = s.buf.Stats().Queued + int64(w)
+	st.Queued = s.buf.Stats().Queued + s.placing.Load() + int64(w)
 	return st
 }
 
