@@ -194,7 +194,7 @@ func (c *config) resolve(rawURL string, o *Options) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("wssink: url %q: parse %q: %w", redactURL(rawURL), redactURL(rawURL), err)
+		return fmt.Errorf("wssink: url %q: %w", redactURL(rawURL), err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -289,14 +289,68 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	return nil
 }
 
-// redactURL hides a password in a URL's user information.
+// redactURL is safeURL for a URL that may not parse: what does not parse
+// loses everything before an '@' and from a '?' or '#' on.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			return "…" + raw[i:]
-		}
-		return raw
+	if err == nil {
+		return safeURL(u)
 	}
-	return u.Redacted()
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		raw = "…" + raw[i:]
+	}
+	return raw
+}
+
+// safeURL returns scheme://host/path of u: no user information, query or
+// fragment, which may all carry credentials.
+func safeURL(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	return r.String()
+}
+
+// secrets lists the strings no error or stat may carry: the URL's password
+// and query, the bearer token and the values of the Authorization, Cookie
+// and *-Token/*-Key headers.
+func (c *config) secrets() []string {
+	var s []string
+	if p, ok := c.url.User.Password(); ok {
+		s = append(s, p)
+	}
+	if c.url.RawQuery != "" {
+		s = append(s, c.url.RawQuery)
+		for _, vs := range c.url.Query() {
+			s = append(s, vs...)
+		}
+	}
+	if c.BearerToken != "" {
+		s = append(s, c.BearerToken)
+	}
+	for k, vs := range c.Headers {
+		k = http.CanonicalHeaderKey(k)
+		if k == "Authorization" || k == "Cookie" || k == "Proxy-Authorization" ||
+			strings.HasSuffix(k, "-Token") || strings.HasSuffix(k, "-Key") {
+			s = append(s, vs...)
+		}
+	}
+	return s
+}
+
+// scrub returns err with every secret of at least four bytes replaced by
+// [REDACTED], or err itself when it carries none. A scrubbed error keeps
+// only its text: unwrapping it could reach the secret again.
+func scrub(err error, secrets []string) error {
+	msg := err.Error()
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			msg = strings.ReplaceAll(msg, sec, "[REDACTED]")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }

@@ -26,7 +26,8 @@ import (
 // connection.
 type sink struct {
 	cfg       config
-	urlText   string // the URL with any password hidden
+	urlText   string   // the URL without user information or query
+	secrets   []string // what no error may carry (see config.secrets)
 	enc       *encoder
 	dialOpts  *websocket.DialOptions
 	transport *http.Transport
@@ -105,7 +106,8 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	if err := s.cfg.resolve(rawURL, opts); err != nil {
 		return nil, err
 	}
-	s.urlText = s.cfg.url.Redacted()
+	s.urlText = safeURL(s.cfg.url)
+	s.secrets = s.cfg.secrets()
 	tlsCfg, err := tlsconf.Config(s.cfg.CAFile, s.cfg.CertFile, s.cfg.KeyFile, s.cfg.InsecureSkipVerify)
 	if err != nil {
 		return nil, fmt.Errorf("wssink: %w", err)
@@ -407,6 +409,9 @@ func (s *sink) dial() (*websocket.Conn, error) {
 	defer cancel()
 	conn, resp, err := websocket.Dial(ctx, s.cfg.url.String(), s.dialOpts)
 	if err != nil {
+		// net/http's errors quote the whole URL, query and password
+		// included.
+		err = scrub(err, s.secrets)
 		if resp != nil {
 			return nil, fmt.Errorf("wssink: dial %s: server answered %s: %w", s.urlText, resp.Status, err)
 		}

@@ -382,6 +382,46 @@ func TestTokenNeverInErrors(t *testing.T) {
 	}
 }
 
+func TestURLQueryAndHeadersNeverInErrors(t *testing.T) {
+	// Nothing listens: net/http's dial error quotes the whole URL, query
+	// included, and errors New returns quote the URL too.
+	srv := newDownServer(t, http.NotFoundHandler())
+	var mu sync.Mutex
+	var errs []string
+	o := fastOptions()
+	o.MaxReconnectAttempts = 2
+	o.Headers = http.Header{"X-Api-Key": {"k3y-value"}, "X-Tenant": {"blue"}}
+	o.ErrorHandler = func(err error) {
+		mu.Lock()
+		errs = append(errs, err.Error())
+		mu.Unlock()
+	}
+	u := strings.Replace(srv.url(), "ws://", "ws://user:hunter2@", 1) + "logs?token=q5ecret&tenant=blue"
+	h, err := New(u, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "two failed dials", func() bool { return h.ConnStats().DialFailures == 2 })
+	shutdown2(t, h)
+	_, errNew := New(strings.Replace(u, "ws://", "ftp://", 1), nil)
+	_, errParse := New("ws://user:hunter2@bad host/?token=q5ecret", nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) == 0 || errNew == nil || errParse == nil {
+		t.Fatalf("want reported errors and two from New; got %q, %v, %v", errs, errNew, errParse)
+	}
+	for _, e := range append(errs, fmt.Sprint(h.Stats().LastError), errNew.Error(), errParse.Error()) {
+		for _, sec := range []string{"q5ecret", "hunter2", "k3y-value"} {
+			if strings.Contains(e, sec) {
+				t.Errorf("%q in error: %s", sec, e)
+			}
+		}
+	}
+	if !strings.Contains(errs[0], "connection refused") || !strings.Contains(errs[0], srv.addr+"/logs") {
+		t.Errorf("error should name the host and path and say what went wrong: %s", errs[0])
+	}
+}
+
 // shutdown2 shuts h down and returns its error without judging it.
 func shutdown2(t *testing.T, h *Handler) error {
 	t.Helper()
