@@ -484,7 +484,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		want string
 	}{
 		{"http://x/", Options{}, "scheme"},
-		{"ws://user:hunter2@x:port/", Options{}, `url "…@x:port/": parse "…@x:port/": invalid port`},
+		{"ws://user:hunter2@x:port/", Options{}, `url "…@x:port/": invalid port`},
 		{"ws://", Options{}, "no host"},
 		{"ws://x/", Options{PingTimeout: -1}, "PingTimeout"},
 		{"ws://x/", Options{WriteTimeout: -1}, "WriteTimeout"},
