@@ -21,7 +21,7 @@ func benchLog(l *slog.Logger, i int) {
 }
 
 // countingReceiver counts the records a NewReceiver got.
-func countingReceiver(b *testing.B) (*wsServer, *atomic.Int64) {
+func countingReceiver(b testing.TB) (*wsServer, *atomic.Int64) {
 	var n atomic.Int64
 	srv := newWSServer(b, NewReceiver(func(_ context.Context, recs [][]byte) error {
 		n.Add(int64(len(recs)))
