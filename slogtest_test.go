@@ -41,7 +41,7 @@ func TestSlogtest(t *testing.T) {
 		}},
 		{"console/JSON", func(t *testing.T) (slog.Handler, func() []byte) {
 			w := &lockedBuffer{}
-			return console.New(w, &console.Options{Format: new(format.JSON), Level: slog.LevelDebug}), w.bytes
+			return console.New(w, &console.Options{Format: format.JSON, Level: slog.LevelDebug}), w.bytes
 		}},
 		{"file", func(t *testing.T) (slog.Handler, func() []byte) {
 			path := filepath.Join(t.TempDir(), "app.log")

@@ -332,7 +332,7 @@ func TestErrorsNeverShowVariableValues(t *testing.T) {
 		{"http token and header", "sinks:\n  - type: http\n    url: http://127.0.0.1:1/\n    bearer_token: ${LOG_TOKEN}\n    headers: {Authorization: \"Bearer ${LOG_TOKEN}\"}\n    max_retries: x${LOG_TOKEN}\n",
 			`config: line 6: sinks[0].max_retries: "x${LOG_TOKEN}" is not an integer`},
 		{"websocket url", "sinks:\n  - type: websocket\n    url: \"wss://example.com:${LOG_TOKEN}/\"\n",
-			`config: line 2: sinks[0]: wssink: url "wss://example.com:${LOG_TOKEN}/": parse "wss://example.com:${LOG_TOKEN}/": invalid port ":${LOG_TOKEN}" after host`},
+			`config: line 2: sinks[0]: wssink: url "wss://example.com:${LOG_TOKEN}/": invalid port ":${LOG_TOKEN}" after host`},
 		{"http url in query", "sinks:\n  - type: http\n    url: \"ftp://example.com/?token=${LOG_TOKEN}\"\n",
 			`config: line 2: sinks[0]: httpsink: URL ftp://example.com/: scheme "ftp" is not http or https`},
 		{"file", "sinks:\n  - type: file\n    path: /proc/${LOG_TOKEN}/x.log\n",

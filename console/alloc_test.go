@@ -26,7 +26,7 @@ func TestHandleDoesNotAllocate(t *testing.T) {
 	}{
 		{"console", &console.Options{Color: console.ColorNever}},
 		{"console colour", &console.Options{Color: console.ColorAlways}},
-		{"json", &console.Options{Format: new(format.JSON)}},
+		{"json", &console.Options{Format: format.JSON}},
 	} {
 		h := console.New(io.Discard, c.opts).WithAttrs([]slog.Attr{slog.String("service", "api")})
 		ctx := context.Background()

@@ -14,7 +14,7 @@
 // no logger name. Any of package format's formats can be chosen instead, for
 // example JSON for a container whose stdout is collected by machines:
 //
-//	console.New(os.Stdout, &console.Options{Format: new(format.JSON)})
+//	console.New(os.Stdout, &console.Options{Format: format.JSON})
 //
 // # Colour
 //

@@ -45,7 +45,7 @@ func Example() {
 	fmt.Print(strings.ReplaceAll(terminal.String(), "\x1b", `\x1b`))
 
 	// Production: one JSON object per line on stdout, for a collector.
-	prod := console.New(os.Stdout, &console.Options{Format: new(format.JSON), ReplaceAttr: fixedTime})
+	prod := console.New(os.Stdout, &console.Options{Format: format.JSON, ReplaceAttr: fixedTime})
 	defer multi.Shutdown(context.Background(), prod)
 	slog.New(prod).Info("listening", "addr", ":8080")
 

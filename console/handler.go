@@ -19,10 +19,9 @@ type Options struct {
 	// Nil means slog.LevelInfo.
 	Level slog.Leveler
 
-	// Format selects the encoding: any of package format's formats. Nil
-	// means format.Console. It is a pointer because format.JSON is the zero
-	// Format; choose another with new, e.g. Format: new(format.JSON).
-	Format *format.Format
+	// Format selects the encoding: any of package format's formats. The
+	// zero value, format.Default, means format.Console.
+	Format format.Format
 
 	// TimeFormat is a time.Time layout for the record's time. The empty
 	// string means the format's default: "15:04:05.000" for Console, and
@@ -80,9 +79,9 @@ func New(w io.Writer, opts *Options) *Handler {
 	if opts == nil {
 		opts = &Options{}
 	}
-	f := format.Console
-	if opts.Format != nil {
-		f = *opts.Format
+	f := opts.Format
+	if f == format.Default {
+		f = format.Console
 	}
 	color := f == format.Console &&
 		useColor(opts.Color, func() bool { return isTerminal(w) }, os.Getenv)

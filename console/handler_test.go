@@ -65,7 +65,7 @@ func TestDefaultsAreConsoleAtInfoWithoutColourForABuffer(t *testing.T) {
 }
 
 // Setting any option but Format keeps the Console format: the zero Format
-// of package format is JSON, which is why Options.Format is a pointer.
+// (format.Default) means Console here.
 func TestSettingOtherOptionsKeepsConsoleFormat(t *testing.T) {
 	var buf bytes.Buffer
 	h := console.New(&buf, &console.Options{Level: multi.LevelTrace, Name: "api", Color: console.ColorNever})
@@ -111,7 +111,7 @@ func TestColorNeverAndOtherFormatsAreNotColoured(t *testing.T) {
 	}
 	for _, f := range []format.Format{format.JSON, format.Text, format.Plain, format.Structured} {
 		buf.Reset()
-		h := console.New(&buf, &console.Options{Format: new(f), Color: console.ColorAlways})
+		h := console.New(&buf, &console.Options{Format: f, Color: console.ColorAlways})
 		handle(t, h, record(slog.LevelError, "x"))
 		if h.Color() || strings.ContainsRune(buf.String(), '\x1b') {
 			t.Errorf("%v with ColorAlways: Color() = %v, wrote %q", f, h.Color(), buf.String())
@@ -135,7 +135,7 @@ func TestEnvironmentDecidesAutoColour(t *testing.T) {
 // The JSON format is byte for byte slog's JSONHandler, with our level names.
 func TestJSONFormatIsSlogs(t *testing.T) {
 	var ours, theirs bytes.Buffer
-	h := console.New(&ours, &console.Options{Format: new(format.JSON), Level: slog.LevelDebug})
+	h := console.New(&ours, &console.Options{Format: format.JSON, Level: slog.LevelDebug})
 	s := slog.NewJSONHandler(&theirs, &slog.HandlerOptions{Level: slog.LevelDebug})
 	r := record(slog.LevelWarn, "disk almost full", slog.String("dev", "/dev/sda1"), slog.Float64("used", 0.93),
 		slog.Group("host", slog.String("name", "db1"), slog.Int("cpu", 8)))
@@ -226,7 +226,7 @@ func TestControlCharactersInEveryFormat(t *testing.T) {
 	for _, f := range []format.Format{format.Console, format.Plain, format.Structured, format.Text, format.JSON} {
 		t.Run(f.String(), func(t *testing.T) {
 			var buf bytes.Buffer
-			h := console.New(&buf, &console.Options{Format: new(f), Name: evil, Color: console.ColorNever})
+			h := console.New(&buf, &console.Options{Format: f, Name: evil, Color: console.ColorNever})
 			handle(t, h.WithAttrs([]slog.Attr{slog.String(evil, evil)}).WithGroup(evil),
 				record(slog.LevelInfo, evil, slog.String(evil, evil), slog.Any(evil, errors.New(evil))))
 			// The JSON and Text formats are slog's byte for byte, which leaves
@@ -302,7 +302,7 @@ func testConcurrentLines(t *testing.T, chunked bool) {
 	if chunked {
 		w = chunkWriter{pw}
 	}
-	root := console.New(w, &console.Options{Format: new(format.JSON)})
+	root := console.New(w, &console.Options{Format: format.JSON})
 	pad := strings.Repeat("x", 5000)
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -367,7 +367,7 @@ func TestBufferedWriterIsSafeAndFlushed(t *testing.T) {
 	defer r.Close()
 	lines := readLines(t, r)
 	bw := bufio.NewWriterSize(w, 4096)
-	h := console.New(bw, &console.Options{Format: new(format.JSON)})
+	h := console.New(bw, &console.Options{Format: format.JSON})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		hg := h.WithAttrs([]slog.Attr{slog.Int("g", g)})
@@ -671,7 +671,7 @@ func TestSiblingsDoNotShareGroups(t *testing.T) {
 func TestInMultiFanOut(t *testing.T) {
 	var a, b bytes.Buffer
 	ca := console.New(&a, &console.Options{Level: slog.LevelDebug})
-	cb := console.New(&b, &console.Options{Format: new(format.JSON), Level: slog.LevelWarn})
+	cb := console.New(&b, &console.Options{Format: format.JSON, Level: slog.LevelWarn})
 	m := multi.New(ca, cb)
 	logger := slog.New(m)
 	logger.Debug("d")
@@ -692,7 +692,7 @@ func TestInMultiFanOut(t *testing.T) {
 func TestNewPanicsOnProgrammingErrors(t *testing.T) {
 	for name, f := range map[string]func(){
 		"nil writer":   func() { console.New(nil, nil) },
-		"unknown kind": func() { console.New(io.Discard, &console.Options{Format: new(format.Format(99))}) },
+		"unknown kind": func() { console.New(io.Discard, &console.Options{Format: format.Format(99)}) },
 	} {
 		func() {
 			defer func() {
@@ -711,7 +711,7 @@ func TestSlogtestJSON(t *testing.T) {
 	var buf bytes.Buffer
 	slogtest.Run(t, func(*testing.T) slog.Handler {
 		buf.Reset()
-		return console.New(&buf, &console.Options{Format: new(format.JSON)})
+		return console.New(&buf, &console.Options{Format: format.JSON})
 	}, func(t *testing.T) map[string]any {
 		var m map[string]any
 		if err := json.Unmarshal(buf.Bytes(), &m); err != nil {

@@ -9,10 +9,15 @@ import (
 // A Format selects how a [Handler] encodes a record.
 type Format int
 
-// The formats. JSON is the zero value and the default.
+// The formats.
 const (
+	// Default, the zero Format, is the default of whatever takes the
+	// options: JSON for [New] and for the file and network sinks, Console
+	// for package console. It lets a sink's options leave the format unset
+	// and still choose any format by name, JSON included.
+	Default Format = iota
 	// JSON is slog.JSONHandler's output: one JSON object per line.
-	JSON Format = iota
+	JSON
 	// Text is slog.TextHandler's output: key=value pairs.
 	Text
 	// Plain is "TIME [LEVEL] name: message"; attributes are not written.
@@ -25,10 +30,10 @@ const (
 	Console
 )
 
-var formatNames = [...]string{"json", "text", "plain", "structured", "console"}
+var formatNames = [...]string{"default", "json", "text", "plain", "structured", "console"}
 
-// String returns the format's name: "json", "text", "plain", "structured" or
-// "console".
+// String returns the format's name: "default", "json", "text", "plain",
+// "structured" or "console".
 func (f Format) String() string {
 	if f.valid() {
 		return formatNames[f]
@@ -38,7 +43,8 @@ func (f Format) String() string {
 
 func (f Format) valid() bool { return f >= 0 && int(f) < len(formatNames) }
 
-// ParseFormat returns the format named s, in any case, ignoring surrounding
+// ParseFormat returns the format named s ("json", "text", "plain",
+// "structured", "console" or "default"), in any case, ignoring surrounding
 // spaces.
 func ParseFormat(s string) (Format, error) {
 	t := strings.TrimSpace(s)

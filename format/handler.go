@@ -76,6 +76,9 @@ func New(w io.Writer, opts *Options) *Handler {
 	if c.level == nil {
 		c.level = slog.LevelInfo
 	}
+	if c.format == Default {
+		c.format = JSON
+	}
 	switch c.format {
 	case JSON:
 		c.json, c.attrs = true, true

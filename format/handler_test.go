@@ -21,7 +21,7 @@ import (
 )
 
 func TestFormatNames(t *testing.T) {
-	for f, name := range map[format.Format]string{format.JSON: "json", format.Text: "text", format.Plain: "plain", format.Structured: "structured", format.Console: "console"} {
+	for f, name := range map[format.Format]string{format.Default: "default", format.JSON: "json", format.Text: "text", format.Plain: "plain", format.Structured: "structured", format.Console: "console"} {
 		if f.String() != name {
 			t.Errorf("%d.String() = %q, want %q", int(f), f.String(), name)
 		}
@@ -44,6 +44,17 @@ func TestFormatNames(t *testing.T) {
 	}
 	if _, err := format.Format(-1).MarshalText(); err == nil {
 		t.Error("MarshalText of an unknown format succeeded")
+	}
+}
+
+func TestDefaultFormatIsJSON(t *testing.T) {
+	r := slog.NewRecord(time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), slog.LevelInfo, "m", 0)
+	r.AddAttrs(slog.Int("n", 1))
+	var def, json bytes.Buffer
+	format.New(&def, nil).Handle(context.Background(), r)
+	format.New(&json, &format.Options{Format: format.JSON}).Handle(context.Background(), r)
+	if def.String() != json.String() || !strings.HasPrefix(def.String(), `{"time":`) {
+		t.Errorf("default wrote %q, JSON %q", def.String(), json.String())
 	}
 }
 

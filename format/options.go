@@ -8,7 +8,7 @@ import (
 // Options configure a [Handler]. A nil *Options, and the zero value of every
 // field, means the default.
 type Options struct {
-	// Format selects the encoding. The default is JSON.
+	// Format selects the encoding. The default (the zero Format) is JSON.
 	Format Format
 
 	// Level is the minimum level of records that are handled. It is read
