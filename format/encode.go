@@ -18,9 +18,8 @@ type encoder struct {
 	track   bool     // collect groups for ReplaceAttr
 	json    bool     // attributes as JSON (h.c.json)
 	human   bool     // a human format (h.c.human)
-	safe    *[256]bool
-	sep     string // written before the next key
-	depth   int    // nesting of group values being written
+	sep     string   // written before the next key
+	depth   int      // nesting of group values being written
 }
 
 const (
@@ -43,10 +42,6 @@ func newEncoder(h *Handler) *encoder {
 	e := encoderPool.Get().(*encoder)
 	e.h = h
 	e.json, e.human = h.c.json, h.c.human
-	e.safe = &jsonSafe
-	if e.human {
-		e.safe = &strictSafe
-	}
 	if h.c.rep != nil {
 		e.track = true
 		e.groups = append(e.groups, h.groups[:h.nOpenGroups]...)

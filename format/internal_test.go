@@ -77,32 +77,6 @@ func TestAppendDurationMatchesString(t *testing.T) {
 	}
 }
 
-func TestEscapedJSONMatchesEncodingJSON(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	alphabet := []string{"a", "b", " ", `"`, `\`, "\n", "\x00", "\x1f", "\x7f", "\u0085", "é", "\u2028", "\xff", "\xe2\x80", "<", "&", "日"}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	for range 50000 {
-		var sb strings.Builder
-		for range r.IntN(40) {
-			sb.WriteString(alphabet[r.IntN(len(alphabet))])
-		}
-		s := sb.String()
-		buf.Reset()
-		enc.Encode(s)
-		want := strings.TrimSuffix(buf.String(), "\n")
-		if got := `"` + string(appendEscapedJSON(nil, s, &jsonSafe)) + `"`; got != want {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
-		}
-		strict := string(appendEscapedJSON(nil, s, &strictSafe))
-		var back string
-		if err := json.Unmarshal([]byte(`"`+strict+`"`), &back); err != nil || strings.ContainsAny(strict, "\x7f\u0085") {
-			t.Fatalf("strict %q: %q, %v", s, strict, err)
-		}
-	}
-}
-
 func TestHugeBuffersAreNotPooled(t *testing.T) {
 	h := New(io.Discard, nil)
 	e := newEncoder(h)

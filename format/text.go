@@ -3,6 +3,8 @@ package format
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 // needsQuoting reports whether slog.TextHandler quotes s: when it is empty
@@ -17,7 +19,7 @@ func needsQuoting(s string) bool {
 		if b < utf8.RuneSelf {
 			// Quote anything except a backslash that would need quoting in a
 			// JSON string, as well as space and '='.
-			if b != '\\' && (b == ' ' || b == '=' || !jsonSafe[b]) {
+			if b != '\\' && (b == ' ' || b == '=' || !jsonx.IsSafe(b)) {
 				return true
 			}
 			i++

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 func (e *encoder) appendKey(key string) {
@@ -18,7 +19,7 @@ func (e *encoder) appendKey(key string) {
 		// JSON never has a prefix: groups are nested objects.
 		e.buf = append(e.buf, e.sep...)
 		e.buf = append(e.buf, '"')
-		e.buf = appendEscapedJSON(e.buf, key, e.safe)
+		e.buf = jsonx.AppendEscaped(e.buf, key, e.human)
 		e.buf = append(e.buf, '"', ':')
 		e.sep = ","
 		return
@@ -59,7 +60,7 @@ func (e *encoder) appendString(s string) {
 	switch {
 	case e.json:
 		e.buf = append(e.buf, '"')
-		e.buf = appendEscapedJSON(e.buf, s, e.safe)
+		e.buf = jsonx.AppendEscaped(e.buf, s, e.human)
 		e.buf = append(e.buf, '"')
 	case needsQuoting(s):
 		e.buf = strconv.AppendQuote(e.buf, s)

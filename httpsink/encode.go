@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 // contentType returns the Content-Type of an encoding's bodies.
@@ -84,7 +85,7 @@ func (e *encoder) encode(dst []byte, recs [][]byte, now time.Time) []byte {
 		dst = append(dst, `],"timestamp":"`...)
 		dst = now.AppendFormat(dst, time.RFC3339Nano)
 		dst = append(dst, `","source":`...)
-		dst = appendJSONString(dst, e.source)
+		dst = jsonx.AppendString(dst, e.source)
 		dst = append(dst, `,"count":`...)
 		dst = strconv.AppendInt(dst, int64(len(recs)), 10)
 		dst = append(dst, '}')
@@ -145,14 +146,14 @@ func (e *encoder) loki(dst []byte, recs [][]byte, now time.Time) []byte {
 		r = trimNL(r)
 		// The stream's labels as a JSON object, which is also its key.
 		k := append(e.key[:0], `{"source":`...)
-		k = appendJSONString(k, e.source)
+		k = jsonx.AppendString(k, e.source)
 		for _, l := range e.labels {
 			v, ok := field(r, l.path)
 			if !ok {
 				continue
 			}
 			k = append(k, ',')
-			k = appendJSONString(k, l.name)
+			k = jsonx.AppendString(k, l.name)
 			k = append(k, ':')
 			k = appendLabelValue(k, v)
 		}
@@ -195,7 +196,7 @@ func (e *encoder) loki(dst []byte, recs [][]byte, now time.Time) []byte {
 			dst = append(dst, `["`...)
 			dst = strconv.AppendInt(dst, e.entries[i].ts, 10)
 			dst = append(dst, `",`...)
-			dst = appendJSONString(dst, trimNL(recs[i]))
+			dst = jsonx.AppendBytes(dst, trimNL(recs[i]))
 			dst = append(dst, ']')
 		}
 		dst = append(dst, "]}"...)
@@ -210,7 +211,7 @@ func appendLabelValue(dst, raw []byte) []byte {
 	if len(raw) > 0 && raw[0] == '"' {
 		return append(dst, raw...) // already a valid JSON string
 	}
-	return appendJSONString(dst, raw)
+	return jsonx.AppendBytes(dst, raw)
 }
 
 // parseTime reads the "time" value of a record: an RFC 3339 string, as
@@ -227,31 +228,31 @@ func parseTime(raw []byte) (time.Time, bool) {
 // false. Keys with escapes are compared unescaped.
 func field(line []byte, path []string) ([]byte, bool) {
 	for depth, key := range path {
-		i := skipSpace(line, 0)
+		i := jsonx.SkipSpace(line, 0)
 		if i >= len(line) || line[i] != '{' {
 			return nil, false
 		}
 		i++
 		found := false
 		for {
-			i = skipSpace(line, i)
+			i = jsonx.SkipSpace(line, i)
 			if i >= len(line) || line[i] == '}' {
 				return nil, false
 			}
 			if line[i] == ',' {
-				i = skipSpace(line, i+1)
+				i = jsonx.SkipSpace(line, i+1)
 			}
-			kEnd := skipString(line, i)
+			kEnd := jsonx.SkipString(line, i)
 			if kEnd < 0 {
 				return nil, false
 			}
 			k := line[i:kEnd]
-			i = skipSpace(line, kEnd)
+			i = jsonx.SkipSpace(line, kEnd)
 			if i >= len(line) || line[i] != ':' {
 				return nil, false
 			}
-			i = skipSpace(line, i+1)
-			vEnd := skipValue(line, i)
+			i = jsonx.SkipSpace(line, i+1)
+			vEnd := jsonx.SkipValue(line, i)
 			if vEnd < 0 {
 				return nil, false
 			}
@@ -283,112 +284,4 @@ func keyEquals(quoted []byte, key string) bool {
 	}
 	var s string
 	return json.Unmarshal(quoted, &s) == nil && s == key
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the JSON string starting at b[i], or
-// -1.
-func skipString(b []byte, i int) int {
-	if i >= len(b) || b[i] != '"' {
-		return -1
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the index after the JSON value starting at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				j := skipString(b, i)
-				if j < 0 {
-					return -1
-				}
-				i = j - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
-	default:
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-		}
-		return i
-	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
-// U+FFFD.
-func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 // headroom is the space kept in front of every message body for its prefix
@@ -203,20 +205,23 @@ func truncateRecord(dst, rec []byte, limit int) []byte {
 	start := len(dst)
 	dst = append(dst, '{')
 	budget := limit - len(marker) - 1 // the comma before the marker
-	i := skipSpace(rec, 0)
+	i := jsonx.SkipSpace(rec, 0)
 	if i >= len(rec) || rec[i] != '{' {
 		return append(dst, marker...) // not an object: keep the marker only
 	}
-	i = skipSpace(rec, i+1)
+	i = jsonx.SkipSpace(rec, i+1)
 	first := true
 	for i < len(rec) && rec[i] == '"' {
-		keyEnd := skipString(rec, i)
-		colon := skipSpace(rec, keyEnd)
+		keyEnd := jsonx.SkipString(rec, i)
+		if keyEnd < 0 {
+			break
+		}
+		colon := jsonx.SkipSpace(rec, keyEnd)
 		if colon >= len(rec) || rec[colon] != ':' {
 			break
 		}
-		vs := skipSpace(rec, colon+1)
-		ve := skipValue(rec, vs)
+		vs := jsonx.SkipSpace(rec, colon+1)
+		ve := jsonx.SkipValue(rec, vs)
 		if ve < 0 {
 			break
 		}
@@ -249,9 +254,9 @@ func truncateRecord(dst, rec []byte, limit int) []byte {
 			}
 			break
 		}
-		i = skipSpace(rec, ve)
+		i = jsonx.SkipSpace(rec, ve)
 		if i < len(rec) && rec[i] == ',' {
-			i = skipSpace(rec, i+1)
+			i = jsonx.SkipSpace(rec, i+1)
 		}
 	}
 	if !first {
@@ -290,65 +295,4 @@ func safeCut(s []byte, n int) int {
 func isHighSurrogate(hex []byte) bool {
 	v, err := strconv.ParseUint(string(hex), 16, 16)
 	return err == nil && v >= 0xD800 && v <= 0xDBFF
-}
-
-// The scanners below walk JSON produced by encoders (ours or a peer's after
-// json.Valid): they find where values end without building anything.
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"',
-// or len(b) if it does not end.
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the value starting at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = skipString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	default:
-		j := i
-		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' &&
-			b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
-	}
 }

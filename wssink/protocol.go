@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 // errNotObject is returned for a message that is not a JSON object.
@@ -40,16 +42,16 @@ func parseMessage(recs [][]byte, msg []byte) (_ [][]byte, seq uint64, hasSeq boo
 	}
 	switch {
 	case bytes.Equal(typ, []byte(`"log_batch"`)) && len(logs) > 0 && logs[0] == '[':
-		i := skipSpace(logs, 1)
+		i := jsonx.SkipSpace(logs, 1)
 		for i < len(logs) && logs[i] != ']' {
-			e := skipValue(logs, i)
+			e := jsonx.SkipValue(logs, i)
 			if e < 0 {
 				return recs, 0, false, errors.New("log_batch: logs is not a JSON array")
 			}
 			recs = append(recs, logs[i:e])
-			i = skipSpace(logs, e)
+			i = jsonx.SkipSpace(logs, e)
 			if i < len(logs) && logs[i] == ',' {
-				i = skipSpace(logs, i+1)
+				i = jsonx.SkipSpace(logs, i+1)
 			}
 		}
 		return recs, seq, hasSeq, nil
@@ -64,25 +66,28 @@ func parseMessage(recs [][]byte, msg []byte) (_ [][]byte, seq uint64, hasSeq boo
 // every top-level member of the JSON object b, in order, until f returns
 // false. b must be valid JSON.
 func eachMember(b []byte, f func(key, val []byte) bool) error {
-	i := skipSpace(b, 0)
+	i := jsonx.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errNotObject
 	}
-	i = skipSpace(b, i+1)
+	i = jsonx.SkipSpace(b, i+1)
 	for i < len(b) && b[i] == '"' {
-		ke := skipString(b, i)
-		c := skipSpace(b, ke)
-		vs := skipSpace(b, c+1)
-		ve := skipValue(b, vs)
+		ke := jsonx.SkipString(b, i)
+		if ke < 0 {
+			return errNotObject
+		}
+		c := jsonx.SkipSpace(b, ke)
+		vs := jsonx.SkipSpace(b, c+1)
+		ve := jsonx.SkipValue(b, vs)
 		if ve < 0 {
 			return errNotObject
 		}
 		if !f(b[i:ke], b[vs:ve]) {
 			return nil
 		}
-		i = skipSpace(b, ve)
+		i = jsonx.SkipSpace(b, ve)
 		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = jsonx.SkipSpace(b, i+1)
 		}
 	}
 	return nil
