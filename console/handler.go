@@ -170,8 +170,15 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // that buffers, such as *bufio.Writer, a record counts as written when it
 // is in the buffer; a failed Flush counts one failed attempt, since the
 // writer does not say how many records it lost.
+//
+// Stats never waits behind a write in progress, which may be stuck in the
+// kernel (a terminal paused with Ctrl-S, a pipe nobody reads). Written
+// records are counted under the write lock and published every 64 records
+// or millisecond of record time, so while another goroutine holds the lock
+// Stats may not yet show the most recent of them; when no write is in
+// progress it shows them all.
 func (h *Handler) Stats() multi.Stats {
-	return h.s.stats.Snapshot()
+	return h.s.snapshot()
 }
 
 // Healthy reports whether the last write succeeded (true before the first

@@ -70,7 +70,7 @@ func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
 	if _, err := s.Write([]byte("late\n")); !errors.Is(err, multi.ErrClosed) {
 		t.Errorf("write after shutdown = %v, want multi.ErrClosed", err)
 	}
-	st := s.stats.Snapshot()
+	st := s.snapshot()
 	if st.Written != 1 || st.Dropped != 1 || st.Failed != 0 {
 		t.Errorf("stats = written %d dropped %d failed %d, want 1 1 0", st.Written, st.Dropped, st.Failed)
 	}
@@ -98,5 +98,62 @@ func TestFlushGivesUpAtCancelAndLeavesTheLockUsable(t *testing.T) {
 	}
 	if got := s.stats.Snapshot().Written; got != 2 {
 		t.Errorf("written = %d, want 2", got)
+	}
+}
+
+// gateWriter lets writes through until gate is set; then each Write blocks
+// until release is closed.
+type gateWriter struct {
+	n       int
+	gate    bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (w *gateWriter) Write(p []byte) (int, error) {
+	if w.gate {
+		w.entered <- struct{}{}
+		<-w.release
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+func TestStatsCountEveryWriteAndNeverWaitForAStuckOne(t *testing.T) {
+	w := &gateWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	s := &sink{w: w}
+	s.noteTime(time.Unix(1700000000, 0)) // one record time for all: no millisecond tick publishes
+	for range 3*publishEvery + 5 {
+		if _, err := s.Write([]byte("0123456789\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.snapshot()
+	if st.Written != 3*publishEvery+5 || st.Bytes != uint64(w.n) || st.LastWrite.Unix() != 1700000000 {
+		t.Fatalf("stats after %d writes: written %d bytes %d (wrote %d) last %v", 3*publishEvery+5, st.Written, st.Bytes, w.n, st.LastWrite)
+	}
+
+	// A write stuck in the kernel holds the lock: Stats answers anyway,
+	// with everything published before it.
+	for range 3 {
+		s.Write([]byte("0123456789\n"))
+	}
+	w.gate = true
+	go s.Write([]byte("stuck\n"))
+	<-w.entered
+	done := make(chan multi.Stats)
+	go func() { done <- s.snapshot() }()
+	select {
+	case st = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stats waited for a stuck write")
+	}
+	close(w.release)
+	if st.Written < 3*publishEvery+5 || st.Written > 3*publishEvery+8 {
+		t.Errorf("stats during a stuck write: written %d", st.Written)
+	}
+	waitUnlocked(t, s)
+	if st := s.snapshot(); st.Written != 3*publishEvery+9 {
+		t.Errorf("stats after the stuck write: written %d, want %d", st.Written, 3*publishEvery+9)
 	}
 }
