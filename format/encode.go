@@ -20,6 +20,13 @@ type encoder struct {
 	human   bool     // a human format (h.c.human)
 	sep     string   // written before the next key
 	depth   int      // nesting of group values being written
+
+	// The Console format's "15:04:05" of the last second written, kept
+	// across records (encoders are pooled per P, so a burst of records
+	// reuses it): clockSec is that second in local seconds since the
+	// epoch, plus one so that the zero value matches no second.
+	clockSec int64
+	clock    [8]byte
 }
 
 const (

@@ -87,7 +87,9 @@ func (e *encoder) handleHuman(r slog.Record) {
 		e.appendHumanValue(a.Value)
 	}
 	e.track = track
-	if c.attrs {
+	// Console leaves out an empty object: skip the work when there can be
+	// nothing in it.
+	if c.attrs && (c.format != Console || r.NumAttrs() > 0 || len(e.h.pre) > 0) {
 		n := len(e.buf)
 		e.buf = append(e.buf, " {"...)
 		pos := len(e.buf)
@@ -145,8 +147,44 @@ func levelColor(l slog.Level) string {
 	}
 }
 
+// levelTokens are the "[LEVEL]" tokens of the six named levels, plain and
+// coloured, so that the common case is one append.
+var levelTokens = func() (t [2][6]string) {
+	for i, l := range []slog.Level{multi.LevelTrace, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, multi.LevelCritical} {
+		t[0][i] = "[" + multi.LevelString(l) + "]"
+		t[1][i] = levelColors[i] + t[0][i] + colorReset
+	}
+	return t
+}()
+
+func levelIndex(l slog.Level) int {
+	switch l {
+	case multi.LevelTrace:
+		return 0
+	case slog.LevelDebug:
+		return 1
+	case slog.LevelInfo:
+		return 2
+	case slog.LevelWarn:
+		return 3
+	case slog.LevelError:
+		return 4
+	case multi.LevelCritical:
+		return 5
+	}
+	return -1
+}
+
 func (e *encoder) appendHumanLevel(l slog.Level) {
 	color := e.h.c.color && e.h.c.format == Console
+	if i := levelIndex(l); i >= 0 {
+		c := 0
+		if color {
+			c = 1
+		}
+		e.buf = append(e.buf, levelTokens[c][i]...)
+		return
+	}
 	if color {
 		e.buf = append(e.buf, levelColor(l)...)
 	}
@@ -165,7 +203,7 @@ func (e *encoder) appendHumanTime(t time.Time) {
 		e.scratch = t.AppendFormat(e.scratch[:0], c.timeFormat)
 		e.buf = appendHumanBytes(e.buf, e.scratch)
 	case c.format == Console:
-		e.buf = appendClockMillis(e.buf, t)
+		e.appendClockMillis(t)
 	default:
 		e.buf = appendRFC3339(e.buf, t, fracMicro)
 	}

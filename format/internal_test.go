@@ -128,3 +128,30 @@ func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
 		check(f)
 	}
 }
+
+// The encoder's cached second must never show a stale clock: times that
+// move forward and back, cross midnight and change zone, one after another
+// through one encoder, each match time.Format.
+func TestEncoderClockCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("ny", -5*3600)
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("a", 3600), time.FixedZone("b", -(9*3600 + 30*60)), ny}
+	e := &encoder{}
+	base := time.Date(2024, 3, 10, 23, 59, 58, 0, time.UTC).Unix() // a DST change in New York that day
+	var prev time.Time
+	for i := range 100000 {
+		tm := time.Unix(base+r.Int64N(8*3600)-4*3600, r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
+		if i > 0 && r.IntN(2) == 0 { // a burst: the second written last, maybe in another zone
+			tm = prev.Truncate(time.Second).Add(time.Duration(r.Int64N(1e9))).In(zones[r.IntN(len(zones))])
+		}
+		prev = tm
+		e.buf = e.buf[:0]
+		e.appendClockMillis(tm)
+		if got, want := string(e.buf), tm.Format("15:04:05.000"); got != want {
+			t.Fatalf("clock of %v: got %q, want %q", tm, got, want)
+		}
+	}
+}

@@ -97,6 +97,23 @@ func appendRFC3339Slow(b []byte, t time.Time, layout int) []byte {
 	}
 }
 
+// appendClockMillis appends t as "15:04:05.000", the seconds from the
+// encoder's cache when the second is the one it wrote last.
+func (e *encoder) appendClockMillis(t time.Time) {
+	_, off := t.Zone()
+	if sec := t.Unix() + int64(off); sec+1 != e.clockSec {
+		sod := sec % 86400
+		if sod < 0 {
+			sod += 86400
+		}
+		appendClock(e.clock[:0], int(sod)) // exactly 8 bytes: fills e.clock in place
+		e.clockSec = sec + 1
+	}
+	e.buf = append(e.buf, e.clock[:]...)
+	e.buf = append(e.buf, '.')
+	e.buf = append3(e.buf, t.Nanosecond()/1e6)
+}
+
 // appendClockMillis appends t as "15:04:05.000".
 func appendClockMillis(b []byte, t time.Time) []byte {
 	_, off := t.Zone()
