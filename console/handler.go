@@ -174,9 +174,9 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // Stats never waits behind a write in progress, which may be stuck in the
 // kernel (a terminal paused with Ctrl-S, a pipe nobody reads). Written
 // records are counted under the write lock and published every 64 records
-// or millisecond of record time, so while another goroutine holds the lock
-// Stats may not yet show the most recent of them; when no write is in
-// progress it shows them all.
+// or millisecond of record time, and Stats takes the lock to add the rest;
+// if a write holds the lock for more than a millisecond, Stats answers
+// without the (at most 64) records written since the last publish.
 func (h *Handler) Stats() multi.Stats {
 	return h.s.snapshot()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,14 +56,22 @@ func (s *sink) publishLocked() {
 	s.pendRecs, s.pendBytes = 0, 0
 }
 
-// snapshot returns the stats with every written record counted, unless a
-// write holds the lock at the moment: then the records of the last
-// millisecond (at most publishEvery) may be missing. Stats never waits
-// behind a write stuck in the kernel.
+// snapshot returns the stats with every written record counted. It waits
+// up to a millisecond for the lock; if a write holds it longer (stuck in
+// the kernel), the records written since the last publish (at most
+// publishEvery) are not counted yet. Stats never waits behind a stuck write.
 func (s *sink) snapshot() multi.Stats {
-	if s.mu.TryLock() {
-		s.publishLocked()
-		s.mu.Unlock()
+	deadline := time.Now().Add(time.Millisecond)
+	for {
+		if s.mu.TryLock() {
+			s.publishLocked()
+			s.mu.Unlock()
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		runtime.Gosched()
 	}
 	return s.stats.Snapshot()
 }
