@@ -9,7 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
+
+// pruneInterval is how often the mill sweeps for backups past MaxAge:
+// MaxAge/10, between a minute and an hour; 0 without MaxAge.
+func (c config) pruneInterval() time.Duration {
+	switch {
+	case c.maxAge <= 0:
+		return 0
+	case c.pruneEvery > 0:
+		return c.pruneEvery
+	}
+	return min(max(c.maxAge/10, time.Minute), time.Hour)
+}
 
 // kickMill asks the mill for a pass; requests made during a pass coalesce
 // into one more pass.
@@ -26,8 +39,16 @@ func (w *writer) kickMill() {
 // requested last, then returns.
 func (w *writer) mill() {
 	defer close(w.millDone)
+	var sweep <-chan time.Time // MaxAge needs no rotation to apply
+	if every := w.cfg.pruneInterval(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		sweep = t.C
+	}
 	for {
 		select {
+		case <-sweep:
+			w.report(w.millPass())
 		case <-w.millReq:
 			w.report(w.millPass())
 		case <-w.millStop:

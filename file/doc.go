@@ -55,7 +55,9 @@
 //
 // MaxBackups counts backups, newest first (a later date, then a lower
 // number), and removes the rest; MaxAge removes backups last modified
-// longer ago. Both apply when the file rotates and when it is opened.
+// longer ago. Both apply when the file rotates and when it is opened, and
+// MaxAge also in a background sweep every MaxAge/10 (between a minute and
+// an hour), so that a quiet file does not keep old backups forever.
 // Only files named exactly like our backups are ever renamed or removed
 // (NAME.N and NAME.N.gz with N a plain decimal, and for {date}, NAME with a
 // valid date): anything else in the directory is left alone.

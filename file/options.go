@@ -39,8 +39,10 @@ type Options struct {
 	// MaxBackups is how many rotated files are kept; older ones are
 	// removed. 0 keeps them all (MaxAge may still remove them).
 	MaxBackups int
-	// MaxAge removes rotated files last written more than MaxAge ago,
-	// when the file rotates and when it is opened. 0 keeps them regardless
+	// MaxAge removes rotated files last written more than MaxAge ago:
+	// when the file rotates, when it is opened, and in a sweep every
+	// MaxAge/10 (at least a minute, at most an hour apart), so a file that
+	// stops rotating still loses its old backups. 0 keeps them regardless
 	// of age.
 	MaxAge time.Duration
 	// Compress gzips rotated files in the background (NAME.1.gz).
@@ -70,9 +72,11 @@ type Options struct {
 	// must not block for long, nor call Shutdown.
 	ErrorHandler func(error)
 
-	// now replaces time.Now and zone replaces time.Local in tests.
-	now  func() time.Time
-	zone *time.Location
+	// now replaces time.Now and zone replaces time.Local in tests;
+	// pruneEvery replaces the interval of the MaxAge sweep.
+	now        func() time.Time
+	zone       *time.Location
+	pruneEvery time.Duration
 }
 
 // config is the part of Options that belongs to the shared writer of a path.
@@ -89,6 +93,7 @@ type config struct {
 	sync          bool
 	now           func() time.Time
 	loc           *time.Location // of {date}
+	pruneEvery    time.Duration  // how often the mill sweeps for MaxAge; 0 = never
 }
 
 func (o *Options) config() (config, error) {
@@ -103,6 +108,7 @@ func (o *Options) config() (config, error) {
 		flushInterval: o.FlushInterval,
 		sync:          o.Sync,
 		now:           o.now,
+		pruneEvery:    o.pruneEvery,
 	}
 	switch {
 	case c.maxSize < 0:

@@ -3,7 +3,9 @@ package file
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -207,6 +209,49 @@ func TestMaxAgeRemovesOldBackups(t *testing.T) {
 	}
 	shutdown(t, h)
 	expect(t, dir, map[string][]string{"app.log": nil, "app.log.1": {"d"}, "app.log.2": {"c"}})
+}
+
+func TestMaxAgeSweepNeedsNoRotation(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2024, 5, 10, 12, 0, 0, 0, time.UTC)
+	clk := &clock{t: now}
+	o := &Options{MaxAge: 24 * time.Hour}
+	o.now, o.pruneEvery = clk.Now, 5*time.Millisecond
+	h := open(t, filepath.Join(dir, "app.log"), o)
+	for _, m := range []string{"a", "b"} {
+		write(t, h, m)
+		if err := h.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, h, "live")
+	// Let the passes the rotations asked for finish, so that the pass that
+	// removes the old backup below can only be a sweep.
+	time.Sleep(100 * time.Millisecond)
+	// app.log.2 = a, 25 h old; app.log.1 = b, 1 h old. Nothing rotates
+	// from here on: the sweep alone must remove app.log.2.
+	for n, age := range map[string]time.Duration{"app.log.2": 25 * time.Hour, "app.log.1": time.Hour} {
+		tm := now.Add(-age)
+		if err := os.Chtimes(filepath.Join(dir, n), tm, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the sweep removes the backup past MaxAge", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "app.log.2"))
+		return errors.Is(err, fs.ErrNotExist)
+	})
+	shutdown(t, h)
+	expect(t, dir, map[string][]string{"app.log": {"live"}, "app.log.1": {"b"}})
+}
+
+func TestPruneInterval(t *testing.T) {
+	for _, c := range []struct{ maxAge, want time.Duration }{
+		{0, 0}, {time.Minute, time.Minute}, {7 * time.Hour, 42 * time.Minute}, {30 * 24 * time.Hour, time.Hour},
+	} {
+		if got := (config{maxAge: c.maxAge}).pruneInterval(); got != c.want {
+			t.Errorf("MaxAge %v: sweep every %v, want %v", c.maxAge, got, c.want)
+		}
+	}
 }
 
 func TestStartupCleansUpAfterACrash(t *testing.T) {
