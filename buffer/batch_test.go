@@ -15,7 +15,7 @@ func TestBatchClosesAtBatchSize(t *testing.T) {
 		add(t, b, recs("r", 0, 7)...)
 		synctest.Wait()
 		wantBatches(t, r, recs("r", 0, 3), recs("r", 3, 6))
-		wantStats(t, b, Counters{Added: 7, Written: 6, Queued: 1, Batches: 2})
+		wantStats(t, b, Counters{Added: 7, Written: 6, Queued: 1, Batches: 2, QueuedBytes: 2})
 	})
 }
 
@@ -33,7 +33,7 @@ func TestBatchClosesAtBatchBytes(t *testing.T) {
 			[]string{"aaa0", "aaa1"},
 			[]string{"aaa2", "aaa3"},
 			[]string{"aaa4", "bbbbb5"})
-		wantStats(t, b, Counters{Added: 7, Written: 6, Queued: 1, Batches: 3})
+		wantStats(t, b, Counters{Added: 7, Written: 6, Queued: 1, Batches: 3, QueuedBytes: 2})
 	})
 }
 

@@ -26,6 +26,9 @@ type Counters struct {
 	Diverted uint64 // records handed to Overflow, which accepted them
 	Queued   int64  // gauge: records accepted and not yet written, diverted or dropped
 	Batches  uint64 // batches handed to write
+
+	// QueuedBytes is a gauge: the bytes of the Queued records.
+	QueuedBytes int64
 }
 
 // A Buffer collects records into batches and hands them, one batch at a
@@ -54,6 +57,7 @@ type Buffer struct {
 	deadline  time.Time // when the open batch must be closed
 	queue     ring      // closed batches, oldest first
 	held      int       // records in queue and open: at most QueueSize
+	heldBytes int       // bytes of those records: at most QueueBytes, or one larger record
 	inflight  *Batch    // the batch write has now
 	diverts   ring      // batches taken out of the queue, waiting for Overflow
 	diverting *Batch    // the batch Overflow has now
@@ -62,6 +66,8 @@ type Buffer struct {
 	free      []*Batch  // recycled batches; cap is the most kept
 	seq       uint64    // seq of the newest batch
 	blocked   int       // Adds waiting on space
+	waitNext  uint64    // next ticket for an Add that must wait (Block)
+	waitServe uint64    // the waiting Add whose turn it is; != waitNext while any wait
 	idle      bool      // the writer is waiting for wake or timer
 	closed    bool      // Shutdown has begun
 	abandoned bool      // Shutdown's ctx ended: the writer takes no more batches
@@ -110,8 +116,8 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 	b.errClosed = fmt.Errorf("buffer: add: %w", multi.ErrClosed)
 	b.errFlushClosed = fmt.Errorf("buffer: flush: %w", multi.ErrClosed)
 	b.errFlushLost = fmt.Errorf("buffer: flush: records were not written: shut down before they were drained: %w", multi.ErrClosed)
-	b.errFull = fmt.Errorf("%w: %d records held, dropped the new record (policy drop-newest)", ErrFull, o.QueueSize)
-	b.errDropOldest = fmt.Errorf("%w: %d records held, dropped the oldest record (policy drop-oldest)", ErrFull, o.QueueSize)
+	b.errFull = fmt.Errorf("%w: no room within %d records and %d bytes, dropped the new record (policy drop-newest)", ErrFull, o.QueueSize, o.QueueBytes)
+	b.errDropOldest = fmt.Errorf("%w: no room within %d records and %d bytes, dropped the oldest record (policy drop-oldest)", ErrFull, o.QueueSize, o.QueueBytes)
 	go b.run()
 	return b, nil
 }
@@ -122,17 +128,27 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 // Block it waits for room; under Divert it may call Overflow. It does not
 // allocate once the buffer's batches have grown to their working size.
 func (b *Buffer) Add(rec []byte) error {
+	n := len(rec)
 	b.mu.Lock()
 	if b.closed {
 		return b.refuse(b.errClosed)
 	}
-	// A batch closes at min(BatchSize, QueueSize) records, so a full queue
-	// always has a closed batch waiting: the writer can make room, and
-	// DropOldest and Divert have a batch to take from.
-	if b.held >= b.opt.QueueSize {
+	// A batch closes at min(BatchSize, QueueSize) records and
+	// min(BatchBytes, QueueBytes) bytes, so when the queue is full either a
+	// closed batch is waiting or the open batch could not take the record
+	// anyway and room closes it: the writer can make room, and DropOldest
+	// and Divert have a batch to take from.
+	if b.full(n) || b.waitNext != b.waitServe {
 		switch b.opt.OnFull {
 		case Block:
-			for b.held >= b.opt.QueueSize && !b.closed {
+			// Wait in line: Adds that found the queue full are served in
+			// order, and one that comes while any waits queues behind it.
+			t := b.waitNext
+			b.waitNext++
+			for !b.closed && (b.waitServe != t || b.full(n)) {
+				if b.waitServe == t {
+					b.room()
+				}
 				b.blocked++
 				b.space.Wait()
 				b.blocked--
@@ -140,28 +156,62 @@ func (b *Buffer) Add(rec []byte) error {
 			if b.closed {
 				return b.refuse(b.errClosed)
 			}
+			b.waitServe++
+			if b.blocked > 0 {
+				b.space.Broadcast() // the next in line may fit too
+			}
 		case DropNewest:
 			return b.refuse(b.errFull)
 		case DropOldest:
-			b.dropOldest()
+			k := 0
+			for b.full(n) {
+				b.room()
+				b.dropOldest()
+				k++
+			}
 			b.append(rec)
 			b.mu.Unlock()
-			b.dropped(1, b.errDropOldest)
+			b.dropped(k, b.errDropOldest)
 			return nil
 		case Divert:
-			bt := b.queue.pop()
-			b.held -= bt.Len()
-			b.diverts.push(bt)
+			k := 0
+			for b.full(n) {
+				b.room()
+				bt := b.queue.pop()
+				b.held -= bt.Len()
+				b.heldBytes -= bt.Bytes()
+				b.diverts.push(bt)
+				k++
+			}
 			t := b.ticket
 			b.ticket++
 			b.append(rec)
-			b.divert(t, 1)
+			b.divert(t, k)
 			return nil
 		}
 	}
 	b.append(rec)
 	b.mu.Unlock()
 	return nil
+}
+
+// full reports whether adding a record of n bytes would take the queue
+// past QueueSize records or QueueBytes bytes. An empty queue is never full,
+// so a record larger than QueueBytes is accepted once nothing else is held.
+func (b *Buffer) full(n int) bool {
+	return b.held >= b.opt.QueueSize || b.held > 0 && b.heldBytes+n > b.opt.QueueBytes
+}
+
+// room closes the open batch when it is all the queue holds, so that the
+// writer (or DropOldest, or Divert) can take it. It is called only when
+// the queue is full, and then the open batch could not take the new
+// record anyway: held is below QueueSize, so the bytes are the bound, and
+// the open batch's bytes plus the record's exceed QueueBytes, which is at
+// least BatchBytes.
+func (b *Buffer) room() {
+	if b.queue.len() == 0 {
+		b.closeOpen()
+	}
 }
 
 // refuse counts the record being added as dropped for err. Called with b.mu
@@ -196,8 +246,10 @@ func (b *Buffer) append(rec []byte) {
 	}
 	o.add(rec)
 	b.held++
+	b.heldBytes += len(rec)
 	b.c.Added++
 	b.c.Queued++
+	b.c.QueuedBytes += int64(len(rec))
 	if len(o.ends) >= b.opt.BatchSize || len(o.arena) >= b.opt.BatchBytes {
 		b.closeOpen()
 	}
@@ -219,12 +271,15 @@ func (b *Buffer) closeOpen() {
 }
 
 // dropOldest drops the oldest record held: the first of the oldest queued
-// batch. The queue is full, so there is one.
+// batch. The queue is full and room has been made, so there is one.
 func (b *Buffer) dropOldest() {
 	h := b.queue.peek()
+	n := h.ends[h.first] - h.start(h.first)
 	h.first++
 	b.held--
+	b.heldBytes -= n
 	b.c.Queued--
+	b.c.QueuedBytes -= int64(n)
 	b.c.Dropped++
 	if h.Len() == 0 {
 		b.queue.pop()
@@ -297,12 +352,13 @@ func (b *Buffer) divert(t uint64, k int) {
 	for range k {
 		bt := b.diverts.pop()
 		b.diverting = bt
-		n := bt.Len()
+		n, size := bt.Len(), bt.Bytes()
 		b.mu.Unlock()
 		err := b.overflow(bt)
 		b.mu.Lock()
 		b.diverting = nil
 		b.c.Queued -= int64(n)
+		b.c.QueuedBytes -= int64(size)
 		if err != nil {
 			b.c.Dropped += uint64(n)
 			refused = append(refused, refusal{n, err})
@@ -380,9 +436,11 @@ func (b *Buffer) take() *Batch {
 		b.open = nil
 	}
 	bt := b.queue.pop()
-	n := bt.Len()
+	n, size := bt.Len(), bt.Bytes()
 	b.held -= n
+	b.heldBytes -= size
 	b.c.Queued -= int64(n)
+	b.c.QueuedBytes -= int64(size)
 	b.c.Written += uint64(n)
 	b.c.Batches++
 	b.inflight = bt
@@ -527,14 +585,16 @@ func (b *Buffer) abandon(cause error) error {
 	divert := b.opt.OnFull == Divert
 	for range k {
 		bt := b.queue.pop()
-		m := bt.Len()
+		m, size := bt.Len(), bt.Bytes()
 		n += m
 		b.held -= m
+		b.heldBytes -= size
 		if divert {
 			b.diverts.push(bt)
 			continue
 		}
 		b.c.Queued -= int64(m)
+		b.c.QueuedBytes -= int64(size)
 		b.c.Dropped += uint64(m)
 		b.recycle(bt)
 	}

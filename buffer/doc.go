@@ -17,39 +17,62 @@
 //
 // # What blocks when
 //
-// The queue holds at most QueueSize records (default 10000), counting the
-// open batch but not the batch write has now. When it is full, OnFull
-// decides:
+// The queue holds at most QueueSize records (default 10000) and at most
+// QueueBytes bytes of records (default 64 MiB), counting the open batch but
+// not the batch write has now. It is full when adding a record would take
+// it past either bound; then OnFull decides:
 //
-//   - Block (default): Add waits until write takes a batch. Nothing is lost;
-//     a slow or failing destination slows the callers. Shutdown wakes the
-//     waiting Adds, which return an error wrapping multi.ErrClosed.
+//   - Block (default): Add waits until write has taken enough batches for
+//     the record to fit. Waiting Adds are let in in the order they came, and
+//     an Add that comes while others wait waits behind them, so a large
+//     record is not starved by small ones. Nothing is lost; a slow or
+//     failing destination slows the callers. Shutdown wakes the waiting
+//     Adds, which return an error wrapping multi.ErrClosed.
 //   - DropNewest: Add returns an error wrapping [ErrFull]; the new record is
 //     lost.
-//   - DropOldest: the oldest queued record is lost (one record, never a whole
-//     batch); Add accepts the new one.
-//   - Divert: the oldest queued batch is handed to Overflow (a disk spool)
-//     on the calling goroutine; Add waits for any Overflow call already in
+//   - DropOldest: the oldest queued records are lost, one at a time, until
+//     the new one fits: one record when the count is the bound, as many as
+//     its bytes need when QueueBytes is, never a whole batch more; Add
+//     accepts the new one.
+//   - Divert: the oldest queued batch (or batches, as many as the new
+//     record's bytes need) is handed to Overflow (a disk spool) on the
+//     calling goroutine; Add waits for any Overflow call already in
 //     progress, to keep the diverted batches in order. Records Overflow
 //     refuses are lost.
+//
+// A record larger than QueueBytes fits only an empty queue: it is accepted
+// once no other record is held, and while it is held nothing else fits.
+// Each policy treats it as any record that does not fit: Block waits for
+// the queue to empty, DropOldest drops every record held, Divert diverts
+// every queued batch, and DropNewest refuses it unless the queue is empty.
+// So such a record is never refused forever, and never waits for room that
+// cannot be made.
 //
 // Flush waits for write. Shutdown waits for write too: write must return
 // promptly once its ctx is cancelled.
 //
 // # Memory
 //
-// At most QueueSize records are held, plus the batch being written, and a
-// batch holds at most BatchBytes bytes unless it is a single larger record.
+// At most QueueSize records and QueueBytes bytes of records are held (or
+// one record larger than QueueBytes, alone), plus the batch being written
+// and, under Divert, the batches being handed to Overflow. A batch holds at
+// most BatchBytes bytes unless it is a single larger record; a QueueBytes
+// below BatchBytes lowers BatchBytes to it. Under DropOldest, the records
+// dropped from the front of the oldest batch keep their place in its arena
+// until that batch is written, so up to one batch more may be in use.
 // Batches are kept for reuse after they are written, up to as many as a full
 // queue needs (QueueSize/BatchSize + 2), so the memory a backlog used stays
-// allocated: at the defaults and 200-byte lines, 2 to 4 MB. A batch whose
-// arena grew past 2×BatchBytes (for an oversized record) is let go.
+// allocated: at the defaults and 200-byte lines, 2 to 4 MB; with records of
+// 1 MiB, QueueBytes (64 MiB) bounds the backlog where QueueSize alone would
+// have let it reach 10 GB. A batch whose arena grew past 2×BatchBytes (for
+// an oversized record) is let go.
 //
 // # What is lost when
 //
 // Every record given to Add is, at any time, counted exactly once in
 // [Counters]: Written (handed to write), Dropped, Diverted or Queued, so
-// Added == Written + Dropped + Diverted + Queued. Records are dropped, and
+// Added == Written + Dropped + Diverted + Queued; QueuedBytes is the size
+// of the Queued records. Records are dropped, and
 // OnDrop is told with the reason, only: by the DropNewest and DropOldest
 // policies, when Overflow fails, when Add is called after Shutdown, and when
 // Shutdown's ctx ends before the queue is drained (under Divert those

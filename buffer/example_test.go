@@ -35,5 +35,5 @@ func Example() {
 	// {"msg":"two"}
 	// send 1 records, 16 bytes:
 	// {"msg":"three"}
-	// {Added:3 Written:3 Dropped:0 Diverted:0 Queued:0 Batches:2}
+	// {Added:3 Written:3 Dropped:0 Diverted:0 Queued:0 Batches:2 QueuedBytes:0}
 }

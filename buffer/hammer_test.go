@@ -26,7 +26,7 @@ func (s *streams) take(bt *Batch) {
 	defer s.mu.Unlock()
 	for i := range bt.Len() {
 		var p, n int
-		if _, err := fmt.Sscanf(string(bt.Record(i)), "p%d n%d\n", &p, &n); err != nil {
+		if _, err := fmt.Sscanf(string(bt.Record(i)), "p%d n%d ", &p, &n); err != nil {
 			panic(fmt.Sprintf("record %q: %v", bt.Record(i), err))
 		}
 		s.got[p] = append(s.got[p], n)
@@ -38,18 +38,27 @@ func (s *streams) take(bt *Batch) {
 // must end up exactly once in one of: written, diverted, refused by Add, or
 // (DropOldest only) dropped to make room, each stream in the producer's
 // order, and the counters must agree with what was seen.
+//
+// Under "bytes", the queue is bounded by QueueBytes alone (1 KiB, while
+// 256 records take at least 2 KiB), records vary in size, and one in 500
+// is larger than QueueBytes.
 func TestHammer(t *testing.T) {
-	for _, p := range []Policy{Block, DropNewest, DropOldest, Divert} {
-		t.Run(p.String(), func(t *testing.T) { hammer(t, p) })
+	for _, bound := range []string{"records", "bytes"} {
+		for _, p := range []Policy{Block, DropNewest, DropOldest, Divert} {
+			t.Run(bound+"/"+p.String(), func(t *testing.T) { hammer(t, p, bound == "bytes") })
+		}
 	}
 }
 
-func hammer(t *testing.T, policy Policy) {
+func hammer(t *testing.T, policy Policy, byBytes bool) {
 	const producers, perProducer = 16, 2500
 	written := &streams{got: make([][]int, producers)}
 	diverted := &streams{got: make([][]int, producers)}
 	d := &drops{}
 	o := &Options{BatchSize: 64, QueueSize: 256, FlushInterval: time.Millisecond, OnFull: policy, OnDrop: d.onDrop}
+	if byBytes {
+		o.QueueBytes = 1 << 10
+	}
 	if policy == Divert {
 		o.Overflow = func(bt *Batch) error {
 			diverted.take(bt)
@@ -105,7 +114,15 @@ func hammer(t *testing.T, policy Policy) {
 		wg.Go(func() {
 			var rec []byte
 			for n := range perProducer {
-				rec = fmt.Appendf(rec[:0], "p%d n%d\n", p, n)
+				rec = fmt.Appendf(rec[:0], "p%d n%d ", p, n)
+				if byBytes {
+					pad := n % 7 * 10
+					if n%500 == 499 {
+						pad = 1500 // larger than QueueBytes
+					}
+					rec = append(rec, make([]byte, pad)...)
+				}
+				rec = append(rec, '\n')
 				if err := b.Add(rec); err != nil {
 					if !errors.Is(err, multi.ErrClosed) && !(policy == DropNewest && errors.Is(err, ErrFull)) {
 						t.Errorf("Add: unexpected error %v", err)
@@ -170,7 +187,7 @@ func hammer(t *testing.T, policy Policy) {
 	}
 	c := b.Stats()
 	total := uint64(producers * perProducer)
-	if c.Added != total || c.Written != uint64(nWritten) || c.Diverted != uint64(nDiverted) || c.Queued != 0 ||
+	if c.Added != total || c.Written != uint64(nWritten) || c.Diverted != uint64(nDiverted) || c.Queued != 0 || c.QueuedBytes != 0 ||
 		c.Dropped != total-uint64(nWritten+nDiverted) || uint64(d.total()) != c.Dropped {
 		t.Fatalf("Stats %+v, OnDrop told of %d; saw %d written, %d diverted, %d refused of %d", c, d.total(), nWritten, nDiverted, nRefused, total)
 	}

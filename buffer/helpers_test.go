@@ -118,8 +118,11 @@ func checkReconciled(t *testing.T, b *Buffer) {
 	if c.Queued < 0 || c.Added != c.Written+c.Dropped+c.Diverted+uint64(c.Queued) {
 		t.Errorf("counters do not reconcile: %+v: Added != Written + Dropped + Diverted + Queued", c)
 	}
-	if b.isClosedAndStopped() && c.Queued != 0 {
-		t.Errorf("after Shutdown, Queued = %d, want 0 (%+v)", c.Queued, c)
+	if c.QueuedBytes < 0 || c.Queued == 0 && c.QueuedBytes != 0 {
+		t.Errorf("QueuedBytes = %d with Queued = %d (%+v)", c.QueuedBytes, c.Queued, c)
+	}
+	if b.isClosedAndStopped() && (c.Queued != 0 || c.QueuedBytes != 0) {
+		t.Errorf("after Shutdown, Queued = %d and QueuedBytes = %d, want 0 (%+v)", c.Queued, c.QueuedBytes, c)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestFlushWaitsOnlyForRecordsAddedBeforeIt(t *testing.T) {
 		if err := <-flushed; err != nil {
 			t.Fatalf("Flush: %v", err)
 		}
-		wantStats(t, b, Counters{Added: 4, Written: 3, Queued: 1, Batches: 2})
+		wantStats(t, b, Counters{Added: 4, Written: 3, Queued: 1, Batches: 2, QueuedBytes: 1})
 		close(r.gate)
 	})
 }

@@ -14,31 +14,37 @@ const (
 	DefaultBatchBytes    = 1 << 20 // 1 MiB
 	DefaultFlushInterval = time.Second
 	DefaultQueueSize     = 10000
+	DefaultQueueBytes    = 64 << 20 // 64 MiB
 )
 
-// Policy says what [Buffer.Add] does when the queue already holds
-// QueueSize records.
+// Policy says what [Buffer.Add] does when the queue is full: when adding
+// the record would take it past QueueSize records or QueueBytes bytes.
 type Policy int
 
 const (
-	// Block makes Add wait until the writer has taken a batch out of the
-	// queue. Nothing is lost; the caller is slowed to the writer's pace.
+	// Block makes Add wait until the writer has taken enough batches out of
+	// the queue for the record to fit. Waiting Adds are served in the order
+	// they began to wait, and while any waits a new Add waits behind it, so
+	// a large record is not starved by a stream of small ones. Nothing is
+	// lost; the caller is slowed to the writer's pace.
 	// Shutdown wakes every waiting Add, which then returns an error wrapping
 	// multi.ErrClosed and counts its record as dropped.
 	Block Policy = iota
 	// DropNewest refuses the record being added: Add returns an error
 	// wrapping [ErrFull] and the record counts as dropped.
 	DropNewest
-	// DropOldest accepts the record and drops the oldest record still in
-	// the queue to make room: one record, the first of the oldest batch
-	// waiting for the writer (never the batch being written). Whole batches
+	// DropOldest accepts the record and drops the oldest records still in
+	// the queue to make room, one at a time from the first of the oldest
+	// batch waiting for the writer (never the batch being written), and no
+	// more than the new record needs: one record when the count is the
+	// bound, as many as free its bytes when QueueBytes is. Whole batches
 	// are never thrown away to make room for one record.
 	DropOldest
-	// Divert takes the oldest queued batch out of the queue and hands it to
-	// Options.Overflow on the goroutine of the Add that found the queue full
-	// (a sink's disk spool). Diverted batches reach Overflow one at a time,
-	// oldest first. If Overflow returns an error, the batch's records count
-	// as dropped.
+	// Divert takes the oldest queued batch out of the queue (more than one
+	// if the new record's bytes need it) and hands it to Options.Overflow
+	// on the goroutine of the Add that found the queue full (a sink's disk
+	// spool). Diverted batches reach Overflow one at a time, oldest first.
+	// If Overflow returns an error, the batch's records count as dropped.
 	Divert
 )
 
@@ -96,7 +102,8 @@ type Options struct {
 	BatchSize int
 	// BatchBytes is the most bytes a batch holds (default 1 MiB). A record
 	// larger than BatchBytes is not split nor refused: it goes alone in a
-	// batch of its own.
+	// batch of its own. A QueueBytes below BatchBytes lowers BatchBytes to
+	// it.
 	BatchBytes int
 	// FlushInterval is the longest a record waits in the open batch before
 	// the batch is closed and queued for the writer (default 1s), measured
@@ -108,8 +115,18 @@ type Options struct {
 	// lowers BatchSize to it, so that a full queue always has a closed batch
 	// for the writer to take.
 	QueueSize int
-	// OnFull is what Add does when QueueSize records are held (default
-	// Block).
+	// QueueBytes is the most bytes of records held, the open batch
+	// included and the batch being written not (default 64 MiB). The queue
+	// is full when adding a record would take it past QueueSize records or
+	// past QueueBytes bytes. A record larger than QueueBytes fits only an
+	// empty queue: it is accepted when no other record is held, and then
+	// held alone (OnFull applies as for any record that does not fit:
+	// Block waits for the queue to empty, DropOldest drops every record
+	// held, Divert diverts every queued batch, DropNewest refuses it unless
+	// the queue is empty). So at most max(QueueBytes, the largest record)
+	// bytes are held.
+	QueueBytes int
+	// OnFull is what Add does when the queue is full (default Block).
 	OnFull Policy
 	// Overflow receives the batches diverted by the Divert policy, and
 	// under Divert what Shutdown could not drain. It is called on the
@@ -152,6 +169,9 @@ func resolve(o *Options) (Options, error) {
 	if r.QueueSize < 0 {
 		bad("QueueSize", r.QueueSize, "must not be negative (0 means 10000)")
 	}
+	if r.QueueBytes < 0 {
+		bad("QueueBytes", r.QueueBytes, "must not be negative (0 means 64 MiB)")
+	}
 	switch {
 	case r.OnFull < Block || r.OnFull > Divert:
 		bad("OnFull", r.OnFull, "must be Block, DropNewest, DropOldest or Divert")
@@ -175,6 +195,10 @@ func resolve(o *Options) (Options, error) {
 	if r.QueueSize == 0 {
 		r.QueueSize = DefaultQueueSize
 	}
+	if r.QueueBytes == 0 {
+		r.QueueBytes = DefaultQueueBytes
+	}
 	r.BatchSize = min(r.BatchSize, r.QueueSize)
+	r.BatchBytes = min(r.BatchBytes, r.QueueBytes)
 	return r, nil
 }

@@ -18,6 +18,7 @@ func TestNewRejectsInvalidOptionsNamingTheField(t *testing.T) {
 		{Options{BatchBytes: -5}, []string{"Options.BatchBytes is -5"}},
 		{Options{FlushInterval: -time.Second}, []string{"Options.FlushInterval is -1s"}},
 		{Options{QueueSize: -10}, []string{"Options.QueueSize is -10"}},
+		{Options{QueueBytes: -1}, []string{"Options.QueueBytes is -1", "64 MiB"}},
 		{Options{OnFull: Policy(9)}, []string{"Options.OnFull is Policy(9)"}},
 		{Options{OnFull: Divert}, []string{"Options.Overflow is nil", "divert"}},
 		{Options{OnFull: DropOldest, Overflow: overflow}, []string{"Options.Overflow is set", "drop-oldest"}},
@@ -46,16 +47,20 @@ func TestNewRejectsInvalidOptionsNamingTheField(t *testing.T) {
 func TestNewFillsDefaults(t *testing.T) {
 	for _, o := range []*Options{nil, {}} {
 		b := newBuffer(t, func(context.Context, *Batch) {}, o)
-		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: 10000, OnFull: Block}
+		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: 10000, QueueBytes: 64 << 20, OnFull: Block}
 		got := b.opt
 		if got.BatchSize != want.BatchSize || got.BatchBytes != want.BatchBytes || got.FlushInterval != want.FlushInterval ||
-			got.QueueSize != want.QueueSize || got.OnFull != want.OnFull {
+			got.QueueSize != want.QueueSize || got.QueueBytes != want.QueueBytes || got.OnFull != want.OnFull {
 			t.Fatalf("defaults = %+v, want %+v", got, want)
 		}
 	}
 	b := newBuffer(t, func(context.Context, *Batch) {}, &Options{BatchSize: 100, QueueSize: 30})
 	if b.opt.BatchSize != 30 {
 		t.Fatalf("BatchSize with QueueSize 30 = %d, want it lowered to 30", b.opt.BatchSize)
+	}
+	b = newBuffer(t, func(context.Context, *Batch) {}, &Options{QueueBytes: 4096})
+	if b.opt.BatchBytes != 4096 {
+		t.Fatalf("BatchBytes with QueueBytes 4096 = %d, want it lowered to 4096", b.opt.BatchBytes)
 	}
 }
 

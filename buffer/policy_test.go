@@ -26,7 +26,7 @@ func fillBehindBlockedWriter(t *testing.T, o *Options) (*Buffer, *recorder) {
 	synctest.Wait() // the writer has [r0 r1] and waits at the gate
 	add(t, b, "r2", "r3", "r4", "r5")
 	wantBatches(t, r, []string{"r0", "r1"})
-	wantStats(t, b, Counters{Added: 6, Written: 2, Queued: 4, Batches: 1})
+	wantStats(t, b, Counters{Added: 6, Written: 2, Queued: 4, Batches: 1, QueuedBytes: 8})
 	return b, r
 }
 
@@ -42,7 +42,7 @@ func TestBlockWaitsForRoom(t *testing.T) {
 		default:
 		}
 		// A blocked Add is not counted until it is accepted or refused.
-		wantStats(t, b, Counters{Added: 6, Written: 2, Queued: 4, Batches: 1})
+		wantStats(t, b, Counters{Added: 6, Written: 2, Queued: 4, Batches: 1, QueuedBytes: 8})
 
 		r.gate <- struct{}{} // [r0 r1] done; the writer takes [r2 r3]
 		if err := <-done; err != nil {
@@ -122,7 +122,7 @@ func TestDropOldestDropsRecordsNotBatches(t *testing.T) {
 		// r6 drops r2 (the batch in write, [r0 r1], is never touched), r7
 		// drops r3, which empties that batch, r8 drops r4.
 		add(t, b, "r6")
-		wantStats(t, b, Counters{Added: 7, Written: 2, Dropped: 1, Queued: 4, Batches: 1})
+		wantStats(t, b, Counters{Added: 7, Written: 2, Dropped: 1, Queued: 4, Batches: 1, QueuedBytes: 8})
 		add(t, b, "r7", "r8")
 		if d.n != 3 || d.calls != 3 || !errors.Is(d.errs[2], ErrFull) || !strings.Contains(d.errs[2].Error(), "drop-oldest") {
 			t.Fatalf("OnDrop got %d records in %d calls (%v), want 3 in 3 calls with ErrFull naming drop-oldest", d.n, d.calls, d.errs)
@@ -177,7 +177,7 @@ func TestDivertHandsTheOldestBatchToOverflowOnTheCallersGoroutine(t *testing.T) 
 		if d.n != 2 || d.calls != 1 || !strings.Contains(d.errs[0].Error(), "disk full") {
 			t.Fatalf("OnDrop got %d records in %d calls (%v), want the 2 records Overflow refused, with its error", d.n, d.calls, d.errs)
 		}
-		wantStats(t, b, Counters{Added: 9, Written: 2, Diverted: 2, Dropped: 2, Queued: 3, Batches: 1})
+		wantStats(t, b, Counters{Added: 9, Written: 2, Diverted: 2, Dropped: 2, Queued: 3, Batches: 1, QueuedBytes: 6})
 		close(r.gate)
 		if err := b.Flush(context.Background()); err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func TestDivertSurvivesAPanickingOverflow(t *testing.T) {
 		if calls != 2 || d.n != 2 || !strings.Contains(d.errs[0].Error(), "Overflow panicked: spool bug") {
 			t.Fatalf("Overflow called %d times, OnDrop got %d records (%v), want 2 calls and the panicking batch's 2 records dropped", calls, d.n, d.errs)
 		}
-		wantStats(t, b, Counters{Added: 9, Written: 2, Diverted: 2, Dropped: 2, Queued: 3, Batches: 1})
+		wantStats(t, b, Counters{Added: 9, Written: 2, Diverted: 2, Dropped: 2, Queued: 3, Batches: 1, QueuedBytes: 6})
 		close(r.gate)
 	})
 }
