@@ -66,14 +66,21 @@ type Buffer struct {
 	free      []*Batch  // recycled batches; cap is the most kept
 	seq       uint64    // seq of the newest batch
 	blocked   int       // Adds waiting on space
-	waitNext  uint64    // next ticket for an Add that must wait (Block)
-	waitServe uint64    // the waiting Add whose turn it is; != waitNext while any wait
+	waiters   []waiter  // Adds waiting for room (Block), oldest first
+	waitNext  uint64    // next waiter id
 	idle      bool      // the writer is waiting for wake or timer
 	closed    bool      // Shutdown has begun
 	abandoned bool      // Shutdown's ctx ended: the writer takes no more batches
 	lostFrom  uint64    // oldest seq Shutdown dropped or diverted (0 = none)
 	resolved  chan struct{}
 	c         Counters
+}
+
+// A waiter is an Add waiting for room under Block: its id and its record's
+// size.
+type waiter struct {
+	id uint64
+	n  int
 }
 
 // New returns a Buffer that hands batches to write and starts its
@@ -138,27 +145,12 @@ func (b *Buffer) Add(rec []byte) error {
 	// closed batch is waiting or the open batch could not take the record
 	// anyway and room closes it: the writer can make room, and DropOldest
 	// and Divert have a batch to take from.
-	if b.full(n) || b.waitNext != b.waitServe {
+	if len(b.waiters) > 0 && b.fullBehind(n) || b.full(n) {
 		switch b.opt.OnFull {
 		case Block:
-			// Wait in line: Adds that found the queue full are served in
-			// order, and one that comes while any waits queues behind it.
-			t := b.waitNext
-			b.waitNext++
-			for !b.closed && (b.waitServe != t || b.full(n)) {
-				if b.waitServe == t {
-					b.room()
-				}
-				b.blocked++
-				b.space.Wait()
-				b.blocked--
-			}
+			b.wait(n)
 			if b.closed {
 				return b.refuse(b.errClosed)
-			}
-			b.waitServe++
-			if b.blocked > 0 {
-				b.space.Broadcast() // the next in line may fit too
 			}
 		case DropNewest:
 			return b.refuse(b.errFull)
@@ -193,6 +185,45 @@ func (b *Buffer) Add(rec []byte) error {
 	b.append(rec)
 	b.mu.Unlock()
 	return nil
+}
+
+// wait waits until a record of n bytes may be added, or Shutdown. The
+// oldest waiter's room is reserved: it waits only for the queue to have
+// room for it, and every other Add, waiting or new, also for room for the
+// oldest waiter's record. So a large record is never starved by a stream
+// of small ones, and yet an Add that fits beside it does not wait. Called
+// with b.mu held; returns with it held.
+func (b *Buffer) wait(n int) {
+	id := b.waitNext
+	b.waitNext++
+	b.waiters = append(b.waiters, waiter{id, n})
+	for !b.closed {
+		if b.waiters[0].id == id {
+			if !b.full(n) {
+				break
+			}
+			b.room()
+		} else if !b.fullBehind(n) {
+			break
+		}
+		b.blocked++
+		b.space.Wait()
+		b.blocked--
+	}
+	i := 0
+	for b.waiters[i].id != id {
+		i++
+	}
+	b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
+	if i == 0 && b.blocked > 0 {
+		b.space.Broadcast() // a new oldest waiter: the reserved room changed
+	}
+}
+
+// fullBehind reports whether a record of n bytes would not fit once the
+// oldest waiter's record is in.
+func (b *Buffer) fullBehind(n int) bool {
+	return b.held+1 >= b.opt.QueueSize || b.heldBytes+b.waiters[0].n+n > b.opt.QueueBytes
 }
 
 // full reports whether adding a record of n bytes would take the queue

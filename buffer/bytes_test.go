@@ -100,8 +100,9 @@ func TestQueueBytesBlockWaitsForRoom(t *testing.T) {
 }
 
 // A large record that waits is not overtaken by small ones that would fit
-// sooner: waiting Adds are served in order, and new ones wait behind them.
-func TestQueueBytesBlockServesWaitersInOrder(t *testing.T) {
+// sooner: the oldest waiter's room is reserved, and others get in only
+// when there is room for it and for them.
+func TestQueueBytesBlockReservesRoomForTheOldestWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b, r := fillBytesBehindBlockedWriter(t, &Options{OnFull: Block})
 		big, small := make(chan error, 1), make(chan error, 1)
@@ -116,22 +117,49 @@ func TestQueueBytesBlockServesWaitersInOrder(t *testing.T) {
 			t.Fatalf("5 KiB Add with 4 KiB free returned %v, want it to wait", err)
 		}
 		if err, ok := returned(small); ok {
-			t.Fatalf("1 KiB Add queued behind a waiting 5 KiB one returned %v, want it to wait its turn", err)
+			t.Fatalf("1 KiB Add behind a waiting 5 KiB one returned %v with room for only one of them, want it to wait", err)
 		}
-		r.gate <- struct{}{} // the writer takes [r8..r11]: 8 KiB free
+		// Still no room for both: a new Add waits too.
+		late := make(chan error, 1)
+		go func() { late <- b.Add([]byte("l")) }()
+		synctest.Wait()
+		if err, ok := returned(late); ok {
+			t.Fatalf("new 1-byte Add with a 5 KiB one waiting for room returned %v, want it to wait", err)
+		}
+		r.gate <- struct{}{} // the writer takes [r8..r11]: 8 KiB free, room for all
 		if err := <-big; err != nil {
 			t.Fatal(err)
 		}
 		if err := <-small; err != nil {
 			t.Fatal(err)
 		}
+		if err := <-late; err != nil {
+			t.Fatal(err)
+		}
 		close(r.gate)
 		if err := b.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		// B is larger than BatchBytes: alone in its batch, after [r12 r13].
-		wantNames(t, r, recs("r", 0, 4), recs("r", 4, 8), recs("r", 8, 12), recs("r", 12, 14), []string{"B"}, []string{"s"})
-		wantStats(t, b, Counters{Added: 16, Written: 16, Batches: 6})
+		// Once there is room for all, the order among them is free; B is
+		// larger than BatchBytes, so it is alone in its batch.
+		got := names(r.got())
+		if !slices.EqualFunc(got[:3], [][]string{recs("r", 0, 4), recs("r", 4, 8), recs("r", 8, 12)}, slices.Equal) {
+			t.Fatalf("batches written: %q, want [r0..r3] [r4..r7] [r8..r11] first", got)
+		}
+		var rest []string
+		for _, bt := range got[3:] {
+			if slices.Contains(bt, "B") && len(bt) != 1 {
+				t.Fatalf("B shares a batch: %q", got)
+			}
+			rest = append(rest, bt...)
+		}
+		slices.Sort(rest)
+		if !slices.Equal(rest, []string{"B", "l", "r12", "r13", "s"}) {
+			t.Fatalf("batches written: %q, want r12 r13 B s l after [r8..r11]", got)
+		}
+		if c := b.Stats(); c.Added != 17 || c.Written != 17 || c.Queued != 0 {
+			t.Fatalf("Stats %+v, want 17 added and written", c)
+		}
 	})
 }
 

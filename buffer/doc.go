@@ -23,11 +23,12 @@
 // it past either bound; then OnFull decides:
 //
 //   - Block (default): Add waits until write has taken enough batches for
-//     the record to fit. Waiting Adds are let in in the order they came, and
-//     an Add that comes while others wait waits behind them, so a large
-//     record is not starved by small ones. Nothing is lost; a slow or
-//     failing destination slows the callers. Shutdown wakes the waiting
-//     Adds, which return an error wrapping multi.ErrClosed.
+//     the record to fit. Room is reserved for the Add that has waited
+//     longest: others, waiting or new, get in only when there is room for
+//     its record and theirs, so a large record is not starved by small
+//     ones. Nothing is lost; a slow or failing destination slows the
+//     callers. Shutdown wakes the waiting Adds, which return an error
+//     wrapping multi.ErrClosed.
 //   - DropNewest: Add returns an error wrapping [ErrFull]; the new record is
 //     lost.
 //   - DropOldest: the oldest queued records are lost, one at a time, until

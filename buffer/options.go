@@ -23,10 +23,11 @@ type Policy int
 
 const (
 	// Block makes Add wait until the writer has taken enough batches out of
-	// the queue for the record to fit. Waiting Adds are served in the order
-	// they began to wait, and while any waits a new Add waits behind it, so
-	// a large record is not starved by a stream of small ones. Nothing is
-	// lost; the caller is slowed to the writer's pace.
+	// the queue for the record to fit. Room is reserved for the Add that
+	// has waited longest: other Adds, waiting or new, get in only when
+	// there is room for its record and theirs, so a large record is not
+	// starved by a stream of small ones. Nothing is lost; the caller is
+	// slowed to the writer's pace.
 	// Shutdown wakes every waiting Add, which then returns an error wrapping
 	// multi.ErrClosed and counts its record as dropped.
 	Block Policy = iota
