@@ -39,6 +39,10 @@ func TestBuiltinTypeErrors(t *testing.T) {
 			`config: line 4: sinks[0].mode: wssink: mode "stream" is not batch or record`},
 		{"websocket message size", "sinks:\n  - type: websocket\n    url: ws://127.0.0.1:1/\n    max_message_size: 10 parsecs\n",
 			`config: line 4: sinks[0].max_message_size: "10 parsecs" is not a size`},
+		{"http queue bytes", "sinks:\n  - type: http\n    url: http://127.0.0.1:1/\n    queue_bytes: 64 parsecs\n",
+			`config: line 4: sinks[0].queue_bytes: "64 parsecs" is not a size`},
+		{"websocket negative queue bytes", "sinks:\n  - type: websocket\n    url: ws://127.0.0.1:1/\n    queue_bytes: -1\n",
+			`config: line 2: sinks[0]: wssink: Options.QueueBytes -1: must not be negative`},
 		{"websocket scheme", "sinks:\n  - type: websocket\n    url: http://127.0.0.1:1/\n",
 			`config: line 2: sinks[0]: wssink: url "http://127.0.0.1:1/": scheme must be ws or wss`},
 	} {

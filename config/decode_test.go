@@ -44,7 +44,7 @@ sinks:
     url: http://example.com/x
     logger_name: app
     extra: {a: [1, "b", true, null]}
-    buffer: {batch_size: 10, on_full: DropNewest, flush_interval: 250ms}
+    buffer: {batch_size: 10, on_full: DropNewest, flush_interval: 250ms, queue_bytes: 64MiB}
     nested: {depth: 3}
     inner: promoted
     error_handler: null
@@ -74,7 +74,7 @@ sinks:
 	assert.Equal(t, "http://example.com/x", o.URL)
 	assert.Equal(t, "app", o.Name)
 	assert.Equal(t, map[string]any{"a": []any{1.0, "b", true, nil}}, o.Extra)
-	assert.Equal(t, &buffer.Options{BatchSize: 10, OnFull: buffer.DropNewest, FlushInterval: 250 * time.Millisecond}, o.Buffer)
+	assert.Equal(t, &buffer.Options{BatchSize: 10, OnFull: buffer.DropNewest, FlushInterval: 250 * time.Millisecond, QueueBytes: 64 << 20}, o.Buffer)
 	assert.Equal(t, 3, o.Nested.Depth)
 	assert.Equal(t, "promoted", o.Inner)
 	assert.Nil(t, o.ErrorHandler)
@@ -88,6 +88,24 @@ func TestDecodeGoNamesAndLevelNumbers(t *testing.T) {
 	assert.Equal(t, "u", o.URL)
 	assert.Equal(t, "n", o.Name)
 	assert.Equal(t, "i", o.Inner)
+}
+
+// The network sinks' QueueBytes is a size, like their BatchBytes, and
+// QueueSize a count.
+func TestDecodeSinkQueueBounds(t *testing.T) {
+	var h httpSink
+	require.NoError(t, Decode([]byte(`{"url": "http://h/", "queue_bytes": "64MB", "queue_size": 500, "batch_bytes": "1MiB"}`), &h))
+	assert.Equal(t, 64_000_000, h.QueueBytes)
+	assert.Equal(t, 500, h.QueueSize)
+	assert.Equal(t, 1<<20, h.BatchBytes)
+	var w wsSink
+	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "QueueBytes": "16KiB"}`), &w))
+	assert.Equal(t, 16<<10, w.QueueBytes)
+	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "queue_bytes": 4096}`), &w))
+	assert.Equal(t, 4096, w.QueueBytes)
+	err := Decode([]byte(`{"url": "ws://h/", "queue_size": "10KB"}`), &w)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `queue_size: "10KB" is not an integer`)
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -43,9 +43,9 @@
 // code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client) are errors.
 //
 // The integer fields that take sizes are those whose names end in Bytes
-// (BatchBytes, SpoolMaxBytes) and these: file's MaxSize and BufferSize,
-// websocket's MaxMessageSize. Counts (BatchSize, QueueSize, MaxBackups)
-// take integers only. A file's Mode is an octal string ("0640"); an
+// (BatchBytes, QueueBytes, SpoolMaxBytes) and these: file's MaxSize and
+// BufferSize, websocket's MaxMessageSize. Counts (BatchSize, QueueSize,
+// MaxBackups) take integers only. A file's Mode is an octal string ("0640"); an
 // http sink's EncryptionKey is base64.
 //
 // The top-level "level" is a floor: each sink sees only records at that

@@ -20,12 +20,14 @@
 // [Encoding]; every record is the same JSON line in every encoding, so a
 // record looks the same wherever it lands.
 //
-// When the queue is full (QueueSize records, default 10000) because the
-// collector is slow or down, OnFull decides: without a Spool, Block (the
-// default) makes Handle wait for the sender, DropNewest and DropOldest drop
-// records and count them. With a Spool, a full queue diverts its oldest
-// batch to the spool on the caller's goroutine (a buffered file append),
-// so Handle never waits on the network.
+// When the queue is full (QueueSize records, default 10000, or QueueBytes
+// bytes of records, default 64 MiB; a record larger than QueueBytes fits
+// only an empty queue) because the collector is slow or down, OnFull
+// decides: without a Spool, Block (the default) makes Handle wait for the
+// sender, DropNewest and DropOldest drop records and count them. With a
+// Spool, a full queue diverts its oldest batch(es) to the spool on the
+// caller's goroutine (a buffered file append), so Handle never waits on
+// the network.
 //
 // # Retries
 //

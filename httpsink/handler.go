@@ -140,6 +140,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		BatchBytes:    c.BatchBytes,
 		FlushInterval: c.FlushInterval,
 		QueueSize:     c.QueueSize,
+		QueueBytes:    c.QueueBytes,
 		OnFull:        c.OnFull,
 		OnDrop:        s.queueDropped,
 	}

@@ -334,6 +334,7 @@ func TestNewRejectsBadOptionsByName(t *testing.T) {
 		{"negative timeout", "http://h/x", Options{Timeout: -time.Second}, []string{"Timeout is -1s"}},
 		{"multiplier", "http://h/x", Options{Backoff: Backoff{Multiplier: 0.5}}, []string{"Multiplier is 0.5"}},
 		{"buffer option", "http://h/x", Options{BatchSize: -1}, []string{"BatchSize"}},
+		{"queue bytes", "http://h/x", Options{QueueBytes: -1}, []string{"Options.QueueBytes is -1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := New(tc.url, &tc.o)

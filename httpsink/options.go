@@ -166,6 +166,12 @@ type Options struct {
 	FlushInterval time.Duration
 	// QueueSize is the most records held in memory (default 10000).
 	QueueSize int
+	// QueueBytes is the most bytes of records held in memory (default 64
+	// MiB); the queue is full when a record would take it past QueueSize
+	// records or QueueBytes bytes. A record larger than QueueBytes is
+	// accepted only into an empty queue, and then held alone. A QueueBytes
+	// below BatchBytes lowers BatchBytes to it.
+	QueueBytes int
 	// OnFull is what happens when the queue is full. Without a Spool:
 	// Block (the default) makes Handle wait for the sender, DropNewest and
 	// DropOldest drop and count. With a Spool, Block (the zero value) and

@@ -63,8 +63,9 @@
 //     arrive twice.
 //   - At most MaxUnacked messages (default 64) are in flight. When that many
 //     wait for their acks, sending pauses; records wait in the queue, where
-//     QueueSize and OnFull bound them. A connection whose oldest message has
-//     waited AckTimeout (default 30s) is taken as broken and replaced.
+//     QueueSize, QueueBytes and OnFull bound them. A connection whose
+//     oldest message has waited AckTimeout (default 30s) is taken as broken
+//     and replaced.
 //
 // [NewReceiver] is an http.Handler that speaks this protocol, for servers
 // written in Go. Without Ack a message counts as delivered once written to
@@ -84,10 +85,12 @@
 //
 // # What blocks, and what is lost when
 //
-// Handle blocks only when the queue (QueueSize records, default 10000) is
-// full and OnFull is Block, the default: then the caller waits for the
-// connection, and nothing is lost. DropNewest and DropOldest drop and count
-// instead; Divert writes the oldest queued batch to the spool.
+// Handle blocks only when the queue (QueueSize records, default 10000, or
+// QueueBytes bytes of records, default 64 MiB; a record larger than
+// QueueBytes fits only an empty queue) is full and OnFull is Block, the
+// default: then the caller waits for the connection, and nothing is lost.
+// DropNewest and DropOldest drop and count instead; Divert writes the
+// oldest queued batch(es) to the spool.
 //
 // With a Spool directory, records that cannot be delivered are written to
 // disk rather than dropped: batches diverted from a full queue, everything
@@ -104,10 +107,10 @@
 // # Defaults
 //
 // Level INFO; Mode Batch; BatchSize 512; BatchBytes 1 MiB; FlushInterval
-// 200ms; QueueSize 10000; OnFull Block; ReconnectInterval 1s up to 30s,
-// forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s; WriteTimeout
-// 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout 30s;
-// SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
+// 200ms; QueueSize 10000; QueueBytes 64 MiB; OnFull Block; ReconnectInterval
+// 1s up to 30s, forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s;
+// WriteTimeout 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout
+// 30s; SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
 // errors or stats; a password in the URL is hidden in errors. Put no secret

@@ -111,6 +111,12 @@ type Options struct {
 	// QueueSize is the most records held in memory waiting for the
 	// connection (default 10000).
 	QueueSize int
+	// QueueBytes is the most bytes of records held in memory waiting for
+	// the connection (default 64 MiB); the queue is full when a record
+	// would take it past QueueSize records or QueueBytes bytes. A record
+	// larger than QueueBytes is accepted only into an empty queue, and then
+	// held alone. A QueueBytes below BatchBytes lowers BatchBytes to it.
+	QueueBytes int
 	// OnFull is what happens when the queue is full: Block (the default)
 	// makes Handle wait, DropNewest and DropOldest drop and count, and
 	// Divert writes the oldest queued batch to the Spool (Spool required).
@@ -240,6 +246,7 @@ func (c *config) resolve(rawURL string, o *Options) error {
 		{"BatchSize", &c.BatchSize, 0},
 		{"BatchBytes", &c.BatchBytes, 0},
 		{"QueueSize", &c.QueueSize, 0},
+		{"QueueBytes", &c.QueueBytes, 0},
 		{"MaxReconnectAttempts", &c.MaxReconnectAttempts, 0},
 		{"MaxMessageSize", &c.MaxMessageSize, DefaultMaxMessageSize},
 		{"MaxUnacked", &c.MaxUnacked, DefaultMaxUnacked},

@@ -140,6 +140,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 		BatchBytes:    s.cfg.BatchBytes,
 		FlushInterval: s.cfg.FlushInterval,
 		QueueSize:     s.cfg.QueueSize,
+		QueueBytes:    s.cfg.QueueBytes,
 		OnFull:        s.cfg.OnFull,
 		OnDrop:        s.dropped,
 	}

@@ -495,6 +495,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"ws://x/", Options{ReconnectInterval: time.Minute, MaxReconnectInterval: time.Second}, "MaxReconnectInterval"},
 		{"ws://x/", Options{MaxReconnectAttempts: -1}, "MaxReconnectAttempts"},
 		{"ws://x/", Options{QueueSize: -1}, "QueueSize"},
+		{"ws://x/", Options{QueueBytes: -1}, "QueueBytes"},
 		{"ws://x/", Options{BatchSize: -5}, "BatchSize"},
 		{"ws://x/", Options{BatchBytes: -5}, "BatchBytes"},
 		{"ws://x/", Options{MaxUnacked: -1}, "MaxUnacked"},
