@@ -164,6 +164,17 @@ type RecordBorrower interface {
 	BorrowsRecords()
 }
 
+// A Sharer is a handler that may share its destination, and so its Stats,
+// with other handlers: those derived from it with WithAttrs and WithGroup,
+// and, for some sinks, others opened on the same destination (two file
+// handlers on one path share one writer). Destination returns a comparable
+// value that is the same for every handler writing to the same destination.
+// [Handler.Stats] counts each destination once, however many of its
+// children report it. Every sink in this module is a Sharer.
+type Sharer interface {
+	Destination() any
+}
+
 // Stats counts what a handler has done since it was created. Counters only
 // grow; Queued is a gauge.
 type Stats struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 )
 
@@ -23,7 +24,8 @@ import (
 // handler. A fan-out of this module's sinks therefore costs no clone at all,
 // where slog.NewMultiHandler clones for every child.
 //
-// Stats sums the children's stats; Healthy is true when every child is.
+// Stats sums the children's stats, counting a destination that several
+// children share once; Healthy is true when every child is.
 // Flush and Shutdown reach every child concurrently under the one ctx, so a
 // slow child does not use up the others' time.
 type Handler struct {
@@ -179,16 +181,51 @@ func (h *Handler) each(f func(slog.Handler) error) error {
 	return errors.Join(errs...)
 }
 
-// Stats returns the sum of the children's stats (see [Stats.Add]).
-// Children that report none add nothing.
+// Stats returns the sum of the children's stats (see [Stats.Add]),
+// through nested Handlers and MinLevel. Children that report none add
+// nothing. A destination reported by several children, such as a handler
+// and one derived from it with WithAttrs (see [Sharer]), is counted once.
 func (h *Handler) Stats() Stats {
 	var s Stats
-	for _, c := range h.children {
-		if cs, ok := StatsOf(c.h); ok {
-			s = s.Add(cs)
-		}
-	}
+	var seen []any // few children: a slice beats a map
+	h.addStats(&s, &seen)
 	return s
+}
+
+func (h *Handler) addStats(s *Stats, seen *[]any) {
+	for _, c := range h.children {
+		addStats(c.h, s, seen)
+	}
+}
+
+// addStats adds the stats of h, or of the handler it wraps, to s, unless
+// its destination is in seen already.
+func addStats(h slog.Handler, s *Stats, seen *[]any) {
+	for {
+		if m, ok := h.(*Handler); ok {
+			m.addStats(s, seen)
+			return
+		}
+		if d, ok := h.(Sharer); ok {
+			if key := d.Destination(); key != nil && reflect.TypeOf(key).Comparable() {
+				for _, k := range *seen {
+					if k == key {
+						return
+					}
+				}
+				*seen = append(*seen, key)
+			}
+		}
+		if r, ok := h.(Reporter); ok {
+			*s = s.Add(r.Stats())
+			return
+		}
+		u, ok := h.(unwrapper)
+		if !ok {
+			return
+		}
+		h = u.Unwrap()
+	}
 }
 
 // Healthy reports whether every child is healthy.

@@ -68,8 +68,9 @@ func (r *recorder) Stats() multi.Stats {
 	defer r.dst.mu.Unlock()
 	return multi.Stats{Written: uint64(len(r.dst.msgs))}
 }
-func (r *recorder) Healthy() bool   { return r.dst.healthy.Load() }
-func (r *recorder) BorrowsRecords() {}
+func (r *recorder) Healthy() bool    { return r.dst.healthy.Load() }
+func (r *recorder) BorrowsRecords()  {}
+func (r *recorder) Destination() any { return r.dst }
 
 func (r *recorder) messages() []string {
 	r.dst.mu.Lock()
@@ -226,6 +227,51 @@ func TestStatsSumAndHealthOfChildren(t *testing.T) {
 		t.Error("Healthy() = true with a child unhealthy behind MinLevel")
 	}
 }
+
+// A destination reported by several children (the handler itself, one
+// derived from it, one behind MinLevel, one inside a nested Handler) is
+// counted once; a foreign Reporter that is no Sharer, and a Sharer whose
+// key cannot be compared, are counted each time, as before.
+func TestStatsCountEachSharedDestinationOnce(t *testing.T) {
+	a, b := newRecorder(0), newRecorder(0)
+	h := multi.New(a, a.WithAttrs([]slog.Attr{slog.Int("k", 1)}), multi.MinLevel(a, slog.LevelInfo),
+		multi.New(a.WithGroup("g"), b), b)
+	log := slog.New(h)
+	log.Info("one")
+	log.Info("two")
+	// a's destination got 4 handlers x 2 records; b's 2 x 2.
+	if got, want := h.Stats().Written, uint64(8+4); got != want {
+		t.Errorf("Stats().Written = %d; want %d (each destination once)", got, want)
+	}
+
+	u := unshared{newRecorder(0)}
+	h = multi.New(u, u, odd{unshared{a}})
+	if got, want := h.Stats().Written, uint64(0+0+8); got != want {
+		t.Errorf("Stats().Written = %d; want %d", got, want)
+	}
+	slog.New(multi.New(u, u)).Info("x")
+	if got, want := multi.New(u, u).Stats().Written, uint64(2+2); got != want {
+		t.Errorf("Stats() of two children that are no Sharer = %d; want %d (each counted)", got, want)
+	}
+	if got, want := multi.New(odd{unshared{a}}, odd{unshared{a}}).Stats().Written, uint64(8+8); got != want {
+		t.Errorf("Stats() of Sharers with uncomparable keys = %d; want %d (each counted, no panic)", got, want)
+	}
+}
+
+// unshared is a Reporter that says nothing of its destination.
+type unshared struct{ r *recorder }
+
+func (u unshared) Enabled(ctx context.Context, l slog.Level) bool  { return u.r.Enabled(ctx, l) }
+func (u unshared) Handle(ctx context.Context, r slog.Record) error { return u.r.Handle(ctx, r) }
+func (u unshared) WithAttrs([]slog.Attr) slog.Handler              { return u }
+func (u unshared) WithGroup(string) slog.Handler                   { return u }
+func (u unshared) Stats() multi.Stats                              { return u.r.Stats() }
+func (u unshared) Healthy() bool                                   { return true }
+
+// odd is a Sharer whose key is a slice, which == cannot compare.
+type odd struct{ unshared }
+
+func (o odd) Destination() any { return []int{1} }
 
 // mutator is a foreign handler that breaks the rule it should keep: it adds
 // attributes to the record it was given.

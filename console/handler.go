@@ -199,7 +199,13 @@ func (h *Handler) Color() bool {
 // cloning them.
 func (h *Handler) BorrowsRecords() {}
 
+// Destination identifies the writer shared by the handler from New and
+// those derived from it, so that [multi.Handler.Stats] counts it once (see
+// [multi.Sharer]).
+func (h *Handler) Destination() any { return h.s }
+
 var (
 	_ multi.Sink           = (*Handler)(nil)
 	_ multi.RecordBorrower = (*Handler)(nil)
+	_ multi.Sharer         = (*Handler)(nil)
 )

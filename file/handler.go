@@ -151,12 +151,20 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 }
 
 // Stats reports what the file has seen. Handlers sharing a path report the
-// same counters. Queued is the number of records in the buffer.
+// same counters, which [multi.Handler.Stats] counts once. Queued is the
+// number of records in the buffer.
 func (h *Handler) Stats() multi.Stats { return h.s.w.stats() }
 
 // Healthy is false from a failed write, rotation or reopen until the next
 // one succeeds.
 func (h *Handler) Healthy() bool { return h.s.w.healthy() }
+
+// Destination identifies the file's writer, which every handler on the
+// same path shares, so that [multi.Handler.Stats] counts it once (see
+// [multi.Sharer]).
+func (h *Handler) Destination() any { return h.s.w }
+
+var _ multi.Sharer = (*Handler)(nil)
 
 // Rotate rotates the file now, as if it had reached MaxSize: the file
 // becomes NAME.1, older backups shift up. It does nothing if the file is

@@ -231,6 +231,29 @@ func TestTwoHandlersOnOnePathShareAWriter(t *testing.T) {
 	}
 }
 
+// Two handlers on one path, and one derived from them, write through one
+// writer; a fan-out of them counts that writer's records once.
+func TestFanOutOfHandlersOnOnePathCountsTheFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	h1 := open(t, filepath.Join(dir, "app.log"), nil)
+	h2 := open(t, filepath.Join(dir, "app.log"), nil)
+	m := multi.New(h1, h2, h2.WithAttrs([]slog.Attr{slog.Int("k", 1)}))
+	for i := range 10 {
+		if err := m.Handle(context.Background(), record(fmt.Sprint("m", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := multi.Flush(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(content(t, filepath.Join(dir, "app.log")), "\n")
+	if st := m.Stats(); lines != 30 || st.Written != 30 {
+		t.Errorf("file has %d lines and the fan-out's Stats().Written = %d; want 30 and 30", lines, st.Written)
+	}
+	shutdown(t, h1)
+	shutdown(t, h2)
+}
+
 func TestBufferFlushesWhenFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.log")
 	l1, l2 := line("first"), line("second")

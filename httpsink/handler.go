@@ -272,9 +272,15 @@ func (h *Handler) Healthy() bool { return h.s.counters.Healthy() }
 // the record during Handle and keeps nothing of it.
 func (h *Handler) BorrowsRecords() {}
 
+// Destination identifies the queue and sender shared by the handler from
+// New and those derived from it, so that [multi.Handler.Stats] counts them
+// once (see [multi.Sharer]).
+func (h *Handler) Destination() any { return h.s }
+
 var (
 	_ multi.Sink           = (*Handler)(nil)
 	_ multi.RecordBorrower = (*Handler)(nil)
+	_ multi.Sharer         = (*Handler)(nil)
 )
 
 // Write queues one encoded record. The format core calls it from Handle.

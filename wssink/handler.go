@@ -19,6 +19,7 @@ type Handler struct {
 var (
 	_ multi.Sink           = (*Handler)(nil)
 	_ multi.RecordBorrower = (*Handler)(nil)
+	_ multi.Sharer         = (*Handler)(nil)
 )
 
 // New returns a handler that streams to url (ws:// or wss://). It checks
@@ -87,6 +88,11 @@ func (h *Handler) ConnStats() ConnStats { return h.s.connStats() }
 // BorrowsRecords marks Handler as a [multi.RecordBorrower]: it reads a
 // record only during Handle.
 func (*Handler) BorrowsRecords() {}
+
+// Destination identifies the connection shared by the handler from New and
+// those derived from it, so that [multi.Handler.Stats] counts it once (see
+// [multi.Sharer]).
+func (h *Handler) Destination() any { return h.s }
 
 // StreamHeader is the handshake header that names a Handler's stream of
 // messages: a random string, the same on every connection of one Handler,
