@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // An encoder holds the state of one Handle or WithAttrs call. Encoders are
@@ -23,9 +24,11 @@ type encoder struct {
 
 	// The Console format's "15:04:05" of the last second written, kept
 	// across records (encoders are pooled per P, so a burst of records
-	// reuses it): clockSec is that second in local seconds since the
-	// epoch, plus one so that the zero value matches no second.
+	// reuses it): clockSec is that second in Unix seconds and clockLoc
+	// the location it was shown in, so that a hit needs no zone lookup
+	// (the nil zero value matches no time, whose Location is never nil).
 	clockSec int64
+	clockLoc *time.Location
 	clock    [8]byte
 }
 

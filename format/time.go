@@ -100,14 +100,15 @@ func appendRFC3339Slow(b []byte, t time.Time, layout int) []byte {
 // appendClockMillis appends t as "15:04:05.000", the seconds from the
 // encoder's cache when the second is the one it wrote last.
 func (e *encoder) appendClockMillis(t time.Time) {
-	_, off := t.Zone()
-	if sec := t.Unix() + int64(off); sec+1 != e.clockSec {
-		sod := sec % 86400
+	// One Unix second in one location is always the same wall-clock second.
+	if sec, loc := t.Unix(), t.Location(); sec != e.clockSec || loc != e.clockLoc {
+		_, off := t.Zone()
+		sod := (sec + int64(off)) % 86400
 		if sod < 0 {
 			sod += 86400
 		}
 		appendClock(e.clock[:0], int(sod)) // exactly 8 bytes: fills e.clock in place
-		e.clockSec = sec + 1
+		e.clockSec, e.clockLoc = sec, loc
 	}
 	e.buf = append(e.buf, e.clock[:]...)
 	e.buf = append(e.buf, '.')
