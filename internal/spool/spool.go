@@ -69,6 +69,22 @@ var ErrFull = errors.New("spool: full")
 // ErrClosed is returned by the methods of a closed Spool.
 var ErrClosed = errors.New("spool: closed")
 
+// PartialError is returned by a [Spool.Replay] send function that handled
+// the first Sent records of the batch it was given (delivered them, or gave
+// up on them for good) before failing with Err. Replay stops as for any
+// error, and the next Replay by this process hands over the rest of that
+// batch only. A new process replays the whole batch (at least once).
+type PartialError struct {
+	Sent int
+	Err  error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("sent the first %d records, then: %v", e.Sent, e.Err)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
 const (
 	magic = "MSPOOL1\n" // segment header: format version 1
 
@@ -110,13 +126,16 @@ type Spool struct {
 	scratch   []byte
 }
 
-// segment is one file. offset is where the next unsent frame starts.
+// segment is one file. offset is where the next unsent frame starts, and
+// skip how many of that frame's records were sent already (see
+// PartialError).
 type segment struct {
 	seq     uint64
 	path    string
 	size    int64
 	records int
 	offset  int64
+	skip    int
 }
 
 // Open opens the spool in dir, creating the directory (mode 0700) if
@@ -379,8 +398,9 @@ func (s *Spool) Sync() error {
 // Replay hands the spooled batches to send, oldest first, and deletes each
 // segment once all its frames were sent. The records passed to send are
 // valid only during the call. Replay stops at the first error from send
-// (that frame stays in the spool for the next Replay) or when ctx ends, and
-// returns the number of records sent. Batches appended while Replay runs
+// (that frame stays in the spool for the next Replay; a [PartialError]
+// keeps only the records it did not send) or when ctx ends, and returns
+// the number of records sent. Batches appended while Replay runs
 // are left for the next call. Only one Replay runs at a time; Append goes
 // on meanwhile.
 func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (int, error) {
@@ -446,13 +466,28 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 			s.mu.Unlock()
 			break
 		}
-		if err := send(*recs); err != nil {
+		batch := *recs
+		if seg.skip < len(batch) {
+			batch = batch[seg.skip:]
+		}
+		if err := send(batch); err != nil {
+			var pe *PartialError
+			if errors.As(err, &pe) && pe.Sent > 0 && pe.Sent < len(batch) {
+				// Sent in part: the rest of the frame is left.
+				sent += pe.Sent
+				s.mu.Lock()
+				seg.skip += pe.Sent
+				seg.records -= pe.Sent
+				s.records -= pe.Sent
+				s.mu.Unlock()
+			}
 			return sent, err
 		}
-		n := len(*recs)
+		n := len(batch)
 		sent += n
 		s.mu.Lock()
 		seg.offset = r.off
+		seg.skip = 0
 		seg.records -= n
 		s.records -= n
 		s.mu.Unlock()

@@ -149,6 +149,40 @@ func TestReplayStopsAtSendErrorAndResumesWithoutDuplicates(t *testing.T) {
 	}
 }
 
+// A send that handled part of its frame says so with a PartialError: the
+// next Replay in this process hands over only the rest of that frame, and
+// Len counts only what is left. A new process replays the whole frame.
+func TestReplayResumesAfterAPartlySentFrame(t *testing.T) {
+	b0, b1 := strs(batch("b0", 4)), strs(batch("b1", 4))
+	for _, reopen := range []bool{false, true} {
+		t.Run(fmt.Sprint("reopen=", reopen), func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir, 0)
+			for _, name := range []string{"b0", "b1"} {
+				if err := s.Append(batch(name, 4)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			down := errors.New("collector down")
+			n, err := s.Replay(context.Background(), func(recs [][]byte) error {
+				return &PartialError{Sent: 3, Err: down}
+			})
+			if !errors.Is(err, down) || n != 3 || s.Len() != 5 {
+				t.Fatalf("Replay = %d, %v with Len %d after; want 3, %v, Len 5", n, err, s.Len(), down)
+			}
+			want := [][]string{b0[3:], b1}
+			if reopen {
+				s.Close()
+				s = open(t, dir, 0)
+				want[0] = b0 // at least once: a new process resends the frame
+			}
+			if got := collect(t, s); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Fatalf("next replay sent\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
 func TestOpenPicksUpWhatAPreviousSpoolLeft(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, 0)
