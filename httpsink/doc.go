@@ -38,7 +38,8 @@
 // Backoff.Multiplier (2) with ±50% jitter, each wait at most
 // Backoff.MaxInterval (30s), and no retry once Backoff.MaxElapsedTime (2m)
 // has passed. A Retry-After header (seconds or an HTTP date) replaces the
-// computed wait, capped by MaxInterval. A 413 splits the batch in halves
+// computed wait, capped by MaxInterval; one that would take the retries
+// past MaxElapsedTime ends them. A 413 splits the batch in halves
 // and sends each, recursively; a single record the collector finds too
 // large is dropped. Any other status is permanent: the batch is not
 // retried. For ElasticsearchBulk a 2xx response is read for per-item

@@ -303,12 +303,15 @@ func (s *sink) shutdown(ctx context.Context) error {
 		s.closed.Store(true)
 		if s.spool != nil {
 			s.stopProber()
-			<-s.proberDone
 		}
+		// The prober may be waiting for the sender's lock: wait for it only
+		// once the buffer has stopped the sender (or cancelled its retries
+		// when ctx ended), or Shutdown would wait out the retries.
 		if e := s.buf.Shutdown(ctx); e != nil {
 			err = fmt.Errorf("httpsink: shutdown: %w", e)
 		}
 		if s.spool != nil {
+			<-s.proberDone
 			if e := s.spool.Close(); e != nil {
 				err = errors.Join(err, fmt.Errorf("httpsink: shutdown: %w", e))
 			}

@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -396,7 +397,8 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	}
 	if u != nil && u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
-			c.secrets = append(c.secrets, p)
+			// The client sends it as "Authorization: Basic base64(user:password)".
+			c.secrets = append(c.secrets, p, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)))
 		}
 	}
 	if u != nil {

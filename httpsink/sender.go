@@ -17,6 +17,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/spool"
 )
 
 // StatusError is a response that was not a success (2xx). Errors reported
@@ -102,6 +103,7 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 		delivered = false
 		return s.undeliverable(r, err)
 	})
+	s.inflight.Store(0) // the batch is settled: not queued during the replay
 	// The collector took a whole batch: send what waits in the spool.
 	if delivered && s.spool != nil && s.spool.Len() > 0 && ctx.Err() == nil {
 		s.replay(ctx)
@@ -110,24 +112,44 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 
 // ship sends recs, splitting them on 413 and resending the items an
 // Elasticsearch bulk response refused for a retryable reason; what cannot
-// be delivered goes to fail. It returns false as soon as fail does.
-func (s *sink) ship(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool) bool {
+// be delivered goes to fail. It returns ok false as soon as fail does, and
+// settled: how many of the first records were delivered or taken by fail
+// before that (all of them when ok). The halves of a split go in order, so
+// those records are a prefix of recs; a bulk response settles its items
+// out of order, so a stop there counts none settled.
+func (s *sink) ship(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool) (settled int, ok bool) {
 	return s.shipRound(ctx, recs, retry, fail, 0)
 }
 
-func (s *sink) shipRound(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int) bool {
+func (s *sink) shipRound(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int) (int, bool) {
 	err := s.send(ctx, recs, retry)
 	if err == nil {
-		return true
+		return len(recs), true
 	}
 	if tooLarge(err) && len(recs) > 1 {
 		h := len(recs) / 2
-		return s.shipRound(ctx, recs[:h], retry, fail, round) && s.shipRound(ctx, recs[h:], retry, fail, round)
+		n, ok := s.shipRound(ctx, recs[:h], retry, fail, round)
+		if !ok {
+			return n, false
+		}
+		m, ok := s.shipRound(ctx, recs[h:], retry, fail, round)
+		return n + m, ok
 	}
 	var be *bulkError
 	if !errors.As(err, &be) {
-		return fail(recs, err)
+		if !fail(recs, err) {
+			return 0, false
+		}
+		return len(recs), true
 	}
+	if !s.shipBulk(ctx, recs, retry, fail, round, be, err) {
+		return 0, false
+	}
+	return len(recs), true
+}
+
+// shipBulk sorts out the items of a bulk response with failed items.
+func (s *sink) shipBulk(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int, be *bulkError, err error) bool {
 	// Delivered in part. The refused items are lost for good; the others
 	// (429, 5xx per item) are a new, smaller batch after a pause.
 	if len(be.refused) > 0 && !fail(pick(recs, be.refused), err) {
@@ -138,13 +160,17 @@ func (s *sink) shipRound(ctx context.Context, recs [][]byte, retry bool, fail fu
 	}
 	again := pick(recs, be.again)
 	if !retry || round >= s.c.MaxRetries {
-		return fail(again, fmt.Errorf("httpsink: %d items of a bulk request refused for now (429 or 5xx): %w", len(again), be))
+		// These items only: the refused ones (whose error matches
+		// errRefusedItems, and which are dropped) were handled above.
+		rest := &bulkError{again: be.again}
+		return fail(again, fmt.Errorf("httpsink: %d items of a bulk request refused for now (429 or 5xx): %w", len(again), rest))
 	}
 	if cerr := s.sleep(ctx, s.c.Backoff.InitialInterval); cerr != nil {
 		return fail(again, fmt.Errorf("httpsink: %d bulk items to resend: gave up: %w", len(again), cerr))
 	}
 	s.counters.Retried()
-	return s.shipRound(ctx, again, retry, fail, round+1)
+	_, ok := s.shipRound(ctx, again, retry, fail, round+1)
+	return ok
 }
 
 func pick(recs [][]byte, idx []int) [][]byte {
@@ -209,7 +235,7 @@ func (s *sink) replay(ctx context.Context) {
 	_, _ = s.spool.Replay(ctx, func(recs [][]byte) error {
 		var stop error
 		dropped := 0
-		s.ship(ctx, recs, false, func(r [][]byte, err error) bool {
+		settled, _ := s.ship(ctx, recs, false, func(r [][]byte, err error) bool {
 			if retryable(err) && !errors.Is(err, errRefusedItems) && !(tooLarge(err) && len(r) == 1) {
 				stop = err
 				return false
@@ -218,13 +244,23 @@ func (s *sink) replay(ctx context.Context) {
 			s.drop(len(r), err)
 			return true
 		})
+		// A bulk response that stops the replay settles none of its items
+		// (they are resent) though it may have dropped some: never count
+		// below zero.
+		if n := settled - dropped; n > 0 {
+			s.counters.Replayed(n)
+		}
 		if stop != nil {
 			if ctx.Err() == nil {
 				s.openBreaker(stop)
 			}
+			if settled > 0 {
+				// The first records were delivered or dropped: the next
+				// replay resumes after them, so none goes or counts twice.
+				return &spool.PartialError{Sent: settled, Err: stop}
+			}
 			return stop
 		}
-		s.counters.Replayed(len(recs) - dropped)
 		return nil
 	})
 }
@@ -304,6 +340,10 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 			}
 			return nil
 		}
+		var be *bulkError
+		if errors.As(ae.err, &be) {
+			s.wroteBulk(recs, size, be)
+		}
 		err := fmt.Errorf("httpsink: send batch of %d records to %s: %w", len(recs), s.c.endpoint, ae.err)
 		if ctx.Err() != nil {
 			// Given up by Shutdown: not the collector's failure.
@@ -311,8 +351,7 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 		}
 		err = s.scrub(err)
 		s.counters.Failed(err)
-		var be *bulkError
-		if errors.As(ae.err, &be) {
+		if be != nil {
 			return err // delivered in part: ship sorts the items out
 		}
 		if tooLarge(err) || !retryable(err) || !retry || try >= s.c.MaxRetries {
@@ -324,10 +363,29 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 		}
 		if ae.hasAfter {
 			wait = min(ae.retryAfter, s.c.Backoff.MaxInterval)
+			if m := s.bo.MaxElapsedTime; m != 0 && s.bo.GetElapsedTime()+wait > m {
+				// The collector asks for a wait past the time to retry.
+				return fmt.Errorf("%w (retried for %v; Retry-After %v would pass MaxElapsedTime %v)",
+					err, s.bo.GetElapsedTime().Round(time.Millisecond), wait, m)
+			}
 		}
 		if cerr := s.sleep(ctx, wait); cerr != nil {
 			return fmt.Errorf("%w (gave up: %w)", err, cerr)
 		}
+	}
+}
+
+// wroteBulk counts the items of recs a bulk response accepted: all but
+// the refused ones and those to retry.
+func (s *sink) wroteBulk(recs [][]byte, size int, be *bulkError) {
+	n := len(recs) - len(be.refused) - len(be.again)
+	for _, idx := range [...][]int{be.refused, be.again} {
+		for _, i := range idx {
+			size -= len(recs[i])
+		}
+	}
+	if n > 0 {
+		s.counters.Wrote(n, size, s.now())
 	}
 }
 
@@ -401,7 +459,7 @@ func (s *sink) post(ctx context.Context, payload []byte, recs [][]byte) *attempt
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	ae := &attemptError{err: &StatusError{
 		StatusCode: resp.StatusCode,
-		Status:     resp.Status,
+		Status:     s.scrubString(resp.Status),
 		Body:       s.scrubString(strings.ToValidUTF8(string(snippet), "\uFFFD")),
 	}}
 	ae.retryAfter, ae.hasAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
@@ -442,6 +500,9 @@ type bulkError struct {
 }
 
 func (e *bulkError) Error() string {
+	if len(e.refused) == 0 {
+		return fmt.Sprintf("bulk response: %d items to retry", len(e.again))
+	}
 	return fmt.Sprintf("bulk response: %d items refused (%s), %d to retry", len(e.refused), e.first, len(e.again))
 }
 
