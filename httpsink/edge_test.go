@@ -332,3 +332,22 @@ func TestStatusLineDoesNotLeakSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A bulk response's "errors": true is found however it is spaced, and not
+// where it is false or only mentioned.
+func TestBulkHasErrors(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"took":3,"errors":true,"items":[]}`:                          true,
+		"{\n  \"took\" : 3,\n  \"errors\" : true,\n  \"items\" : [] }": true,
+		`{"errors":	true}`:                                  true,
+		`{"took":3,"errors":false,"items":[]}`:              false,
+		`{"errors" : false, "items":[{"reason":"errors"}]}`: false,
+		`{"msg":"errors"}`:                                  false,
+		`{"errors"`:                                         false,
+		``:                                                  false,
+	} {
+		if got := bulkHasErrors([]byte(body)); got != want {
+			t.Errorf("bulkHasErrors(%q) = %v, want %v", body, got, want)
+		}
+	}
+}

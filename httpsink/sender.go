@@ -17,6 +17,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/jsonx"
 	"github.com/jinpy-utils/multi/internal/spool"
 )
 
@@ -515,7 +516,7 @@ func (s *sink) bulkResult(resp *http.Response, n int) *attemptError {
 	if err != nil {
 		return &attemptError{err: fmt.Errorf("read bulk response: %w", err)}
 	}
-	if !bytes.Contains(body, []byte(`"errors":true`)) {
+	if !bulkHasErrors(body) {
 		return nil
 	}
 	var r struct {
@@ -552,6 +553,28 @@ func (s *sink) bulkResult(resp *http.Response, n int) *attemptError {
 		return nil
 	}
 	return &attemptError{err: be}
+}
+
+// bulkHasErrors reports whether a bulk response says "errors": true,
+// with or without spaces around the colon, as a pretty-printing proxy may
+// send it. It only decides whether to read the items: a false positive
+// (the text inside a string) costs a parse, nothing more.
+func bulkHasErrors(body []byte) bool {
+	key := []byte(`"errors"`)
+	for {
+		i := bytes.Index(body, key)
+		if i < 0 {
+			return false
+		}
+		body = body[i+len(key):]
+		j := jsonx.SkipSpace(body, 0)
+		if j < len(body) && body[j] == ':' {
+			j = jsonx.SkipSpace(body, j+1)
+			if bytes.HasPrefix(body[j:], []byte("true")) {
+				return true
+			}
+		}
+	}
 }
 
 // zbuf is a growable byte buffer that keeps its memory across Resets.
