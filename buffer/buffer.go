@@ -153,6 +153,10 @@ func (b *Buffer) Add(rec []byte) error {
 				return b.refuse(b.errClosed)
 			}
 		case DropNewest:
+			// Refused or not, the writer must be able to make room: a queue
+			// full by bytes may be all in the open batch, with the writer
+			// idle until FlushInterval.
+			b.room()
 			return b.refuse(b.errFull)
 		case DropOldest:
 			k := 0
@@ -234,7 +238,9 @@ func (b *Buffer) full(n int) bool {
 }
 
 // room closes the open batch when it is all the queue holds, so that the
-// writer (or DropOldest, or Divert) can take it. It is called only when
+// writer (or DropOldest, or Divert) can take it; without it, a queue full
+// by bytes could wait, with the writer idle, for FlushInterval (refusing
+// every record meanwhile, under DropNewest). It is called only when
 // the queue is full, and then the open batch could not take the new
 // record anyway: held is below QueueSize, so the bytes are the bound, and
 // the open batch's bytes plus the record's exceed QueueBytes, which is at

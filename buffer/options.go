@@ -32,7 +32,9 @@ const (
 	// multi.ErrClosed and counts its record as dropped.
 	Block Policy = iota
 	// DropNewest refuses the record being added: Add returns an error
-	// wrapping [ErrFull] and the record counts as dropped.
+	// wrapping [ErrFull] and the record counts as dropped. The open batch
+	// is closed if it is all the queue holds, so that the writer makes room
+	// at once rather than at FlushInterval.
 	DropNewest
 	// DropOldest accepts the record and drops the oldest records still in
 	// the queue to make room, one at a time from the first of the oldest
