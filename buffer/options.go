@@ -136,7 +136,8 @@ type Options struct {
 	// goroutine of the Add (or Shutdown) that diverts, one batch at a time,
 	// oldest first; the batch is valid only during the call. If it returns an
 	// error or panics, the batch's records count as dropped. It must not Add
-	// to the same buffer: that Add could wait for its own turn. Required
+	// to the same buffer (that Add could wait for its own turn), nor call
+	// its Flush or Shutdown, which wait for Overflow to return. Required
 	// with Divert and refused with any other policy, so that a
 	// misconfiguration is not silent.
 	Overflow func(b *Batch) error
