@@ -113,6 +113,6 @@
 // 30s; SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
-// errors or stats; a password in the URL is hidden in errors. Put no secret
-// in the URL's query.
+// errors or stats; the URL's user information (user name and password) is
+// hidden in errors. Put no secret in the URL's query.
 package wssink

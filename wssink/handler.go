@@ -71,7 +71,9 @@ func (h *Handler) Flush(ctx context.Context) error { return h.s.flush(ctx) }
 // connection with a normal close frame and stops the handler's goroutines.
 // When ctx ends first, records not yet delivered go to the spool (or are
 // counted as dropped), the connection is cut, and the error says so.
-// Shutdown is idempotent: later calls return nil at once.
+// Shutdown is idempotent: a later call waits for the first to finish (or
+// for its own ctx to end, and then returns an error wrapping ctx.Err()) and
+// returns nil.
 func (h *Handler) Shutdown(ctx context.Context) error { return h.s.shutdown(ctx) }
 
 // Stats returns the handler's counters. Written and Bytes count records

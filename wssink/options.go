@@ -319,13 +319,19 @@ func safeURL(u *url.URL) string {
 	return r.String()
 }
 
-// secrets lists the strings no error or stat may carry: the URL's password
-// and query, the bearer token and the values of the Authorization, Cookie
-// and *-Token/*-Key headers.
+// secrets lists the strings no error or stat may carry: the URL's user
+// information (user name and password, as given and unescaped: net/http
+// quotes the URL with the user name unescaped) and query, the bearer token
+// and the values of the Authorization, Cookie and *-Token/*-Key headers.
 func (c *config) secrets() []string {
 	var s []string
-	if p, ok := c.url.User.Password(); ok {
-		s = append(s, p)
+	if u := c.url.User; u != nil {
+		raw := u.String() // escaped user[:password]
+		name, pass, _ := strings.Cut(raw, ":")
+		s = append(s, raw, name, u.Username())
+		if p, ok := u.Password(); ok {
+			s = append(s, pass, p)
+		}
 	}
 	if c.url.RawQuery != "" {
 		s = append(s, c.url.RawQuery)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -82,16 +83,22 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var recs [][]byte
 	var ack []byte
 	var in bytes.Buffer // reused: a steady stream of messages allocates nothing
+	// Do not keep a buffer much larger than a message for good (and never
+	// overflow computing the bound: MaxMessageSize may be huge).
+	keep := math.MaxInt
+	if m := rv.opts.MaxMessageSize; m <= (math.MaxInt-(64<<10))/4 {
+		keep = 4*int(m) + 64<<10
+	}
 	for {
 		in.Reset()
 		_, r, err := c.Reader(ctx)
 		if err == nil {
 			_, err = in.ReadFrom(r)
 		}
-		if in.Cap() > 4*int(rv.opts.MaxMessageSize)+(64<<10) {
-			in = bytes.Buffer{} // do not keep a huge buffer for good
+		msg := in.Bytes() // stays valid when in lets its buffer go
+		if in.Cap() > keep {
+			in = bytes.Buffer{}
 		}
-		msg := in.Bytes()
 		if err != nil {
 			if s := websocket.CloseStatus(err); s != websocket.StatusNormalClosure && s != websocket.StatusGoingAway &&
 				!errors.Is(err, context.Canceled) {

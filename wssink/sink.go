@@ -45,6 +45,7 @@ type sink struct {
 	// Lifecycle: runCtx ends to stop the owner (Shutdown), hardCtx when
 	// Shutdown's ctx ends and every network wait must give up.
 	shutOnce          sync.Once
+	shutDone          chan struct{} // closed when the first Shutdown returns
 	runCtx, hardCtx   context.Context
 	stopRun, stopHard context.CancelFunc
 	done              chan struct{} // closed when run returns
@@ -98,10 +99,11 @@ func (s *sink) recycleLocked(m *message) {
 
 func newSink(rawURL string, opts *Options) (*sink, error) {
 	s := &sink{
-		done:  make(chan struct{}),
-		free:  make(chan []byte, 8),
-		wake:  make(chan struct{}, 1),
-		space: make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		shutDone: make(chan struct{}),
+		free:     make(chan []byte, 8),
+		wake:     make(chan struct{}, 1),
+		space:    make(chan struct{}, 1),
 	}
 	if err := s.cfg.resolve(rawURL, opts); err != nil {
 		return nil, err
@@ -250,8 +252,9 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 //
 // Records from the spool are placed without waiting for room, so a replayed
 // frame is taken whole (the window may briefly hold more than MaxUnacked
-// messages); deliver only fails, and the frame stays in the spool, once the
-// handler has given up.
+// messages, though writeAll never has more than MaxUnacked written and
+// unacknowledged); deliver only fails, and the frame stays in the spool,
+// once the handler has given up.
 func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool) error {
 	bl.sizes = bl.sizes[:0]
 	for i, r := range recs {
@@ -564,11 +567,13 @@ func (s *sink) acked(seq uint64) {
 	signal(s.wake)
 }
 
-// writeAll writes every message of the window not yet written on conn.
+// writeAll writes every message of the window not yet written on conn;
+// with Ack, only while fewer than MaxUnacked wait for their acks (the
+// window may hold more: see deliver), and acked wakes the owner for more.
 func (s *sink) writeAll(conn *websocket.Conn) error {
 	for {
 		s.mu.Lock()
-		if s.sent >= len(s.win) {
+		if s.sent >= len(s.win) || s.cfg.Ack && s.sent >= s.cfg.MaxUnacked {
 			s.mu.Unlock()
 			return nil
 		}
@@ -726,12 +731,19 @@ func (s *sink) flush(ctx context.Context) error {
 }
 
 func (s *sink) shutdown(ctx context.Context) error {
-	err := errors.ErrUnsupported
-	s.shutOnce.Do(func() { err = s.doShutdown(ctx) })
-	if errors.Is(err, errors.ErrUnsupported) {
-		return nil // an earlier call did the work
+	first := false
+	s.shutOnce.Do(func() { first = true })
+	if !first {
+		// An earlier call does the work: wait for it, or for ctx.
+		select {
+		case <-s.shutDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("wssink: shutdown: waiting for the shutdown under way: %w", ctx.Err())
+		}
 	}
-	return err
+	defer close(s.shutDone)
+	return s.doShutdown(ctx)
 }
 
 func (s *sink) doShutdown(ctx context.Context) error {
