@@ -351,3 +351,62 @@ func TestBulkHasErrors(t *testing.T) {
 		}
 	}
 }
+
+// A second Shutdown while the first waits for a collector that does not
+// answer returns when its own ctx ends, not when the first is done; once the
+// first is done, a later call returns nil at once.
+func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
+	c := newCollector(t, NDJSON)
+	hang := make(chan struct{})
+	unhang := sync.OnceFunc(func() { close(hang) })
+	t.Cleanup(unhang) // before the collector closes, should the test fail
+	c.setFault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	before := countGoroutines()
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Timeout: time.Hour, MaxRetries: -1})
+	slog.New(h).Info("pending")
+	waitFor(t, "the request", 10*time.Second, func() bool { req, _ := c.counts(); return req >= 1 })
+
+	firstCtx, release := context.WithCancel(context.Background())
+	defer release()
+	first := make(chan error, 1)
+	go func() { first <- h.Shutdown(firstCtx) }()
+	waitFor(t, "the first Shutdown under way", 10*time.Second, h.s.closed.Load)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() { second <- h.Shutdown(ctx) }()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutdown under way") {
+			t.Errorf("second Shutdown = %v, want its ctx's deadline, waiting for the shutdown under way", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second Shutdown still waiting 10s after its 50ms ctx ended")
+	}
+	release()
+	select {
+	case err := <-first:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("first Shutdown = %v, want its ctx's cancellation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("first Shutdown did not return after its ctx ended")
+	}
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after Shutdown = %v, want nil", err)
+	}
+	if st := h.Stats(); st.Dropped != 1 || st.Queued != 0 {
+		t.Errorf("stats %+v, want the record dropped and nothing queued", st)
+	}
+	unhang()
+	c.srv.CloseClientConnections()
+	goroutinesSettle(t, before)
+}

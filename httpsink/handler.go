@@ -76,6 +76,7 @@ type sink struct {
 	proberDone chan struct{}
 
 	shutOnce sync.Once
+	shutDone chan struct{} // closed when the first Shutdown returns
 }
 
 // New returns a Handler that ships records to url in batches, as opts
@@ -105,6 +106,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		now:       time.Now,
 		sleep:     sleepCtx,
 		kick:      make(chan struct{}, 1),
+		shutDone:  make(chan struct{}),
 	}
 	if k := c.EncryptionKey; len(k) > 0 {
 		if s.aead, err = newAEAD(k); err != nil {
@@ -251,7 +253,9 @@ func (h *Handler) Flush(ctx context.Context) error {
 // Shutdown flushes the queue, then stops the sender and the prober, closes
 // the spool and the idle connections. If ctx ends first, the batch being
 // sent gives up (and goes to the spool, if any) and the queue goes to the
-// spool, or is dropped and counted. Later calls return nil.
+// spool, or is dropped and counted. Shutdown is idempotent: a later call
+// waits for the first to finish and returns nil, or returns an error
+// wrapping its own ctx's error if that ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	return h.s.shutdown(ctx)
 }
@@ -297,31 +301,36 @@ func (s *sink) Write(p []byte) (int, error) {
 
 func (s *sink) shutdown(ctx context.Context) error {
 	first := false
-	var err error
-	s.shutOnce.Do(func() {
-		first = true
-		s.closed.Store(true)
-		if s.spool != nil {
-			s.stopProber()
-		}
-		// The prober may be waiting for the sender's lock: wait for it only
-		// once the buffer has stopped the sender (or cancelled its retries
-		// when ctx ended), or Shutdown would wait out the retries.
-		if e := s.buf.Shutdown(ctx); e != nil {
-			err = fmt.Errorf("httpsink: shutdown: %w", e)
-		}
-		if s.spool != nil {
-			<-s.proberDone
-			if e := s.spool.Close(); e != nil {
-				err = errors.Join(err, fmt.Errorf("httpsink: shutdown: %w", e))
-			}
-		}
-		if s.transport != nil {
-			s.transport.CloseIdleConnections()
-		}
-	})
+	s.shutOnce.Do(func() { first = true })
 	if !first {
-		return nil
+		// An earlier call does the work: wait for it, or for ctx.
+		select {
+		case <-s.shutDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("httpsink: shutdown: waiting for the shutdown under way: %w", ctx.Err())
+		}
+	}
+	defer close(s.shutDone)
+	var err error
+	s.closed.Store(true)
+	if s.spool != nil {
+		s.stopProber()
+	}
+	// The prober may be waiting for the sender's lock: wait for it only
+	// once the buffer has stopped the sender (or cancelled its retries
+	// when ctx ended), or Shutdown would wait out the retries.
+	if e := s.buf.Shutdown(ctx); e != nil {
+		err = fmt.Errorf("httpsink: shutdown: %w", e)
+	}
+	if s.spool != nil {
+		<-s.proberDone
+		if e := s.spool.Close(); e != nil {
+			err = errors.Join(err, fmt.Errorf("httpsink: shutdown: %w", e))
+		}
+	}
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
 	}
 	return err
 }
