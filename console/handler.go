@@ -97,7 +97,7 @@ func New(w io.Writer, opts *Options) *Handler {
 	if err := fo.Validate(); err != nil {
 		panic(fmt.Sprintf("console.New: %v", err))
 	}
-	s := &sink{w: w, onError: opts.ErrorHandler}
+	s := &sink{w: w, onError: opts.ErrorHandler, shutDone: make(chan struct{})}
 	return &Handler{core: format.New(s, fo), s: s, color: color}
 }
 
@@ -156,7 +156,8 @@ func (h *Handler) Flush(ctx context.Context) error {
 // for the rest of the program. If ctx ends while a write is stuck,
 // Shutdown returns ctx's error without flushing or syncing; records are
 // refused from the call on either way. Only the first call does anything;
-// later calls return nil.
+// a later call waits for it and returns nil, or returns an error wrapping
+// its own ctx's error if that ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	return h.s.shutdown(ctx)
 }
@@ -165,8 +166,8 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // records dropped (a failed write, or a record after Shutdown), failed
 // attempts, the time of the last write and the last error. LastWrite is
 // the time of the newest record written, to the millisecond (a slog.Logger
-// stamps a record when the log call is made), not a clock read per write. Queued, Retries,
-// Spooled and Replayed are always 0: nothing is queued. With a writer
+// stamps a record when the log call is made), not a clock read per write.
+// Queued, Retries, Spooled and Replayed are always 0: nothing is queued. With a writer
 // that buffers, such as *bufio.Writer, a record counts as written when it
 // is in the buffer; a failed Flush counts one failed attempt, since the
 // writer does not say how many records it lost.

@@ -19,9 +19,10 @@ import (
 // handler derived from it: the writer, the lock that makes each record one
 // uninterrupted Write, the counters, and whether it is shut down.
 type sink struct {
-	mu     sync.Mutex // held for each Write to w, and by Flush and Shutdown
-	w      io.Writer
-	closed atomic.Bool
+	mu       sync.Mutex // held for each Write to w, and by Flush and Shutdown
+	w        io.Writer
+	closed   atomic.Bool
+	shutDone chan struct{} // closed when the first Shutdown returns
 
 	stats     stats.Counters
 	onError   func(error)
@@ -220,8 +221,15 @@ func (s *sink) flushLocked() error {
 // the first call does anything.
 func (s *sink) shutdown(ctx context.Context) error {
 	if !s.closed.CompareAndSwap(false, true) {
-		return nil
+		// An earlier call does the work: wait for it, or for ctx.
+		select {
+		case <-s.shutDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("console: shutdown: waiting for the shutdown under way: %w", ctx.Err())
+		}
 	}
+	defer close(s.shutDone)
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: shutdown: wait for a write in progress: %w", err)
 	}

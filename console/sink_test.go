@@ -3,7 +3,9 @@ package console
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +46,7 @@ func waitUnlocked(t *testing.T, s *sink) {
 
 func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
 	w := newStuckWriter()
-	s := &sink{w: w}
+	s := &sink{w: w, shutDone: make(chan struct{})}
 	wrote := make(chan error, 1)
 	go func() { _, err := s.Write([]byte("stuck\n")); wrote <- err }()
 	<-w.entered
@@ -78,7 +80,7 @@ func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
 
 func TestFlushGivesUpAtCancelAndLeavesTheLockUsable(t *testing.T) {
 	w := newStuckWriter()
-	s := &sink{w: w}
+	s := &sink{w: w, shutDone: make(chan struct{})}
 	go s.Write([]byte("slow\n"))
 	<-w.entered
 	ctx, cancel := context.WithCancel(t.Context())
@@ -121,7 +123,7 @@ func (w *gateWriter) Write(p []byte) (int, error) {
 
 func TestStatsCountEveryWriteAndNeverWaitForAStuckOne(t *testing.T) {
 	w := &gateWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	s := &sink{w: w}
+	s := &sink{w: w, shutDone: make(chan struct{})}
 	s.noteTime(time.Unix(1700000000, 0)) // one record time for all: no millisecond tick publishes
 	for range 3*publishEvery + 5 {
 		if _, err := s.Write([]byte("0123456789\n")); err != nil {
@@ -155,5 +157,38 @@ func TestStatsCountEveryWriteAndNeverWaitForAStuckOne(t *testing.T) {
 	waitUnlocked(t, s)
 	if st := s.snapshot(); st.Written != 3*publishEvery+9 {
 		t.Errorf("stats after the stuck write: written %d, want %d", st.Written, 3*publishEvery+9)
+	}
+}
+
+// A Shutdown called while another waits for a stuck write returns when its
+// own ctx ends; once the first is done, a later call returns nil at once.
+func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
+	w := newStuckWriter()
+	h := New(w, &Options{Color: ColorNever})
+	go h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "stuck", 0))
+	<-w.entered
+
+	first := make(chan error, 1)
+	go func() { first <- h.Shutdown(context.Background()) }()
+	for !h.s.closed.Load() {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	err := h.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutdown under way") {
+		t.Fatalf("second Shutdown = %v, want its deadline, waiting for the shutdown under way", err)
+	}
+	close(w.release)
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatalf("first Shutdown = %v, want nil once the write returned", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("first Shutdown did not return after the write did")
+	}
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after Shutdown = %v, want nil", err)
 	}
 }

@@ -30,6 +30,7 @@ type sink struct {
 	h      *hook // nil without ErrorHandler
 	closed atomic.Bool
 	once   sync.Once
+	done   chan struct{} // closed when the first Shutdown returns
 }
 
 // Write is called by the format core with one whole line.
@@ -69,7 +70,7 @@ func New(path string, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{}
+	s := &sink{done: make(chan struct{})}
 	if opts.ErrorHandler != nil {
 		s.h = &hook{f: opts.ErrorHandler}
 	}
@@ -130,22 +131,29 @@ func (h *Handler) Flush(ctx context.Context) error {
 // handler open on a path closes the file, stops the flush goroutine and
 // waits for compression in flight, or for ctx to end (the compression is
 // then abandoned, leaving the backup uncompressed, and the goroutine still
-// stops before Shutdown returns). Later calls return nil.
+// stops before Shutdown returns). A later call waits for the first and
+// returns nil, or returns an error wrapping its own ctx's error if that
+// ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	s, first := h.s, false
 	var err error
-	s.once.Do(func() {
-		first = true
-		s.closed.Store(true)
-		// Write out this handler's records even if others keep the file open.
-		ferr := s.w.flush()
-		err = release(ctx, s.w, s.h)
-		if err == nil && ferr != nil && ferr != errClosed {
-			err = ferr
-		}
-	})
+	s.once.Do(func() { first = true })
 	if !first {
-		return nil
+		// An earlier call does the work: wait for it, or for ctx.
+		select {
+		case <-s.done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("file: shutdown %s: waiting for the shutdown under way: %w", s.w.given, ctx.Err())
+		}
+	}
+	defer close(s.done)
+	s.closed.Store(true)
+	// Write out this handler's records even if others keep the file open.
+	ferr := s.w.flush()
+	err = release(ctx, s.w, s.h)
+	if err == nil && ferr != nil && ferr != errClosed {
+		err = ferr
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package file
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -323,4 +324,44 @@ func TestCompressionOfARemovedBackupIsDropped(t *testing.T) {
 	}
 	shutdown(t, h)
 	expect(t, dir, map[string][]string{"app.log": nil})
+}
+
+// A Shutdown called while another waits for compression in flight returns
+// when its own ctx ends; the first returns once the compression is done,
+// and a later call returns nil at once.
+func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
+	dir := t.TempDir()
+	h := open(t, filepath.Join(dir, "app.log"), &Options{Compress: true})
+	entered, release := make(chan struct{}), make(chan struct{})
+	hook := func(string) { close(entered); <-release }
+	h.s.w.compressHook.Store(&hook)
+	write(t, h, "a")
+	if err := h.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	first := make(chan error, 1)
+	go func() { first <- h.Shutdown(context.Background()) }()
+	for !h.s.closed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := h.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutdown under way") {
+		t.Fatalf("second Shutdown = %v, want its deadline, waiting for the shutdown under way", err)
+	}
+	close(release)
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatalf("first Shutdown = %v, want nil once the compression was done", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("first Shutdown did not return after the compression did")
+	}
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after Shutdown = %v, want nil", err)
+	}
+	expect(t, dir, map[string][]string{"app.log": nil, "app.log.1.gz": {"a"}})
 }
