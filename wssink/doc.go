@@ -50,7 +50,8 @@
 //   - The server answers each message it has taken responsibility for with
 //     the text message {"type":"ack","seq":7}. An ack is cumulative: it
 //     acknowledges that message and every earlier one, so a server may ack
-//     only the last of several. Other messages from the server are ignored.
+//     only the last of several. Other messages from the server are ignored,
+//     up to 64 KiB: a larger one breaks the connection, which is replaced.
 //   - Messages are kept until acknowledged. After a reconnect the
 //     unacknowledged ones are sent again, in order and with their original
 //     numbers, before anything newer: a connection that dies after a write

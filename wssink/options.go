@@ -124,7 +124,8 @@ type Options struct {
 
 	// ReconnectInterval is the first back-off step after a failed dial or a
 	// lost connection (default 1s); the steps double, with ±50% jitter, up
-	// to MaxReconnectInterval (default 30s).
+	// to MaxReconnectInterval (default 30s, or ReconnectInterval if that
+	// is longer).
 	ReconnectInterval    time.Duration
 	MaxReconnectInterval time.Duration
 	// MaxReconnectAttempts is how many dials in a row may fail before the
@@ -218,7 +219,6 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	}{
 		{"FlushInterval", &c.FlushInterval, DefaultFlushInterval},
 		{"ReconnectInterval", &c.ReconnectInterval, DefaultReconnectInterval},
-		{"MaxReconnectInterval", &c.MaxReconnectInterval, DefaultMaxReconnectInterval},
 		{"DialTimeout", &c.DialTimeout, DefaultDialTimeout},
 		{"PingTimeout", &c.PingTimeout, DefaultPingTimeout},
 		{"WriteTimeout", &c.WriteTimeout, DefaultWriteTimeout},
@@ -235,7 +235,13 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
 	}
-	if c.MaxReconnectInterval < c.ReconnectInterval {
+	switch {
+	case c.MaxReconnectInterval < 0:
+		return fmt.Errorf("wssink: Options.MaxReconnectInterval %v: must not be negative", c.MaxReconnectInterval)
+	case c.MaxReconnectInterval == 0:
+		// The default never undercuts a first step set above it.
+		c.MaxReconnectInterval = max(DefaultMaxReconnectInterval, c.ReconnectInterval)
+	case c.MaxReconnectInterval < c.ReconnectInterval:
 		return fmt.Errorf("wssink: Options.MaxReconnectInterval %v: less than ReconnectInterval %v", c.MaxReconnectInterval, c.ReconnectInterval)
 	}
 	ints := []struct {

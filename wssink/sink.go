@@ -767,7 +767,11 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	s.stopRun()
 	<-s.done
 	s.stopHard()
-	s.spillWindow(fmt.Errorf("shut down before delivery: %w", context.Cause(ctx)))
+	why := errors.New("shut down before delivery")
+	if cause := context.Cause(ctx); cause != nil {
+		why = fmt.Errorf("shut down before delivery: %w", cause)
+	}
+	s.spillWindow(why)
 	if s.spool != nil {
 		if err := s.spool.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))

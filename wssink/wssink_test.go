@@ -524,6 +524,30 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	checkNoGoroutines(t)
 }
 
+// The default MaxReconnectInterval never undercuts a ReconnectInterval set
+// above it: setting only the first step is not an error.
+func TestMaxReconnectIntervalDefaultFollowsReconnectInterval(t *testing.T) {
+	for _, tc := range []struct{ first, max, want time.Duration }{
+		{0, 0, DefaultMaxReconnectInterval},
+		{time.Second, 0, DefaultMaxReconnectInterval},
+		{2 * time.Minute, 0, 2 * time.Minute},
+		{2 * time.Minute, 5 * time.Minute, 5 * time.Minute},
+	} {
+		var c config
+		if err := c.resolve("ws://x/", &Options{ReconnectInterval: tc.first, MaxReconnectInterval: tc.max}); err != nil {
+			t.Errorf("ReconnectInterval %v, MaxReconnectInterval %v: %v", tc.first, tc.max, err)
+			continue
+		}
+		if c.MaxReconnectInterval != tc.want {
+			t.Errorf("ReconnectInterval %v, MaxReconnectInterval %v: resolved to %v, want %v", tc.first, tc.max, c.MaxReconnectInterval, tc.want)
+		}
+	}
+	var c config
+	if err := c.resolve("ws://x/", &Options{MaxReconnectInterval: -time.Second}); err == nil || !strings.Contains(err.Error(), "MaxReconnectInterval -1s: must not be negative") {
+		t.Errorf("negative MaxReconnectInterval: %v", err)
+	}
+}
+
 func TestParseMode(t *testing.T) {
 	for s, want := range map[string]Mode{"batch": Batch, "RECORD": Record, " Batch ": Batch} {
 		if got, err := ParseMode(s); err != nil || got != want {
