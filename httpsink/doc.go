@@ -75,8 +75,10 @@
 // are diverted to the spool, and when the breaker's wait is over. So a
 // spool left by an earlier process is sent at start, and an outage ends
 // without waiting for the next log record. A segment file is deleted once
-// all its batches were sent. Replay is at least once: a process that dies
-// mid-replay sends the replayed part of the segment again next time.
+// all its batches were sent. Shutdown records how far a segment was
+// replayed, and the next process resumes there. Replay is at least once: a
+// process that dies mid-replay sends the replayed part of the segment
+// again next time.
 // Batches are dropped from the spool only when the collector refuses them
 // for good (a permanent status) on replay, or when the spool is full
 // (SpoolMaxBytes, default 256 MiB); each drop is counted and reported.

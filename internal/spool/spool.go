@@ -37,10 +37,13 @@
 //
 // [Spool.Replay] hands frames to a send function oldest first and deletes a
 // segment once every frame in it was sent. A send error stops the replay and
-// keeps the frame for the next call; frames already sent from a segment are
-// remembered in memory, so a later Replay by the same process resumes after
-// them. A process that dies mid-replay replays the partly sent segment from
-// its start the next time: delivery is at least once.
+// keeps the frame for the next call; the records already sent from a
+// segment are remembered in memory, so a later Replay by the same process
+// resumes after them. [Spool.Close] writes that position beside the segment
+// (NAME.pos, replaced atomically), so the next process resumes there too. A
+// process that dies mid-replay leaves no position, or an older one, and the
+// next replays the partly sent segment from there: delivery is at least
+// once. A position that does not match its segment is ignored.
 //
 // A directory is used by one Spool at a time: Open takes an advisory lock
 // (flock on Unix), which the kernel releases if the process dies.
@@ -73,7 +76,8 @@ var ErrClosed = errors.New("spool: closed")
 // the first Sent records of the batch it was given (delivered them, or gave
 // up on them for good) before failing with Err. Replay stops as for any
 // error, and the next Replay by this process hands over the rest of that
-// batch only. A new process replays the whole batch (at least once).
+// batch only. So does a new process if this one closed the spool;
+// otherwise it replays the whole batch (at least once).
 type PartialError struct {
 	Sent int
 	Err  error
@@ -99,6 +103,8 @@ const (
 	MaxFrameBytes = 256 << 20
 
 	segExt   = ".seg"
+	posExt   = ".pos"
+	posMagic = "MSPOS1"
 	lockName = "LOCK"
 )
 
@@ -172,8 +178,13 @@ func (s *Spool) load() error {
 	if err != nil {
 		return err
 	}
+	var positions []string // position files, kept only beside their segment
 	for _, e := range ents {
 		name := e.Name()
+		if e.Type().IsRegular() && (strings.HasSuffix(name, posExt) || strings.HasSuffix(name, posExt+".tmp")) {
+			positions = append(positions, filepath.Join(s.dir, name))
+			continue
+		}
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, segExt) {
 			continue
 		}
@@ -182,13 +193,13 @@ func (s *Spool) load() error {
 			continue // not ours
 		}
 		seg := &segment{seq: seq, path: filepath.Join(s.dir, name)}
-		if err := s.check(seg); err != nil {
+		if err := s.check(seg, readPos(posPath(seg.path))); err != nil {
 			return err
 		}
 		s.nextSeq = max(s.nextSeq, seq+1)
 		if seg.records == 0 {
-			// Empty, or only a torn header or frame: nothing to keep.
-			if err := os.Remove(seg.path); err != nil {
+			// Empty, only a torn header or frame, or all sent: nothing to keep.
+			if err := removeSegment(seg); err != nil {
 				return err
 			}
 			continue
@@ -198,6 +209,65 @@ func (s *Spool) load() error {
 		s.records += seg.records
 	}
 	slices.SortFunc(s.segs, func(a, b *segment) int { return cmpSeq(a.seq, b.seq) })
+	for _, p := range positions {
+		if !slices.ContainsFunc(s.segs, func(seg *segment) bool { return posPath(seg.path) == p }) {
+			// A leftover: its segment is gone, or a write was cut short.
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// A position is how far a segment was replayed when its spool was closed:
+// the offset of the first frame not wholly sent and how many of that
+// frame's records were.
+type position struct {
+	offset int64
+	skip   int
+	ok     bool
+}
+
+func posPath(segPath string) string { return strings.TrimSuffix(segPath, segExt) + posExt }
+
+// readPos reads a position file; a missing or malformed one is no
+// position (the segment is replayed from its start).
+func readPos(path string) position {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) > 64 {
+		return position{}
+	}
+	var p position
+	var m string
+	if n, err := fmt.Sscanf(string(b), "%s %d %d\n", &m, &p.offset, &p.skip); err != nil || n != 3 || m != posMagic ||
+		p.offset < int64(len(magic)) || p.skip < 0 {
+		return position{}
+	}
+	p.ok = true
+	return p
+}
+
+// savePos writes seg's replay position beside it, atomically: a reader
+// sees the old position or the new one.
+func savePos(seg *segment) error {
+	path := posPath(seg.path)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%s %d %d\n", posMagic, seg.offset, seg.skip), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// removeSegment removes seg's file and its position, the position first:
+// a segment without one is replayed from its start, never the reverse.
+func removeSegment(seg *segment) error {
+	if err := os.Remove(posPath(seg.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	return nil
 }
 
@@ -212,8 +282,10 @@ func cmpSeq(a, b uint64) int {
 }
 
 // check reads every frame of seg, counts its records and cuts off a torn
-// or corrupt tail.
-func (s *Spool) check(seg *segment) error {
+// or corrupt tail. A position that falls on an intact frame, with fewer
+// records sent than that frame holds, is where the replay resumes; the
+// records before it are not counted.
+func (s *Spool) check(seg *segment, pos position) error {
 	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -230,7 +302,9 @@ func (s *Spool) check(seg *segment) error {
 		return nil // the caller removes it
 	}
 	good := int64(len(magic))
+	sentBefore := -1 // records before the position's frame, once found
 	for {
+		start := r.off
 		payload, err := r.next()
 		if err != nil {
 			break
@@ -238,6 +312,9 @@ func (s *Spool) check(seg *segment) error {
 		n, ok := countRecords(payload)
 		if !ok {
 			break
+		}
+		if pos.ok && start == pos.offset && pos.skip < n {
+			sentBefore = seg.records + pos.skip
 		}
 		seg.records += n
 		good = r.off
@@ -253,6 +330,13 @@ func (s *Spool) check(seg *segment) error {
 	}
 	seg.size = good
 	seg.offset = int64(len(magic))
+	switch {
+	case sentBefore >= 0:
+		seg.offset, seg.skip = pos.offset, pos.skip
+		seg.records -= sentBefore
+	case pos.ok && pos.offset == good && pos.skip == 0:
+		seg.records = 0 // every frame was sent: the caller removes it
+	}
 	return nil
 }
 
@@ -495,7 +579,7 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 	f.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := removeSegment(seg); err != nil {
 		return sent, fmt.Errorf("spool: replay: remove sent segment: %w", err)
 	}
 	s.size -= seg.size
@@ -531,9 +615,9 @@ func (s *Spool) Discarded() int64 {
 // Dir returns the spool's directory.
 func (s *Spool) Dir() string { return s.dir }
 
-// Close syncs and closes the active segment and releases the directory.
-// What is left in the spool stays on disk for the next Open. Close is
-// idempotent.
+// Close syncs and closes the active segment, writes the replay position of
+// a partly replayed segment, and releases the directory. What is left in
+// the spool stays on disk for the next Open. Close is idempotent.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -542,6 +626,13 @@ func (s *Spool) Close() error {
 	}
 	s.closed = true
 	err := s.sealLocked()
+	for _, seg := range s.segs {
+		if seg.offset > int64(len(magic)) || seg.skip > 0 {
+			if perr := savePos(seg); err == nil {
+				err = perr
+			}
+		}
+	}
 	if uerr := unlockDir(s.lock); err == nil {
 		err = uerr
 	}

@@ -150,12 +150,13 @@ func TestReplayStopsAtSendErrorAndResumesWithoutDuplicates(t *testing.T) {
 }
 
 // A send that handled part of its frame says so with a PartialError: the
-// next Replay in this process hands over only the rest of that frame, and
-// Len counts only what is left. A new process replays the whole frame.
+// next Replay hands over only the rest of that frame, and Len counts only
+// what is left, in this process and, after Close, in the next one. A
+// process that died without Close replays the whole frame.
 func TestReplayResumesAfterAPartlySentFrame(t *testing.T) {
 	b0, b1 := strs(batch("b0", 4)), strs(batch("b1", 4))
-	for _, reopen := range []bool{false, true} {
-		t.Run(fmt.Sprint("reopen=", reopen), func(t *testing.T) {
+	for _, after := range []string{"same process", "close and reopen", "crash"} {
+		t.Run(after, func(t *testing.T) {
 			dir := t.TempDir()
 			s := open(t, dir, 0)
 			for _, name := range []string{"b0", "b1"} {
@@ -170,17 +171,137 @@ func TestReplayResumesAfterAPartlySentFrame(t *testing.T) {
 			if !errors.Is(err, down) || n != 3 || s.Len() != 5 {
 				t.Fatalf("Replay = %d, %v with Len %d after; want 3, %v, Len 5", n, err, s.Len(), down)
 			}
-			want := [][]string{b0[3:], b1}
-			if reopen {
+			want, wantLen := [][]string{b0[3:], b1}, 5
+			switch after {
+			case "close and reopen":
 				s.Close()
 				s = open(t, dir, 0)
-				want[0] = b0 // at least once: a new process resends the frame
+			case "crash":
+				s = open(t, copyDir(t, dir), 0) // the files as a killed process left them
+				want[0], wantLen = b0, 8        // at least once: the frame again
+			}
+			if s.Len() != wantLen {
+				t.Errorf("Len = %d, want %d", s.Len(), wantLen)
 			}
 			if got := collect(t, s); !slices.EqualFunc(got, want, slices.Equal) {
 				t.Fatalf("next replay sent\n%q\nwant\n%q", got, want)
 			}
 		})
 	}
+}
+
+// Close writes how far a segment was replayed, and the next Open resumes
+// there: frames sent before the Close are not sent again. The position
+// file goes with its segment.
+func TestCloseKeepsTheReplayPositionForTheNextProcess(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, 0)
+	var want []string
+	for i := range 6 {
+		b := batch(fmt.Sprint("b", i), 2)
+		if err := s.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, strs(b)...)
+	}
+	down := errors.New("collector down")
+	var got []string
+	calls := 0
+	if _, err := s.Replay(context.Background(), func(recs [][]byte) error {
+		if calls++; calls == 3 {
+			return down
+		}
+		got = append(got, strs(recs)...)
+		return nil
+	}); !errors.Is(err, down) {
+		t.Fatalf("Replay: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*"+posExt)); len(m) != 1 {
+		t.Fatalf("position files after Close: %v, want one", m)
+	}
+	s = open(t, dir, 0)
+	if s.Len() != 8 {
+		t.Fatalf("Len after reopening = %d, want the 8 records not yet sent", s.Len())
+	}
+	for _, f := range collect(t, s) {
+		got = append(got, f...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("records over two processes\n%q\nwant each once, in order\n%q", got, want)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 1 || filepath.Base(m[0]) != lockName {
+		t.Fatalf("files left after a full replay: %v, want only the lock", m)
+	}
+}
+
+// A position that does not fit its segment (garbage, an offset inside a
+// frame or past its end, a skip as large as the frame) is ignored: the
+// segment is replayed whole. One without a segment is removed.
+func TestABadPositionReplaysTheWholeSegment(t *testing.T) {
+	for name, pos := range map[string]string{
+		"garbage":      "not a position",
+		"empty":        "",
+		"inside frame": posMagic + " 9 0\n",
+		"past the end": posMagic + " 99999 0\n",
+		"skip too big": posMagic + " 8 3\n",
+		"negative":     posMagic + " 8 -1\n",
+		"other magic":  "MSPOS9 8 1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, dir, 0)
+			if err := s.Append(batch("b", 3)); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			segs := segments(t, dir)
+			if len(segs) != 1 {
+				t.Fatalf("segments %v", segs)
+			}
+			if err := os.WriteFile(posPath(segs[0]), []byte(pos), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			orphan := filepath.Join(dir, fmt.Sprintf("%016d%s", 77, posExt))
+			if err := os.WriteFile(orphan, []byte(posMagic+" 8 0\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s = open(t, dir, 0)
+			if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a position without its segment was kept: %v", err)
+			}
+			want := [][]string{strs(batch("b", 3))}
+			if got := collect(t, s); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Fatalf("replayed %q, want the whole segment %q", got, want)
+			}
+		})
+	}
+}
+
+// copyDir copies the regular files of dir, but not its lock, to a new
+// directory: what a process killed at this moment would leave behind.
+func copyDir(t *testing.T, dir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || e.Name() == lockName {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }
 
 func TestOpenPicksUpWhatAPreviousSpoolLeft(t *testing.T) {
