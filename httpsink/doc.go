@@ -104,7 +104,8 @@
 // ErrorHandler; queue-full drops are reported at most once a second, with
 // the count. No error or stat contains a secret: BearerToken, the tokens of
 // TokenFunc, the EncryptionKey, Authorization and other credential headers
-// and a password in the URL are replaced by "[REDACTED]", and errors name
+// and the URL's user name and password (also in their Basic-auth form)
+// are replaced by "[REDACTED]", and errors name
 // the URL without its user info or query.
 //
 // # Shutdown

@@ -298,6 +298,29 @@ func TestURLPasswordSentAsBasicAuthIsNotEchoed(t *testing.T) {
 	checkNoSecret(t, "Stats.LastError", h.Stats().LastError.Error(), []string{password, basic})
 }
 
+// A user name alone in the URL (https://TOKEN@host, as some collectors
+// take their key) is a credential: neither it nor its Basic form reaches
+// errors or Stats.
+func TestURLUserNameIsASecret(t *testing.T) {
+	const token = "tok-SECRET-5555"
+	c := newCollector(t, NDJSON)
+	c.setFault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "auth=%q url=%s", r.Header.Get("Authorization"), r.URL)
+		return true
+	})
+	var e errs
+	h := mustNew(t, strings.Replace(c.url(), "http://", "http://"+token+"@", 1), &Options{Encoding: NDJSON, ErrorHandler: e.handle})
+	slog.New(h).Info("x")
+	h.Flush(context.Background())
+	basic := base64.StdEncoding.EncodeToString([]byte(token + ":"))
+	if text := e.text(); !strings.Contains(text, "auth=") {
+		t.Fatalf("the echo was not reported: %q", text)
+	}
+	checkNoSecret(t, "ErrorHandler", e.text(), []string{token, basic})
+	checkNoSecret(t, "Stats.LastError", h.Stats().LastError.Error(), []string{token, basic})
+}
+
 // TestStatusLineDoesNotLeakSecrets: a collector that puts the token
 // in its status line: the StatusError in the chain is scrubbed too.
 func TestStatusLineDoesNotLeakSecrets(t *testing.T) {

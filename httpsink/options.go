@@ -396,9 +396,17 @@ func resolve(rawURL string, o *Options) (*config, error) {
 		}
 	}
 	if u != nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			// The client sends it as "Authorization: Basic base64(user:password)".
-			c.secrets = append(c.secrets, p, base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)))
+		// The client sends the user information as "Authorization: Basic
+		// base64(user:password)"; a user name alone (https://TOKEN@host) is
+		// a credential too.
+		name := u.User.Username()
+		p, _ := u.User.Password()
+		c.secrets = append(c.secrets, base64.StdEncoding.EncodeToString([]byte(name+":"+p)))
+		if len(name) >= 4 {
+			c.secrets = append(c.secrets, name, url.UserPassword(name, "").String())
+		}
+		if p != "" {
+			c.secrets = append(c.secrets, p, url.UserPassword(name, p).String())
 		}
 	}
 	if u != nil {
