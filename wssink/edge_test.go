@@ -188,3 +188,31 @@ func TestReplayKeepsMaxUnackedInFlight(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A server that accepts every connection and drops it at once is redialled
+// with growing waits, not at the first back-off step each time: the steps
+// start over only after a connection that stayed up for
+// MaxReconnectInterval.
+func TestBackOffGrowsWhenEveryConnectionDropsAtOnce(t *testing.T) {
+	srv := newWSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Close(websocket.StatusTryAgainLater, "busy")
+	}))
+	o := fastOptions()
+	o.ReconnectInterval, o.MaxReconnectInterval = 10*time.Millisecond, 400*time.Millisecond
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cs := h.ConnStats()
+	shutdown(t, h)
+	// Steps of 10, 20, 40 ... 400ms (±50%) give about 8 connections in
+	// 1.5s; starting over at 10ms each time gives about 100.
+	if cs.Connects < 3 || cs.Connects > 25 {
+		t.Errorf("%d connections in 1.5s to a server that drops each at once; want the waits to grow (3 to 25)", cs.Connects)
+	}
+}

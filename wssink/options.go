@@ -125,7 +125,9 @@ type Options struct {
 	// ReconnectInterval is the first back-off step after a failed dial or a
 	// lost connection (default 1s); the steps double, with ±50% jitter, up
 	// to MaxReconnectInterval (default 30s, or ReconnectInterval if that
-	// is longer).
+	// is longer). They start over after a connection that stayed up for
+	// MaxReconnectInterval, so a server that accepts and then drops every
+	// connection is not redialled at the first step forever.
 	ReconnectInterval    time.Duration
 	MaxReconnectInterval time.Duration
 	// MaxReconnectAttempts is how many dials in a row may fail before the

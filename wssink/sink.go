@@ -382,9 +382,15 @@ func (s *sink) run() {
 			}
 		} else {
 			failures = 0
-			bo.Reset()
+			up := time.Now()
 			if s.serve(conn) {
 				return
+			}
+			// Start the steps over only after a connection that stayed up
+			// for a while: a server that accepts and then drops every
+			// connection is retried ever more slowly, not once a step.
+			if time.Since(up) >= s.cfg.MaxReconnectInterval {
+				bo.Reset()
 			}
 		}
 		t := time.NewTimer(bo.NextBackOff())
