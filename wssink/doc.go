@@ -69,8 +69,14 @@
 //     and replaced.
 //
 // [NewReceiver] is an http.Handler that speaks this protocol, for servers
-// written in Go. Without Ack a message counts as delivered once written to
-// the socket; one lost with the connection is not sent again.
+// written in Go. It tells the messages apart by their members: an object
+// with "type":"log_batch" and a "logs" array is a batch, one with
+// "type":"log" and a "log" member is an enveloped record, and anything else
+// is a bare record. So in Mode Record without Ack, a record whose own top
+// level has those members (attributes named type and log, say) would be
+// read as an envelope; turn Ack on, or use Mode Batch, if yours may. Without
+// Ack a message counts as delivered once written to the socket; one lost
+// with the connection is not sent again.
 //
 // # Connection
 //
