@@ -70,9 +70,13 @@ func (w *writer) millPass() error {
 	}
 	for _, name := range todo {
 		if w.millCtx.Err() != nil {
+			w.cut.Store(true)
 			break
 		}
 		if cerr := w.compress(name); cerr != nil {
+			if w.millCtx.Err() != nil {
+				w.cut.Store(true)
+			}
 			err = join(err, fmt.Errorf("file: compress %s: %w", filepath.Join(filepath.Dir(w.given), name), cerr))
 		}
 	}
@@ -171,6 +175,13 @@ func (w *writer) compress(name string) (err error) {
 	if err != nil {
 		return err
 	}
+	if w.isOpen(fi) {
+		// Still written to (an external tool moved the live file to a
+		// backup's name): Reopen, or the next write, lets go of it and asks
+		// for another pass. The writer never writes to a file again once
+		// it has let go of it, under fsMu: what is read now is all.
+		return nil
+	}
 	tmp, err := os.CreateTemp(dir, tmpPattern(name))
 	if err != nil {
 		return unwrapPath(err)
@@ -247,6 +258,13 @@ func (w *writer) compress(name string) (err error) {
 		return unwrapPath(err)
 	}
 	return nil
+}
+
+// isOpen reports whether fi is the file the writer writes to.
+func (w *writer) isOpen(fi os.FileInfo) bool {
+	w.fsMu.Lock()
+	defer w.fsMu.Unlock()
+	return w.open != nil && os.SameFile(w.open, fi)
 }
 
 // findLocked returns the current base name of the uncompressed backup

@@ -8,7 +8,7 @@ import (
 	"sync"
 )
 
-// registry holds the open writers by cleaned absolute path, so that two
+// registry holds the open writers by canonical path, so that two
 // handlers opened on one path in one process share a writer (and its
 // buffer, lock and rotation) instead of interleaving partial lines and
 // racing each other's renames.
@@ -24,10 +24,11 @@ func acquire(path string, cfg config, h *hook) (*writer, error) {
 	if path == "" {
 		return nil, fmt.Errorf("file: path is empty")
 	}
-	key, err := filepath.Abs(path)
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("file: path %s: %w", path, err)
 	}
+	key := canonical(abs)
 	for {
 		registry.Lock()
 		w := registry.m[key]
@@ -37,7 +38,7 @@ func acquire(path string, cfg config, h *hook) (*writer, error) {
 			continue
 		}
 		if w == nil {
-			w, err = openWriter(key, path, cfg)
+			w, err = openWriter(key, abs, path, cfg)
 			if err != nil {
 				registry.Unlock()
 				return nil, err
@@ -60,6 +61,24 @@ func acquire(path string, cfg config, h *hook) (*writer, error) {
 		}
 		registry.Unlock()
 		return w, nil
+	}
+}
+
+// canonical returns the registry key of the cleaned absolute path abs:
+// abs with the symbolic links in its directory resolved, as far as the
+// directory exists, so that every spelling of one file gives one key.
+func canonical(abs string) string {
+	dir, rest := filepath.Dir(abs), filepath.Base(abs)
+	for {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
 	}
 }
 

@@ -56,7 +56,7 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 		w.setDate(t)
 	}
 	old := w.f
-	w.f, w.fi = nil, nil
+	w.setFileLocked(nil, nil)
 	err := w.openLocked()
 	_ = old.Close()
 	w.kickMill()
@@ -68,7 +68,8 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 }
 
 // shiftLocked renames NAME.N to NAME.N+1 for every backup of the live
-// file, highest first, removes those that would pass MaxBackups, and
+// file, highest first, removes those that would pass MaxBackups (counted
+// in order, newest first, after the new NAME.1: numbers may have gaps), and
 // renames the live file to NAME.1. Backups that vanish meanwhile are
 // skipped. Called with mu and fsMu held.
 func (w *writer) shiftLocked() error {
@@ -107,7 +108,8 @@ func (w *writer) shiftLocked() error {
 			if gz[i]&(1<<b2i(z)) == 0 {
 				continue
 			}
-			if w.cfg.maxBackups > 0 && i >= w.cfg.maxBackups {
+			if w.cfg.maxBackups > 0 && j+2 > w.cfg.maxBackups {
+				// After the shift it is backup j+2 in order, NAME.1 first.
 				err = os.Remove(name(i, z))
 			} else {
 				err = os.Rename(name(i, z), name(i+1, z))

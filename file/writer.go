@@ -31,7 +31,7 @@ var (
 //
 // Lock order: mu, then fsMu. The mill takes fsMu only.
 type writer struct {
-	key   string // cleaned absolute path, {date} unexpanded: the registry key
+	key   string // the registry key: see canonical
 	given string // the path as the caller wrote it, for error messages
 	names naming
 	cfg   config
@@ -55,8 +55,9 @@ type writer struct {
 	c        stats.Counters
 	hooks    atomic.Pointer[[]*hook]
 
-	fsMu sync.Mutex // renames of the live file and backups: rotation versus the mill
-	live string     // base name of the live file, under fsMu
+	fsMu sync.Mutex  // renames of the live file and backups: rotation versus the mill
+	live string      // base name of the live file, under fsMu
+	open os.FileInfo // identity of f, under fsMu: the mill leaves it alone
 
 	stop       chan struct{} // closed to stop the flush goroutine
 	flushDone  chan struct{}
@@ -65,6 +66,7 @@ type writer struct {
 	millDone   chan struct{}
 	millCtx    context.Context
 	millCancel context.CancelFunc
+	cut        atomic.Bool  // the mill left a backup uncompressed because millCtx ended
 	zw         *gzip.Writer // the mill's, reused
 	zbuf       []byte
 
@@ -79,9 +81,10 @@ type writer struct {
 // hook is one handler's ErrorHandler.
 type hook struct{ f func(error) }
 
-// openWriter creates the directory and opens the live file.
-func openWriter(key, given string, cfg config) (*writer, error) {
-	names, err := newNaming(key)
+// openWriter creates the directory and opens the live file. abs is the
+// cleaned absolute path, {date} unexpanded, key its registry key.
+func openWriter(key, abs, given string, cfg config) (*writer, error) {
+	names, err := newNaming(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +375,8 @@ func (w *writer) ensureLocked() error {
 			w.noteLocked(e)
 		}
 		_ = w.f.Close()
-		w.f, w.fi = nil, nil
+		w.setFileLocked(nil, nil)
+		w.kickMill() // the file moved away may bear a backup's name
 	}
 	return w.openLocked()
 }
@@ -391,8 +395,20 @@ func (w *writer) openLocked() error {
 		f.Close()
 		return err
 	}
-	w.f, w.fi, w.size = f, fi, fi.Size()
+	w.setFileLocked(f, fi)
+	w.size = fi.Size()
 	return nil
+}
+
+// setFileLocked makes f, of identity fi, the file written to (nil: none),
+// and tells the mill, which must not compress a file still written to: one
+// that an external tool moved to a backup's name (NAME.1), before the
+// writer notices or Reopen is called.
+func (w *writer) setFileLocked(f *os.File, fi os.FileInfo) {
+	w.f, w.fi = f, fi
+	w.fsMu.Lock()
+	w.open = fi
+	w.fsMu.Unlock()
 }
 
 // flusher writes the buffer out every FlushInterval, retries while the
@@ -444,7 +460,9 @@ func (w *writer) rotate() error {
 
 // reopen writes out the buffer, then opens the path afresh: the file an
 // external tool moved away is closed, a new one is created. If the path
-// cannot be opened, the old file is kept.
+// cannot be opened, the old file is kept. If the directory was removed,
+// it is recreated and reported as by ensureLocked, and the buffer goes to
+// the new file.
 func (w *writer) reopen() error {
 	w.mu.Lock()
 	defer w.unlock()
@@ -452,6 +470,16 @@ func (w *writer) reopen() error {
 		return errClosed
 	}
 	if w.f == nil {
+		return w.flushLocked()
+	}
+	if _, derr := os.Stat(w.names.dir); errors.Is(derr, fs.ErrNotExist) {
+		// The directory went with the file: what is written to it is lost.
+		// Do what the next write would do: recreate it, say so, and write
+		// the buffer to the new file.
+		if err := w.ensureLocked(); err != nil {
+			return w.failLocked(err)
+		}
+		w.degraded.Store(false)
 		return w.flushLocked()
 	}
 	var err error
@@ -473,6 +501,7 @@ func (w *writer) reopen() error {
 	}
 	_ = old.Close()
 	w.degraded.Store(false)
+	w.kickMill() // the file moved away may bear a backup's name
 	return err
 }
 
@@ -491,7 +520,7 @@ func (w *writer) close(ctx context.Context) error {
 		if cerr := w.f.Close(); cerr != nil {
 			err = join(err, w.noteLocked(w.errorf("close", cerr)))
 		}
-		w.f = nil
+		w.setFileLocked(nil, nil)
 	}
 	w.unlock()
 
@@ -503,9 +532,13 @@ func (w *writer) close(ctx context.Context) error {
 	case <-ctx.Done():
 		w.millCancel()
 		<-w.millDone
-		e := fmt.Errorf("file: close %s: compression cut short: %w", w.display(), ctx.Err())
-		w.report(e)
-		err = join(err, e)
+		// ctx may have ended before the mill was done with nothing to
+		// compress: only a compression abandoned is an error.
+		if w.cut.Load() {
+			e := fmt.Errorf("file: close %s: compression cut short: %w", w.display(), ctx.Err())
+			w.report(e)
+			err = join(err, e)
+		}
 	}
 	w.millCancel()
 	return err
