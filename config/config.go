@@ -189,7 +189,7 @@ func (c *Config) Build() (*multi.Handler, error) {
 }
 
 func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *multi.Handler, err error) {
-	var used []envValue
+	var env envUse
 	var built []slog.Handler
 	fail := func(e *Error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -200,7 +200,7 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 		if c.src != nil {
 			e.File = c.src.file
 		}
-		e.Err = redactError(e.Err, used)
+		e.Err = redactError(e.Err, env.used)
 		return e
 	}
 	if len(c.Sinks) == 0 {
@@ -212,7 +212,7 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 		if c.src != nil {
 			line = c.src.levelLine
 		}
-		s, err := expand(c.Level, lookup, &used)
+		s, err := expand(c.Level, lookup, &env)
 		if err != nil {
 			return nil, fail(errAt(path{}.key("level"), line, err))
 		}
@@ -241,7 +241,7 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 		if opts.kind != kObject {
 			return nil, fail(errAt(at, tree.line, typeErr("an object", opts)))
 		}
-		opts, err = expandTree(opts, nil, lookup, &used)
+		opts, err = expandTree(opts, nil, lookup, &env)
 		if err != nil {
 			return nil, fail(c.rebase(i, err))
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -27,6 +28,9 @@ import (
 //     (max_size), or the name in a `config:"name"` struct tag; a tag of
 //     "-" hides the field. Fields of embedded structs are promoted as in Go.
 //     A key that names no field is an error, as is naming one field twice.
+//     A key that could name two fields names the one whose tag it is, or
+//     else the one whose Go name it is; a snake_case form that two fields
+//     share (Url and URL) names neither.
 //   - Levels (slog.Leveler and slog.Level fields) are names or offsets as
 //     [multi.ParseLevel] reads them ("debug", "warning", "INFO+2") or
 //     integers. Durations (time.Duration) are strings like "5s" or "1m30s".
@@ -273,6 +277,11 @@ func decodeValue(n *node, v reflect.Value, at path, size bool) error {
 		if err != nil {
 			return errAt(at, n.line, fmt.Errorf("%s is not a number", shown))
 		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// "NaN" and "inf", which JSON cannot write and YAML's .nan
+			// and .inf, refused by the parser, would otherwise let in.
+			return errAt(at, n.line, fmt.Errorf("%s is not a finite number", shown))
+		}
 		v.SetFloat(f)
 		return nil
 	}
@@ -483,6 +492,7 @@ func fieldsOf(t reflect.Type) *structFields {
 	type cand struct {
 		f    *field
 		keys []string
+		tag  bool // keys[1] is the name in the field's tag
 	}
 	byName := map[string][]cand{}
 	var walk func(t reflect.Type, index []int, depth int, seen map[reflect.Type]bool)
@@ -529,12 +539,21 @@ func fieldsOf(t reflect.Type) *structFields {
 			} else if s := snake(sf.Name); s != sf.Name {
 				keys = append(keys, s)
 			}
-			byName[sf.Name] = append(byName[sf.Name], cand{f, keys})
+			byName[sf.Name] = append(byName[sf.Name], cand{f, keys, name != ""})
 		}
 		delete(seen, t)
 	}
 	walk(t, nil, 0, map[reflect.Type]bool{})
-	sf := &structFields{byKey: map[string]*field{}}
+	// A key two fields could claim goes to a tag's name first, then to a
+	// Go name; a snake_case form two fields share (Url and URL) is
+	// neither's, so that the choice does not depend on map order.
+	type claim struct {
+		f     *field
+		rank  int // 0 tag, 1 Go name, 2 snake_case
+		ambig bool
+	}
+	claims := map[string]*claim{}
+	var winners []cand
 	for _, cs := range byName {
 		// As in Go, the shallowest field wins; two at the same depth hide
 		// each other.
@@ -550,10 +569,34 @@ func fieldsOf(t reflect.Type) *structFields {
 		if n > 1 {
 			continue
 		}
-		for _, k := range best.keys {
-			sf.byKey[k] = best.f
+		winners = append(winners, best)
+		for i, k := range best.keys {
+			rank := 1
+			if i > 0 && best.tag {
+				rank = 0
+			} else if i > 0 {
+				rank = 2
+			}
+			switch c := claims[k]; {
+			case c == nil || rank < c.rank:
+				claims[k] = &claim{f: best.f, rank: rank}
+			case rank == c.rank:
+				c.ambig = true
+			}
 		}
-		sf.keys = append(sf.keys, best.keys[len(best.keys)-1])
+	}
+	sf := &structFields{byKey: map[string]*field{}}
+	for k, c := range claims {
+		if !c.ambig {
+			sf.byKey[k] = c.f
+		}
+	}
+	for _, w := range winners {
+		if k := w.keys[len(w.keys)-1]; sf.byKey[k] == w.f {
+			sf.keys = append(sf.keys, k)
+		} else if sf.byKey[w.keys[0]] == w.f {
+			sf.keys = append(sf.keys, w.keys[0])
+		}
 	}
 	f, _ := fieldCache.LoadOrStore(t, sf)
 	return f.(*structFields)

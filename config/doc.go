@@ -80,7 +80,8 @@
 // value of NAME, and is an error naming NAME and the place in the
 // document if NAME is not set; ${NAME:-default} is replaced by default
 // when NAME is unset or empty. $${ stands for a literal ${. A '$' not
-// followed by '{' is kept as it is. References are expanded in string
+// followed by '{' is kept as it is. References do not nest: a default
+// holding ${ (${A:-${B}}) is an error. References are expanded in string
 // values only: not in keys, not in "type", and not in numbers or bools
 // (write "${N}" or ${N} where a number is wanted: numbers and bools are
 // also read from strings). Variables are read by [Config.Build], not by
@@ -118,7 +119,9 @@
 // [MaxDocumentSize] bytes (1 MiB) are read, objects and lists nest at most
 // [MaxDepth] (32) levels, and YAML aliases and merge keys may expand the
 // document to at most [MaxValues] (20,000) values and [MaxExpandedText]
-// (4 MiB) of keys and strings; the "billion laughs" fails fast. As the
+// (4 MiB) of keys and strings; the "billion laughs" fails fast. The values
+// of the ${VAR} references Build expands may add at most MaxExpandedText
+// bytes more to a document, however often it repeats them. As the
 // YAML parser holds all of a document's nodes at once, a YAML document
 // with more than MaxValues line breaks, commas, brackets and "-", ":" or
 // "?" characters in all is refused before it is parsed. Parsing the

@@ -28,7 +28,9 @@ const (
 	// may hold once its YAML aliases and merge keys are expanded.
 	MaxValues = 20_000
 	// MaxExpandedText is how many bytes of keys and strings a document may
-	// hold once its YAML aliases and merge keys are expanded.
+	// hold once its YAML aliases and merge keys are expanded, and how many
+	// bytes the values of its ${VAR} references may add to it when
+	// [Config.Build] expands them.
 	MaxExpandedText = 4 << 20
 )
 
@@ -397,6 +399,9 @@ func (c *yamlConv) conv(y *yaml.Node, at path, depth int) (*node, error) {
 		if depth > MaxDepth {
 			return nil, errAt(at, y.Line, errDepth())
 		}
+		if tag := y.ShortTag(); tag != "!!seq" {
+			return nil, errAt(at, y.Line, fmt.Errorf("unsupported YAML tag %s", tag))
+		}
 		if err := c.b.spend(0); err != nil {
 			return nil, errAt(at, y.Line, err)
 		}
@@ -423,6 +428,9 @@ func (c *yamlConv) mapping(y *yaml.Node, at path, depth int) (*node, error) {
 	if depth > MaxDepth {
 		return nil, errAt(at, y.Line, errDepth())
 	}
+	if tag := y.ShortTag(); tag != "!!map" {
+		return nil, errAt(at, y.Line, fmt.Errorf("unsupported YAML tag %s", tag))
+	}
 	if err := c.b.spend(0); err != nil {
 		return nil, errAt(at, y.Line, err)
 	}
@@ -440,6 +448,9 @@ func (c *yamlConv) mapping(y *yaml.Node, at path, depth int) (*node, error) {
 		}
 		if ky.Kind != yaml.ScalarNode {
 			return nil, errAt(at, ky.Line, errors.New("a key must be a string, not a list or an object"))
+		}
+		if tag := ky.ShortTag(); !scalarTags[tag] {
+			return nil, errAt(at, ky.Line, fmt.Errorf("unsupported YAML tag %s", tag))
 		}
 		k := ky.Value
 		if seen[k] {
@@ -487,6 +498,13 @@ func (c *yamlConv) mapping(y *yaml.Node, at path, depth int) (*node, error) {
 		}
 	}
 	return n, nil
+}
+
+// scalarTags are the tags a scalar may have: YAML 1.2's core schema, and
+// the !!timestamp and !!binary that the parser also knows.
+var scalarTags = map[string]bool{
+	"!!null": true, "!!bool": true, "!!int": true, "!!float": true,
+	"!!str": true, "!!timestamp": true, "!!binary": true,
 }
 
 func (c *yamlConv) scalar(y *yaml.Node, at path) (*node, error) {

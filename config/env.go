@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // minSecret is the length below which a variable's value is not redacted
@@ -21,10 +22,32 @@ type envValue struct {
 	name, value string
 }
 
+// envUse is what the expansion of a document's references has read so far.
+type envUse struct {
+	used []envValue // each variable once, however often it is used
+	text int        // bytes the references were replaced by, in all
+}
+
+// remember records that a reference to name was replaced by value.
+func (u *envUse) remember(name, value string) error {
+	u.text += len(value)
+	if u.text > MaxExpandedText {
+		return fmt.Errorf("environment variables expand the document by more than %d MiB", MaxExpandedText>>20)
+	}
+	for _, e := range u.used {
+		if e.name == name && e.value == value {
+			return nil
+		}
+	}
+	u.used = append(u.used, envValue{name, value})
+	return nil
+}
+
 // expand replaces the ${NAME} and ${NAME:-default} references in s and
 // turns $${ into ${. A '$' followed by anything else is kept as it is.
-// With lookup nil it only checks the syntax.
-func expand(s string, lookup func(string) (string, bool), used *[]envValue) (string, error) {
+// With lookup nil it only checks the syntax; otherwise it records in env
+// the variables it used.
+func expand(s string, lookup func(string) (string, bool), env *envUse) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
@@ -52,6 +75,9 @@ func expand(s string, lookup func(string) (string, bool), used *[]envValue) (str
 		if !validName(name) {
 			return "", fmt.Errorf("%s is not a variable reference (want ${NAME} or ${NAME:-default})", strconv.Quote(ref))
 		}
+		if hasDef && strings.Contains(def, "${") {
+			return "", fmt.Errorf("%s: a default cannot hold a ${ reference", strconv.Quote(ref))
+		}
 		s = s[i+end+1:]
 		if lookup == nil {
 			continue
@@ -63,8 +89,10 @@ func expand(s string, lookup func(string) (string, bool), used *[]envValue) (str
 		case !ok:
 			return "", fmt.Errorf("environment variable %s is not set", name)
 		default:
+			if err := env.remember(name, v); err != nil {
+				return "", err
+			}
 			b.WriteString(v)
-			*used = append(*used, envValue{name, v})
 		}
 	}
 }
@@ -85,10 +113,10 @@ func validName(name string) bool {
 // expandTree returns a copy of n with the references in its string values
 // expanded (keys are taken literally). With lookup nil it only checks the
 // syntax and returns n.
-func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]envValue) (*node, error) {
+func expandTree(n *node, at path, lookup func(string) (string, bool), env *envUse) (*node, error) {
 	switch n.kind {
 	case kString:
-		s, err := expand(n.text, lookup, used)
+		s, err := expand(n.text, lookup, env)
 		if err != nil {
 			return nil, errAt(at, n.line, err)
 		}
@@ -102,7 +130,7 @@ func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]en
 		c := *n
 		c.items = make([]*node, len(n.items))
 		for i, it := range n.items {
-			e, err := expandTree(it, at.pushIndex(i), lookup, used)
+			e, err := expandTree(it, at.pushIndex(i), lookup, env)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +141,7 @@ func expandTree(n *node, at path, lookup func(string) (string, bool), used *[]en
 		c := *n
 		c.vals = make([]*node, len(n.vals))
 		for i, v := range n.vals {
-			e, err := expandTree(v, at.pushKey(n.keys[i]), lookup, used)
+			e, err := expandTree(v, at.pushKey(n.keys[i]), lookup, env)
 			if err != nil {
 				return nil, err
 			}
@@ -144,13 +172,21 @@ func redact(msg string, used []envValue) string {
 		if len(u.value) < minSecret {
 			continue
 		}
-		q := strconv.Quote(u.value)
-		j, _ := json.Marshal(u.value)
-		for _, f := range []string{
-			u.value, q[1 : len(q)-1], string(j[1 : len(j)-1]),
-			url.QueryEscape(u.value), url.PathEscape(u.value),
-		} {
-			forms = append(forms, form{f, ui + 1})
+		values := []string{u.value}
+		if !utf8.ValidString(u.value) {
+			// A sink sees each byte of invalid UTF-8 as U+FFFD, as the
+			// options reach it as JSON (see appendString).
+			values = append(values, toValidUTF8(u.value))
+		}
+		for _, v := range values {
+			q := strconv.Quote(v)
+			j, _ := json.Marshal(v)
+			for _, f := range []string{
+				v, q[1 : len(q)-1], string(j[1 : len(j)-1]),
+				url.QueryEscape(v), url.PathEscape(v),
+			} {
+				forms = append(forms, form{f, ui + 1})
+			}
 		}
 	}
 	// Longest first, so that a value that contains another is cut whole.
@@ -190,6 +226,22 @@ func redact(msg string, used []envValue) string {
 		case i == 0 || mark[i-1] != m:
 			b.WriteString("${" + used[m-1].name + "}")
 		}
+	}
+	return b.String()
+}
+
+// toValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as appendString writes it.
+func toValidUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
 	}
 	return b.String()
 }
