@@ -107,7 +107,8 @@ var levelNames = map[string]slog.Level{
 // ParseLevel reads a level: a name in any case (trace, debug, info, warn,
 // warning, error, critical, fatal), a name with an offset ("INFO+2",
 // "error-1"), or an integer ("-4", "12"). Surrounding spaces are ignored.
-// Anything else is an error that quotes the input.
+// Anything else, including an offset that would take the level out of the
+// range of an int, is an error that quotes the input.
 func ParseLevel(s string) (slog.Level, error) {
 	t := strings.TrimSpace(s)
 	if n, err := strconv.Atoi(t); err == nil {
@@ -126,7 +127,11 @@ func ParseLevel(s string) (slog.Level, error) {
 	if !ok {
 		return 0, fmt.Errorf("multi: level %q is not one of trace, debug, info, warn, warning, error, critical, fatal, an offset like INFO+2, or an integer", s)
 	}
-	return base + slog.Level(off), nil
+	l := base + slog.Level(off)
+	if off > 0 && l < base || off < 0 && l > base { // wrapped around
+		return 0, fmt.Errorf("multi: level %q: offset %q is out of range", s, t[len(name):])
+	}
+	return l, nil
 }
 
 // A Flusher writes out everything handed to it before the call, or returns

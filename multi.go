@@ -22,7 +22,10 @@ import (
 // record, so each of them gets a Record.Clone, except the last one, which
 // may have the caller's record as slog.Logger would give it to a single
 // handler. A fan-out of this module's sinks therefore costs no clone at all,
-// where slog.NewMultiHandler clones for every child.
+// where slog.NewMultiHandler clones for every child. Since its last child
+// may get the record it was given, a Handler is not a RecordBorrower
+// itself: nested in another Handler, it is given the caller's record
+// uncloned only when its own last child is a RecordBorrower.
 //
 // Stats sums the children's stats, counting a destination that several
 // children share once; Healthy is true when every child is.
@@ -58,17 +61,20 @@ func newChild(i int, h slog.Handler) child {
 }
 
 // borrows reports whether h, or the handler a MinLevel wraps, is a
-// RecordBorrower.
+// RecordBorrower. A nested fan-out is one only when its last child is:
+// it hands that child its caller's record uncloned.
 func borrows(h slog.Handler) bool {
 	for {
-		if _, ok := h.(RecordBorrower); ok {
+		switch x := h.(type) {
+		case *Handler:
+			return len(x.children) == 0 || x.children[len(x.children)-1].borrows
+		case *minLevel:
+			h = x.h
+		case RecordBorrower:
 			return true
-		}
-		m, ok := h.(*minLevel)
-		if !ok {
+		default:
 			return false
 		}
-		h = m.h
 	}
 }
 
@@ -201,13 +207,19 @@ func (h *Handler) addStats(s *Stats, seen *[]any) {
 // addStats adds the stats of h, or of the handler it wraps, to s, unless
 // its destination is in seen already.
 func addStats(h slog.Handler, s *Stats, seen *[]any) {
+	var key any // the destination named by the outermost Sharer
 	for {
 		if m, ok := h.(*Handler); ok {
 			m.addStats(s, seen)
 			return
 		}
-		if d, ok := h.(Sharer); ok {
-			if key := d.Destination(); key != nil && reflect.TypeOf(key).Comparable() {
+		if d, ok := h.(Sharer); ok && key == nil {
+			if k := d.Destination(); k != nil && reflect.TypeOf(k).Comparable() {
+				key = k
+			}
+		}
+		if r, ok := h.(Reporter); ok {
+			if key != nil {
 				for _, k := range *seen {
 					if k == key {
 						return
@@ -215,8 +227,6 @@ func addStats(h slog.Handler, s *Stats, seen *[]any) {
 				}
 				*seen = append(*seen, key)
 			}
-		}
-		if r, ok := h.(Reporter); ok {
 			*s = s.Add(r.Stats())
 			return
 		}
@@ -238,14 +248,11 @@ func (h *Handler) Healthy() bool {
 	return true
 }
 
-// BorrowsRecords marks the fan-out as a [RecordBorrower]: it clones for the
-// children that need it, so its own caller need not.
-func (h *Handler) BorrowsRecords() {}
-
 // MinLevel wraps h so that it sees only records at level or above, on top
 // of whatever level h has of its own. It works for any handler, this
 // module's or another's; level may be a *slog.LevelVar to change it at run
-// time. Flush, Shutdown, Stats and Healthy reach h through the wrapper.
+// time. A nil level adds no limit: MinLevel returns h itself. Flush,
+// Shutdown, Stats and Healthy reach h through the wrapper.
 func MinLevel(h slog.Handler, level slog.Leveler) slog.Handler {
 	if h == nil {
 		panic("multi.MinLevel: nil handler")
