@@ -146,8 +146,13 @@ func (h *Handler) withAttrs(as []slog.Attr) *Handler {
 	}
 	h2 := h.clone()
 	e := newEncoder(h2)
-	defer e.free()
 	own := e.buf
+	defer func() {
+		// Even when ReplaceAttr panics, the pool gets e's own buffer
+		// back, never the one shared with h.pre.
+		e.buf = own
+		e.free()
+	}()
 	e.buf = h2.pre
 	e.prefix = append(e.prefix, h.groupPrefix...)
 	if len(e.buf) > 0 {
@@ -166,7 +171,6 @@ func (h *Handler) withAttrs(as []slog.Attr) *Handler {
 		h2.nOpenGroups = len(h2.groups)
 	}
 	h2.pre = e.buf
-	e.buf = own
 	return h2
 }
 
