@@ -109,8 +109,8 @@ func (s *sink) Write(p []byte) (int, error) {
 		s.publishLocked()
 		s.mu.Unlock()
 		err = fmt.Errorf("console: write: %w", err)
-		s.fail(err)
 		s.stats.Dropped(1)
+		s.fail(err)
 		return n, err
 	}
 	s.pendRecs++
@@ -191,27 +191,32 @@ type syncer interface{ Sync() error }
 
 // flush waits for a write in progress to finish, then flushes w if it
 // buffers. The caller holds no lock.
-func (s *sink) flush(ctx context.Context) error {
+func (s *sink) flush(ctx context.Context) (err error) {
 	if s.closed.Load() {
 		return errClosed
 	}
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: flush: wait for a write in progress: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			s.fail(err) // after the unlock: the ErrorHandler may log
+		}
+	}()
 	defer s.mu.Unlock()
 	s.publishLocked()
 	return s.flushLocked()
 }
 
+// flushLocked flushes w if it buffers. The caller holds mu, and reports an
+// error with fail once it has released mu.
 func (s *sink) flushLocked() error {
 	f, ok := s.w.(flusher)
 	if !ok {
 		return nil
 	}
 	if err := f.Flush(); err != nil {
-		err = fmt.Errorf("console: flush: %w", err)
-		s.fail(err)
-		return err
+		return fmt.Errorf("console: flush: %w", err)
 	}
 	return nil
 }
@@ -233,13 +238,22 @@ func (s *sink) shutdown(ctx context.Context) error {
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: shutdown: wait for a write in progress: %w", err)
 	}
+	var ferr, serr error
+	defer func() { // after the unlock: the ErrorHandler may log
+		if ferr != nil {
+			s.fail(ferr)
+		}
+		if serr != nil {
+			s.fail(serr)
+		}
+	}()
 	defer s.mu.Unlock()
 	s.publishLocked()
-	err := s.flushLocked()
+	ferr = s.flushLocked()
+	err := ferr
 	if sy, ok := s.w.(syncer); ok {
-		if serr := sy.Sync(); serr != nil && !unsyncable(serr) {
-			serr = fmt.Errorf("console: shutdown: sync: %w", serr)
-			s.fail(serr)
+		if e := sy.Sync(); e != nil && !unsyncable(e) {
+			serr = fmt.Errorf("console: shutdown: sync: %w", e)
 			err = errors.Join(err, serr)
 		}
 	}
