@@ -2,10 +2,13 @@ package multi_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinpy-utils/multi"
 )
@@ -100,5 +103,28 @@ func TestNestedFanOutOfBorrowersDoesNotAllocate(t *testing.T) {
 	h := multi.New(multi.New(nopBorrower{}, nopBorrower{}), multi.MinLevel(multi.New(nopBorrower{}), slog.LevelDebug), nopBorrower{})
 	if n := testing.AllocsPerRun(200, func() { _ = h.Handle(ctx, r) }); n != 0 {
 		t.Errorf("nested fan-outs of borrowers allocate %v times per record; want 0", n)
+	}
+}
+
+// enablePanics is a foreign handler whose Enabled panics.
+type enablePanics struct{ slog.Handler }
+
+func (enablePanics) Enabled(context.Context, slog.Level) bool { panic("enabled boom") }
+
+// A child whose Enabled panics neither stops the others nor reaches the
+// caller as a panic: the fan-out counts it as enabled, and Handle returns
+// the panic as an error naming the child.
+func TestAChildWhoseEnabledPanicsIsAnError(t *testing.T) {
+	ok := newRecorder(0)
+	h := multi.New(enablePanics{slog.NewJSONHandler(io.Discard, nil)}, ok)
+	if !h.Enabled(context.Background(), slog.LevelInfo) {
+		t.Error("Enabled = false with a panicking child first")
+	}
+	err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0))
+	if err == nil || !strings.Contains(err.Error(), "handler 1 (multi_test.enablePanics) panicked: enabled boom") {
+		t.Errorf("Handle = %v, want the panic as an error naming handler 1", err)
+	}
+	if got := ok.messages(); len(got) != 1 || got[0] != "m" {
+		t.Errorf("the other child got %q, want [m]", got)
 	}
 }

@@ -87,14 +87,24 @@ func (h *Handler) Handlers() []slog.Handler {
 	return hs
 }
 
-// Enabled reports whether any child is enabled at level l.
+// Enabled reports whether any child is enabled at level l. A child whose
+// Enabled panics counts as enabled, so that Handle reports the panic.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	for i := range h.children {
-		if h.children[i].h.Enabled(ctx, l) {
+		if enabled(ctx, h.children[i].h, l) {
 			return true
 		}
 	}
 	return false
+}
+
+func enabled(ctx context.Context, h slog.Handler, l slog.Level) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = true
+		}
+	}()
+	return h.Enabled(ctx, l)
 }
 
 // Handle gives r to every child enabled at r.Level and joins their errors.
@@ -103,14 +113,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	last := len(h.children) - 1
 	for i := range h.children {
 		c := &h.children[i]
-		if !c.h.Enabled(ctx, r.Level) {
-			continue
-		}
-		rec := r
-		if !c.borrows && i != last {
-			rec = r.Clone()
-		}
-		if err := handleChild(ctx, c, rec); err != nil {
+		if err := handleChild(ctx, c, r, !c.borrows && i != last); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -120,12 +123,20 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return errors.Join(errs...)
 }
 
-func handleChild(ctx context.Context, c *child, r slog.Record) (err error) {
+// handleChild gives r, cloned if asked, to c if c is enabled at its level.
+// A panic in c's Enabled or Handle is returned as an error.
+func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("multi: %s panicked: %v", c.name, p)
 		}
 	}()
+	if !c.h.Enabled(ctx, r.Level) {
+		return nil
+	}
+	if clone {
+		r = r.Clone()
+	}
 	if err := c.h.Handle(ctx, r); err != nil {
 		return fmt.Errorf("multi: %s: %w", c.name, err)
 	}
