@@ -128,3 +128,17 @@ func TestAChildWhoseEnabledPanicsIsAnError(t *testing.T) {
 		t.Errorf("the other child got %q, want [m]", got)
 	}
 }
+
+// A nil *slog.LevelVar given to MinLevel adds no limit, like a nil Leveler,
+// instead of panicking at the first record.
+func TestMinLevelWithANilLevelVarAddsNoLimit(t *testing.T) {
+	r := newRecorder(slog.LevelDebug)
+	h := multi.MinLevel(r, (*slog.LevelVar)(nil))
+	if h != slog.Handler(r) {
+		t.Fatalf("MinLevel(h, nil *LevelVar) = %T, want h itself", h)
+	}
+	slog.New(h).Debug("d")
+	if got := r.messages(); len(got) != 1 {
+		t.Errorf("got %q, want the debug record", got)
+	}
+}

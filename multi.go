@@ -262,7 +262,8 @@ func (h *Handler) Healthy() bool {
 // MinLevel wraps h so that it sees only records at level or above, on top
 // of whatever level h has of its own. It works for any handler, this
 // module's or another's; level may be a *slog.LevelVar to change it at run
-// time. A nil level adds no limit: MinLevel returns h itself. Flush,
+// time. A nil level (or a nil *slog.LevelVar) adds no limit: MinLevel
+// returns h itself. Flush,
 // Shutdown, Stats and Healthy reach h through the wrapper.
 func MinLevel(h slog.Handler, level slog.Leveler) slog.Handler {
 	if h == nil {
@@ -270,6 +271,9 @@ func MinLevel(h slog.Handler, level slog.Leveler) slog.Handler {
 	}
 	if level == nil {
 		return h
+	}
+	if v := reflect.ValueOf(level); v.Kind() == reflect.Pointer && v.IsNil() {
+		return h // a nil *slog.LevelVar, say: no limit, rather than a panic per record
 	}
 	return &minLevel{h: h, level: level}
 }
