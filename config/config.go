@@ -247,6 +247,9 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 		}
 		sh, err := callBuild(build, opts.appendJSON(nil))
 		if err != nil {
+			if sh != nil {
+				built = append(built, sh) // shut down with the others, not leaked
+			}
 			return nil, fail(c.rebase(i, err))
 		}
 		if sh == nil {

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -138,4 +140,17 @@ func TestDecodeSharedSnakeCaseKeyIsNotRandom(t *testing.T) {
 		require.NoError(t, Decode([]byte(`{"name": "x", "Name": "y"}`), &g))
 		assert.Equal(t, tagged{Name: "y", Label: "x"}, g)
 	}
+}
+
+// A builder that returns a handler with its error has its handler shut
+// down with the others, not leaked.
+func TestBuildShutsDownAHandlerReturnedWithAnError(t *testing.T) {
+	half := &recorder{}
+	reg := &registry{m: map[string]buildFunc{}}
+	reg.add("half", func(json.RawMessage) (slog.Handler, error) { return half, errString("half built") })
+	c, err := Parse(strings.NewReader(`{"sinks": [{"type": "half"}]}`))
+	require.NoError(t, err)
+	_, err = c.build(reg, func(string) (string, bool) { return "", false })
+	require.ErrorContains(t, err, "half built")
+	assert.Equal(t, int32(1), half.shut.Load(), "the handler returned with the error was not shut down")
 }
