@@ -141,7 +141,9 @@ type Flusher interface {
 }
 
 // A Shutdowner flushes, then releases its files, connections and goroutines.
-// Shutdown is idempotent: later calls return nil at once.
+// Shutdown is idempotent: a later call waits for the first to finish and
+// returns nil, or returns an error wrapping its own ctx's error if that
+// ends first.
 type Shutdowner interface {
 	Shutdown(ctx context.Context) error
 }

@@ -153,6 +153,6 @@
 // library's create_production_config and create_development_config:
 // JSON lines on stdout at INFO with the source position, and a coloured
 // console on stderr at DEBUG. The LOG_LEVEL environment variable, when
-// set, replaces the level of both; a LOG_LEVEL that is not a level is an
-// error from Build, not silently ignored.
+// set and not empty, replaces the level of both; a LOG_LEVEL that is not a
+// level is an error from Build, not silently ignored.
 package config

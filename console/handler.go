@@ -167,10 +167,10 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 // attempts, the time of the last write and the last error. LastWrite is
 // the time of the newest record written, to the millisecond (a slog.Logger
 // stamps a record when the log call is made), not a clock read per write.
-// Queued, Retries, Spooled and Replayed are always 0: nothing is queued. With a writer
-// that buffers, such as *bufio.Writer, a record counts as written when it
-// is in the buffer; a failed Flush counts one failed attempt, since the
-// writer does not say how many records it lost.
+// Queued, Retries, Spooled and Replayed are always 0: nothing is queued.
+// With a writer that buffers, such as *bufio.Writer, a record counts as
+// written when it is in the buffer; a failed Flush counts one failed
+// attempt, since the writer does not say how many records it lost.
 //
 // Stats never waits behind a write in progress, which may be stuck in the
 // kernel (a terminal paused with Ctrl-S, a pipe nobody reads). Written
@@ -183,8 +183,8 @@ func (h *Handler) Stats() multi.Stats {
 }
 
 // Healthy reports whether the last write succeeded (true before the first
-// one). It turns false at a failed write and true again at the next write
-// that succeeds.
+// one). It turns false at a failed write, or a failed flush or sync of the
+// writer, and true again at the next write that succeeds.
 func (h *Handler) Healthy() bool {
 	return h.s.stats.Healthy()
 }

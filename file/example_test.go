@@ -40,7 +40,7 @@ func Example() {
 	}
 	logger := slog.New(h)
 	for i := range 7 {
-		logger.Info("request", "n", i) // 40 bytes a line: two lines a file
+		logger.Info("request", "n", i) // 39 bytes a line: two lines a file
 	}
 	// At exit: write out the buffer, wait for compression, close the file.
 	if err := multi.Shutdown(context.Background(), logger.Handler()); err != nil {

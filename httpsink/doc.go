@@ -25,9 +25,9 @@
 // only an empty queue) because the collector is slow or down, OnFull
 // decides: without a Spool, Block (the default) makes Handle wait for the
 // sender, DropNewest and DropOldest drop records and count them. With a
-// Spool, a full queue diverts its oldest batch(es) to the spool on the
-// caller's goroutine (a buffered file append), so Handle never waits on
-// the network.
+// Spool, Block (the default) becomes Divert: a full queue diverts its
+// oldest batch(es) to the spool on the caller's goroutine (a buffered file
+// append), so Handle never waits on the network.
 //
 // # Retries
 //
@@ -63,7 +63,8 @@
 // straight to the spool, without a request, until a wait that starts at
 // Backoff.InitialInterval and grows like the back-off up to MaxInterval has
 // passed; then the next batch is a probe, sent once. A probe that succeeds
-// closes the breaker; one that fails spools its batch and doubles the wait.
+// closes the breaker; one that fails spools its batch and multiplies the
+// wait by Backoff.Multiplier (2), up to MaxInterval.
 // This keeps the sender draining the queue at disk speed during an outage,
 // instead of spending MaxElapsedTime on every batch, and spares a
 // recovering collector a retry storm. Without a spool there is no breaker:

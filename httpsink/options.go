@@ -106,8 +106,8 @@ type Backoff struct {
 	// Multiplier grows the wait after each retry (default 2): the Python
 	// library's retry_backoff_factor. At least 1.
 	Multiplier float64
-	// MaxInterval caps one wait (default 30s), a server's Retry-After
-	// included.
+	// MaxInterval caps one wait (default 30s, or InitialInterval if that
+	// is longer), a server's Retry-After included.
 	MaxInterval time.Duration
 	// MaxElapsedTime is how long a batch is retried before it counts as
 	// undeliverable (default 2m). Negative: no time limit (MaxRetries and
@@ -227,9 +227,11 @@ type Options struct {
 	// ErrorHandler, when set, is told about runtime errors: batches dropped
 	// (with the HTTP status and the first bytes of the response), the
 	// collector going down and the spool failing. It is called on the
-	// sender's goroutine, or, for records dropped by a full queue (at most
-	// once a second), on the goroutine of the logging call; never with a
-	// secret in the error. It must not log to this handler.
+	// sender's goroutine or on the goroutine that replays the spool; for
+	// records dropped by the queue (at most once a second, with the count),
+	// on the goroutine of the logging call, or of Shutdown for the records
+	// it could not drain. It is never given a secret. It must not log to
+	// this handler.
 	ErrorHandler func(error)
 }
 

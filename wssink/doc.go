@@ -120,6 +120,7 @@
 // 30s; SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
-// errors or stats; the URL's user information (user name and password) is
-// hidden in errors. Put no secret in the URL's query.
+// errors or stats; the URL's user information (user name and password) and
+// its query are left out of errors. Still, put no secret in the URL's
+// query: the server and any proxy see it in the request line.
 package wssink

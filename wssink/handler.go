@@ -64,7 +64,9 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 
 // Flush returns once every record handed to Handle before the call was
 // delivered (acknowledged, with Ack on) and the spool is empty, or when ctx
-// ends, with an error saying how many records are still pending.
+// ends, with an error saying how many records are still pending. Once the
+// handler has given up reconnecting (MaxReconnectAttempts), it returns an
+// error saying so.
 func (h *Handler) Flush(ctx context.Context) error { return h.s.flush(ctx) }
 
 // Shutdown sends what is queued, waits for its acknowledgements, closes the
