@@ -64,7 +64,7 @@ func TestFaultyCollectorGetsEverySequenceNumber(t *testing.T) {
 		}
 		return true
 	})
-	h, err := New(c.url(), &Options{Encoding: NDJSON, BatchSize: 200, QueueSize: n, Timeout: 100 * time.Millisecond,
+	h, err := New(c.url(), &Options{Encoding: NDJSON, BatchSize: 200, QueueSize: n, Timeout: 200 * time.Millisecond,
 		MaxRetries: 1000, Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxElapsedTime: -1}})
 	if err != nil {
 		t.Fatal(err)
@@ -80,21 +80,26 @@ func TestFaultyCollectorGetsEverySequenceNumber(t *testing.T) {
 	if missing := allOf(got, n); len(missing) > 0 {
 		t.Fatalf("%d sequence numbers missing, first %v", len(missing), missing[:min(10, len(missing))])
 	}
-	// A request the collector failed delivered nothing, so nothing came twice.
-	if dup || len(got) != n {
-		t.Fatalf("%d records arrived for %d numbers (duplicates: %v)", len(got), n, dup)
-	}
 	mu.Lock()
 	defer mu.Unlock()
 	st := h.Stats()
-	t.Logf("faults %v; stats %+v", kinds, st)
+	t.Logf("faults %v; stats %+v; %d records arrived", kinds, st, len(got))
 	for _, k := range []string{"cut", "503", "429", "hang"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s fault happened", k)
 		}
 	}
-	if st.Failed != uint64(failed) || st.Retries != uint64(failed) {
+	// Every failure the collector caused is counted, and retried. On a busy
+	// machine a request the collector took may also time out before its
+	// answer arrives: the sender counts that failure too and sends the
+	// batch again, so its records arrive twice (at least once). Only such
+	// failures may bring duplicates, at most a batch each.
+	extra := int(st.Failed) - failed
+	if extra < 0 || st.Retries != st.Failed {
 		t.Fatalf("stats count %d failed requests and %d retries; the collector failed %d", st.Failed, st.Retries, failed)
+	}
+	if dups := len(got) - n; dup != (dups > 0) || dups > extra*200 {
+		t.Fatalf("%d records arrived for %d numbers, with %d failures the collector did not cause", len(got), n, extra)
 	}
 	if st.Written != n || st.Dropped != 0 || st.Queued != 0 || !h.Healthy() {
 		t.Fatalf("stats %+v, healthy %v", st, h.Healthy())
