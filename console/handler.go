@@ -97,7 +97,7 @@ func New(w io.Writer, opts *Options) *Handler {
 	if err := fo.Validate(); err != nil {
 		panic(fmt.Sprintf("console.New: %v", err))
 	}
-	s := &sink{w: w, onError: opts.ErrorHandler, shutDone: make(chan struct{})}
+	s := &sink{w: w, onError: opts.ErrorHandler}
 	return &Handler{core: format.New(s, fo), s: s, color: color}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/once"
 	"github.com/jinpy-utils/multi/internal/stats"
 )
 
@@ -19,10 +20,10 @@ import (
 // handler derived from it: the writer, the lock that makes each record one
 // uninterrupted Write, the counters, and whether it is shut down.
 type sink struct {
-	mu       sync.Mutex // held for each Write to w, and by Flush and Shutdown
-	w        io.Writer
-	closed   atomic.Bool
-	shutDone chan struct{} // closed when the first Shutdown returns
+	mu     sync.Mutex // held for each Write to w, and by Flush and Shutdown
+	w      io.Writer
+	closed atomic.Bool
+	shut   once.Shutdown
 
 	stats     stats.Counters
 	onError   func(error)
@@ -225,16 +226,11 @@ func (s *sink) flushLocked() error {
 // flushes w if it buffers and syncs it if it can. It never closes w. Only
 // the first call does anything.
 func (s *sink) shutdown(ctx context.Context) error {
-	if !s.closed.CompareAndSwap(false, true) {
-		// An earlier call does the work: wait for it, or for ctx.
-		select {
-		case <-s.shutDone:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("console: shutdown: waiting for the shutdown under way: %w", ctx.Err())
-		}
-	}
-	defer close(s.shutDone)
+	return s.shut.Do(ctx, "console: shutdown", func() error { return s.doShutdown(ctx) })
+}
+
+func (s *sink) doShutdown(ctx context.Context) error {
+	s.closed.Store(true)
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: shutdown: wait for a write in progress: %w", err)
 	}

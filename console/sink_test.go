@@ -46,7 +46,7 @@ func waitUnlocked(t *testing.T, s *sink) {
 
 func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
 	w := newStuckWriter()
-	s := &sink{w: w, shutDone: make(chan struct{})}
+	s := &sink{w: w}
 	wrote := make(chan error, 1)
 	go func() { _, err := s.Write([]byte("stuck\n")); wrote <- err }()
 	<-w.entered
@@ -80,7 +80,7 @@ func TestShutdownGivesUpOnAStuckWriteAtItsDeadline(t *testing.T) {
 
 func TestFlushGivesUpAtCancelAndLeavesTheLockUsable(t *testing.T) {
 	w := newStuckWriter()
-	s := &sink{w: w, shutDone: make(chan struct{})}
+	s := &sink{w: w}
 	go s.Write([]byte("slow\n"))
 	<-w.entered
 	ctx, cancel := context.WithCancel(t.Context())
@@ -123,7 +123,7 @@ func (w *gateWriter) Write(p []byte) (int, error) {
 
 func TestStatsCountEveryWriteAndNeverWaitForAStuckOne(t *testing.T) {
 	w := &gateWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	s := &sink{w: w, shutDone: make(chan struct{})}
+	s := &sink{w: w}
 	s.noteTime(time.Unix(1700000000, 0)) // one record time for all: no millisecond tick publishes
 	for range 3*publishEvery + 5 {
 		if _, err := s.Write([]byte("0123456789\n")); err != nil {

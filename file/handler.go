@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/format"
+	"github.com/jinpy-utils/multi/internal/once"
 )
 
 // Format selects the line format; see package format.
@@ -29,8 +29,7 @@ type sink struct {
 	w      *writer
 	h      *hook // nil without ErrorHandler
 	closed atomic.Bool
-	once   sync.Once
-	done   chan struct{} // closed when the first Shutdown returns
+	shut   once.Shutdown
 }
 
 // Write is called by the format core with one whole line.
@@ -70,7 +69,7 @@ func New(path string, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{done: make(chan struct{})}
+	s := &sink{}
 	if opts.ErrorHandler != nil {
 		s.h = &hook{f: opts.ErrorHandler}
 	}
@@ -135,27 +134,17 @@ func (h *Handler) Flush(ctx context.Context) error {
 // returns nil, or returns an error wrapping its own ctx's error if that
 // ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	s, first := h.s, false
-	var err error
-	s.once.Do(func() { first = true })
-	if !first {
-		// An earlier call does the work: wait for it, or for ctx.
-		select {
-		case <-s.done:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("file: shutdown %s: waiting for the shutdown under way: %w", s.w.given, ctx.Err())
+	s := h.s
+	return s.shut.Do(ctx, "file: shutdown "+s.w.given, func() error {
+		s.closed.Store(true)
+		// Write out this handler's records even if others keep the file open.
+		ferr := s.w.flush()
+		err := release(ctx, s.w, s.h)
+		if err == nil && ferr != nil && ferr != errClosed {
+			err = ferr
 		}
-	}
-	defer close(s.done)
-	s.closed.Store(true)
-	// Write out this handler's records even if others keep the file open.
-	ferr := s.w.flush()
-	err = release(ctx, s.w, s.h)
-	if err == nil && ferr != nil && ferr != errClosed {
-		err = ferr
-	}
-	return err
+		return err
+	})
 }
 
 // Stats reports what the file has seen. Handlers sharing a path report the

@@ -21,6 +21,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/format"
+	"github.com/jinpy-utils/multi/internal/once"
 	"github.com/jinpy-utils/multi/internal/spool"
 	"github.com/jinpy-utils/multi/internal/stats"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
@@ -75,8 +76,7 @@ type sink struct {
 	proberCtx  context.Context
 	proberDone chan struct{}
 
-	shutOnce sync.Once
-	shutDone chan struct{} // closed when the first Shutdown returns
+	shut once.Shutdown
 }
 
 // New returns a Handler that ships records to url in batches, as opts
@@ -106,7 +106,6 @@ func New(url string, opts *Options) (*Handler, error) {
 		now:       time.Now,
 		sleep:     sleepCtx,
 		kick:      make(chan struct{}, 1),
-		shutDone:  make(chan struct{}),
 	}
 	if k := c.EncryptionKey; len(k) > 0 {
 		if s.aead, err = newAEAD(k); err != nil {
@@ -300,18 +299,10 @@ func (s *sink) Write(p []byte) (int, error) {
 }
 
 func (s *sink) shutdown(ctx context.Context) error {
-	first := false
-	s.shutOnce.Do(func() { first = true })
-	if !first {
-		// An earlier call does the work: wait for it, or for ctx.
-		select {
-		case <-s.shutDone:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("httpsink: shutdown: waiting for the shutdown under way: %w", ctx.Err())
-		}
-	}
-	defer close(s.shutDone)
+	return s.shut.Do(ctx, "httpsink: shutdown", func() error { return s.doShutdown(ctx) })
+}
+
+func (s *sink) doShutdown(ctx context.Context) error {
 	var err error
 	s.closed.Store(true)
 	if s.spool != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/once"
 	"github.com/jinpy-utils/multi/internal/spool"
 	"github.com/jinpy-utils/multi/internal/stats"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
@@ -44,8 +45,7 @@ type sink struct {
 
 	// Lifecycle: runCtx ends to stop the owner (Shutdown), hardCtx when
 	// Shutdown's ctx ends and every network wait must give up.
-	shutOnce          sync.Once
-	shutDone          chan struct{} // closed when the first Shutdown returns
+	shut              once.Shutdown
 	runCtx, hardCtx   context.Context
 	stopRun, stopHard context.CancelFunc
 	done              chan struct{} // closed when run returns
@@ -99,11 +99,10 @@ func (s *sink) recycleLocked(m *message) {
 
 func newSink(rawURL string, opts *Options) (*sink, error) {
 	s := &sink{
-		done:     make(chan struct{}),
-		shutDone: make(chan struct{}),
-		free:     make(chan []byte, 8),
-		wake:     make(chan struct{}, 1),
-		space:    make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		free:  make(chan []byte, 8),
+		wake:  make(chan struct{}, 1),
+		space: make(chan struct{}, 1),
 	}
 	if err := s.cfg.resolve(rawURL, opts); err != nil {
 		return nil, err
@@ -737,19 +736,7 @@ func (s *sink) flush(ctx context.Context) error {
 }
 
 func (s *sink) shutdown(ctx context.Context) error {
-	first := false
-	s.shutOnce.Do(func() { first = true })
-	if !first {
-		// An earlier call does the work: wait for it, or for ctx.
-		select {
-		case <-s.shutDone:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("wssink: shutdown: waiting for the shutdown under way: %w", ctx.Err())
-		}
-	}
-	defer close(s.shutDone)
-	return s.doShutdown(ctx)
+	return s.shut.Do(ctx, "wssink: shutdown", func() error { return s.doShutdown(ctx) })
 }
 
 func (s *sink) doShutdown(ctx context.Context) error {
