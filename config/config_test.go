@@ -433,29 +433,37 @@ type errReader struct{}
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 // The largest documents the limits let through, and hostile ones they
-// stop, cost bounded memory to parse.
+// stop, cost bounded memory to parse. Each must end as it does now: those
+// the limits let through are parsed whole and then refused for what they
+// hold (no sink type), the hostile ones are stopped by a limit. A Parse
+// that gave up early on a large document would allocate little and prove
+// nothing.
 func TestParseMemoryIsBounded(t *testing.T) {
 	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
 	for i := 'b'; i <= 'j'; i++ {
 		laughs += fmt.Sprintf("%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
 	}
 	long := strings.Repeat("x", MaxDocumentSize-200)
-	for name, doc := range map[string]string{
-		"billion laughs":    laughs,
-		"yaml block lines":  "sinks:\n" + strings.Repeat("- a: b\n", MaxValues/3-1),
-		"yaml flow list":    "sinks: [" + strings.Repeat("1,", MaxValues-10) + "1]",
-		"yaml long scalars": "sinks:\n" + strings.Repeat("- "+strings.Repeat("y", 100)+"\n", 9000),
-		"yaml aliased text": "s: &s " + long + "\nsinks: [{type: test, extra: [*s, *s, *s, *s, *s, *s]}]\n",
-		"json list":         `{"sinks": [` + strings.Repeat("1,", MaxDocumentSize/2-20) + `1]}`,
-		"json objects":      `{"sinks": [` + strings.Repeat(`{"a":1},`, MaxDocumentSize/8-20) + `1]}`,
+	const tooMany = "document holds more than 20000 values (YAML aliases included)"
+	for name, tc := range map[string]struct{ doc, want string }{
+		"billion laughs":    {laughs, "config: line 1: e[0][6][8][8][3]: " + tooMany},
+		"yaml block lines":  {"sinks:\n" + strings.Repeat("- a: b\n", MaxValues/3-1), `config: line 2: sinks[0]: missing "type"`},
+		"yaml flow list":    {"sinks: [" + strings.Repeat("1,", MaxValues-10) + "1]", "config: line 1: sinks[0]: want an object, got a number"},
+		"yaml long scalars": {"sinks:\n" + strings.Repeat("- "+strings.Repeat("y", 100)+"\n", 9000), "config: line 2: sinks[0]: want an object, got a string"},
+		"yaml aliased text": {"s: &s " + long + "\nsinks: [{type: test, extra: [*s, *s, *s, *s, *s, *s]}]\n",
+			"config: line 1: sinks[0].extra[3]: document holds more than 4 MiB of text (YAML aliases included)"},
+		"json list":    {`{"sinks": [` + strings.Repeat("1,", MaxDocumentSize/2-20) + `1]}`, "config: line 1: sinks[19997]: " + tooMany},
+		"json objects": {`{"sinks": [` + strings.Repeat(`{"a":1},`, MaxDocumentSize/8-20) + `1]}`, "config: line 1: sinks[6665].a: " + tooMany},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, _ = Parse(strings.NewReader(doc))
+			c, err := Parse(strings.NewReader(tc.doc))
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
+			assert.Nil(t, c)
+			assert.EqualError(t, err, tc.want)
 			assert.Less(t, alloc, uint64(64<<20), "%d MiB allocated", alloc>>20)
 		})
 	}

@@ -624,9 +624,16 @@ func TestShutdownReportsASyncFailureButNotAnUnsyncableWriter(t *testing.T) {
 	}
 	defer devNull.Close()
 	for _, f := range []*os.File{pw, devNull} {
+		var reported errorLog
 		h := console.New(f, &console.Options{ErrorHandler: reported.handle})
 		if err := h.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown on %s = %v", f.Name(), err)
+		}
+		if errs := reported.all(); len(errs) != 0 {
+			t.Errorf("Shutdown on %s reported %v, want nothing: it cannot be synced, which is no failure", f.Name(), errs)
+		}
+		if st := h.Stats(); st.Failed != 0 || st.LastError != nil || !h.Healthy() {
+			t.Errorf("Shutdown on %s: stats %+v, healthy %v; want no failure and healthy", f.Name(), st, h.Healthy())
 		}
 	}
 }

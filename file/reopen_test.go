@@ -2,10 +2,14 @@ package file
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -199,15 +203,62 @@ func TestErrorHandlerMayLogToTheSameFile(t *testing.T) {
 	}
 }
 
+// With Sync, every write of the buffer is followed by fsync; without it,
+// none is. The fsync is seen by swapping in, for one write, a pipe as the
+// open file: a pipe cannot be synced (EINVAL), so a handler that syncs
+// reports the failure, one that does not reports nothing. (FlushInterval is
+// an hour so that only the test's Flush writes while the pipe is in place.)
 func TestSyncWritesThrough(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "app.log")
-	h := open(t, path, &Options{Sync: true})
-	write(t, h, "a")
-	flush(t, h)
-	if got := content(t, path); got != lines("a") {
-		t.Fatalf("file = %q", got)
-	}
-	if st := h.Stats(); st.Written != 1 || st.Failed != 0 {
-		t.Fatalf("Stats = %+v", st)
+	for _, syncOn := range []bool{false, true} {
+		t.Run(fmt.Sprint("Sync=", syncOn), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.log")
+			var e errs
+			h := open(t, path, &Options{Sync: syncOn, FlushInterval: time.Hour, ErrorHandler: e.handle})
+			write(t, h, "a")
+			flush(t, h)
+			if got := content(t, path); got != lines("a") {
+				t.Fatalf("file = %q", got)
+			}
+			if st := h.Stats(); st.Written != 1 || st.Failed != 0 || len(e.all()) != 0 {
+				t.Fatalf("Stats = %+v, errors %v: want 1 written, no failure", st, e.all())
+			}
+
+			r, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			w := h.s.w
+			w.mu.Lock()
+			live := w.f
+			w.f = pw // the path still names the real file: no reopen
+			w.mu.Unlock()
+			write(t, h, "b")
+			err = h.Flush(context.Background())
+			w.mu.Lock()
+			w.f = live
+			w.mu.Unlock()
+			pw.Close()
+			got, rerr := io.ReadAll(r)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if string(got) != lines("b") {
+				t.Fatalf("the write before the sync carried %q, want record b", got)
+			}
+			st := h.Stats()
+			if !syncOn {
+				if err != nil || st.Failed != 0 || len(e.all()) != 0 {
+					t.Fatalf("without Sync: Flush = %v, Stats %+v, errors %v: want no fsync, so no failure", err, st, e.all())
+				}
+				return
+			}
+			if !errors.Is(err, syscall.EINVAL) {
+				t.Fatalf("with Sync: Flush = %v, want the fsync of the pipe to fail with EINVAL", err)
+			}
+			if st.Failed != 1 || !errors.Is(st.LastError, syscall.EINVAL) || len(e.all()) != 1 || !errors.Is(e.all()[0], syscall.EINVAL) {
+				t.Fatalf("with Sync: Stats %+v, errors %v: want the one failed fsync counted and reported", st, e.all())
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -226,9 +227,9 @@ func TestMaxAgeSweepNeedsNoRotation(t *testing.T) {
 		}
 	}
 	write(t, h, "live")
-	// Let the passes the rotations asked for finish, so that the pass that
-	// removes the old backup below can only be a sweep.
-	time.Sleep(100 * time.Millisecond)
+	// Wait for the passes the rotations asked for to finish, so that the
+	// pass that removes the old backup below can only be a sweep.
+	millIdle(t, h.s.w)
 	// app.log.2 = a, 25 h old; app.log.1 = b, 1 h old. Nothing rotates
 	// from here on: the sweep alone must remove app.log.2.
 	for n, age := range map[string]time.Duration{"app.log.2": 25 * time.Hour, "app.log.1": time.Hour} {
@@ -243,6 +244,38 @@ func TestMaxAgeSweepNeedsNoRotation(t *testing.T) {
 	})
 	shutdown(t, h)
 	expect(t, dir, map[string][]string{"app.log": {"live"}, "app.log.1": {"b"}})
+}
+
+// millIdle waits until no pass of w's mill is asked for and the mill waits
+// in its select: every pass asked for so far is over. (Nothing in the test
+// asks for another; the MaxAge sweep may still start one.)
+func millIdle(t *testing.T, w *writer) {
+	t.Helper()
+	eventually(t, "the mill to finish the passes asked for", func() bool {
+		if len(w.millReq) != 0 {
+			return false
+		}
+		buf := make([]byte, 1<<20)
+		for {
+			n := runtime.Stack(buf, true)
+			if n < len(buf) {
+				buf = buf[:n]
+				break
+			}
+			buf = make([]byte, 2*len(buf))
+		}
+		mills := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if !strings.Contains(g, "file.(*writer).mill(") {
+				continue
+			}
+			mills++
+			if header, _, _ := strings.Cut(g, "\n"); !strings.Contains(header, "[select") {
+				return false // in a pass, or just woken for one
+			}
+		}
+		return mills == 1
+	})
 }
 
 func TestPruneInterval(t *testing.T) {

@@ -188,7 +188,7 @@ func TestReplayInterruptedMidFrameResumesWithoutDuplicates(t *testing.T) {
 	mu.Lock()
 	up = true
 	mu.Unlock()
-	waitFor(t, "the spool to be replayed", 10*time.Second, func() bool {
+	waitFor(t, "the spool to be replayed", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return failedC && h.s.spool.Len() == 0 && slices.Contains(msgs(t, c.got()), "c")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/slogtest"
 	"time"
@@ -197,21 +198,31 @@ func TestRequestHeaders(t *testing.T) {
 
 func TestTokenFuncIsAskedForEveryRequest(t *testing.T) {
 	c := newCollector(t, NDJSON)
-	n := 0
+	var calls atomic.Int32
 	h := mustNew(t, c.url(), &Options{
 		Encoding: NDJSON,
 		TokenFunc: func(ctx context.Context) (string, error) {
-			n++
-			return fmt.Sprintf("token-%d", n), nil
+			return fmt.Sprintf("token-%d", calls.Add(1)), nil
 		},
 	})
 	l := slog.New(h)
 	for i := range 3 {
 		l.Info("hi", "i", i)
-		h.Flush(context.Background())
+		if err := h.Flush(context.Background()); err != nil {
+			t.Fatalf("Flush %d: %v", i, err)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("TokenFunc called %d times for 3 requests, want 3", n)
+	}
+	if got := msgs(t, c.got()); !slices.Equal(got, []string{"hi", "hi", "hi"}) {
+		t.Errorf("collector got %q, want the 3 records, one per request", got)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.headers) != 3 {
+		t.Fatalf("%d requests reached the collector, want 3 (one per Flush)", len(c.headers))
+	}
 	for i, hdr := range c.headers {
 		if got, want := hdr.Get("Authorization"), fmt.Sprintf("Bearer token-%d", i+1); got != want {
 			t.Errorf("request %d: Authorization %q, want %q", i, got, want)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -18,7 +19,19 @@ func TestEncryptedBodiesOpenOnlyWithTheKey(t *testing.T) {
 		c.key = key
 		// The first request is refused, so the batch is sent twice: the
 		// two bodies must differ (a fresh nonce per request).
-		c.setFault(failFirst(1, 503, nil))
+		var refused []byte
+		c.setFault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if n > 1 {
+				return false
+			}
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				t.Errorf("read the refused body: %v", err)
+			}
+			refused = b
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		})
 		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, EncryptionKey: key, Compress: gz, Backoff: fastBackoff})
 		l := slog.New(h)
 		l.Info("attack at dawn", "target", "the castle")
@@ -43,6 +56,15 @@ func TestEncryptedBodiesOpenOnlyWithTheKey(t *testing.T) {
 		}
 		if !gz && !bytes.Contains(plain, []byte(`"msg":"attack at dawn"`)) {
 			t.Fatalf("Open gave %q", plain)
+		}
+		if req, failed := c.counts(); req != 2 || failed != 1 {
+			t.Fatalf("gzip %v: %d requests, %d refused; want the batch sent twice", gz, req, failed)
+		}
+		if len(refused) < 12 || bytes.Equal(refused[:12], sealed[:12]) || bytes.Equal(refused, sealed) {
+			t.Fatalf("gzip %v: the resent body repeats the refused one's nonce:\n%x\n%x", gz, refused, sealed)
+		}
+		if again, err := Open(key, refused); err != nil || !bytes.Equal(again, plain) {
+			t.Fatalf("gzip %v: the refused body opens to %q, %v; want the same plaintext %q", gz, again, err, plain)
 		}
 
 		// Without the key, or with another, the body cannot be read.

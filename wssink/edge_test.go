@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -176,8 +177,12 @@ func TestReplayKeepsMaxUnackedInFlight(t *testing.T) {
 	eventually(t, 5*time.Second, "two messages in flight", func() bool { return len(rs.messages()) >= 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	h.Shutdown(ctx) // nothing is acknowledged: the records go back to the spool
+	// Nothing is acknowledged: the records go back to the spool.
+	err = h.Shutdown(ctx)
 	srv.stop()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "10 records not yet delivered") {
+		t.Errorf("Shutdown = %v, want its deadline with the 10 records not yet delivered", err)
+	}
 	if n := len(rs.messages()); n != 2 {
 		t.Errorf("server got %d unacknowledged messages, MaxUnacked is 2", n)
 	}
@@ -186,6 +191,26 @@ func TestReplayKeepsMaxUnackedInFlight(t *testing.T) {
 	}
 	if st := h.Stats(); st.Written != 0 || st.Dropped != 0 || st.Queued != 0 {
 		t.Errorf("stats %+v", st)
+	}
+	// The spool holds the ten records again, in order, for the next process.
+	sp, err = spool.Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	var back []string
+	n, err := sp.Replay(context.Background(), func(recs [][]byte) error {
+		for _, r := range recs {
+			back = append(back, string(r))
+		}
+		return nil
+	})
+	var want []string
+	for _, r := range frame {
+		want = append(want, string(r))
+	}
+	if err != nil || n != len(want) || !slices.Equal(back, want) {
+		t.Errorf("the spool gives back %d records (%v): %q, want the %d unacknowledged ones in order", n, err, back, len(want))
 	}
 }
 
