@@ -196,7 +196,10 @@ func (s *sink) undeliverable(recs [][]byte, err error) bool {
 	return true
 }
 
-// toSpool appends recs to the spool, or drops them if it cannot.
+// toSpool appends recs to the spool, or drops them if it cannot, and
+// wakes the prober: a kick it took before the append (from openBreaker)
+// found the spool empty, and without another it would wait for the next
+// batch to replay what is now on disk.
 func (s *sink) toSpool(recs [][]byte, cause error) {
 	if err := s.spool.Append(recs); err != nil {
 		err = fmt.Errorf("httpsink: spool %d records: %w", len(recs), err)
@@ -207,6 +210,7 @@ func (s *sink) toSpool(recs [][]byte, cause error) {
 		return
 	}
 	s.counters.Spooled(len(recs))
+	s.kickProber()
 }
 
 func (s *sink) drop(n int, err error) {
