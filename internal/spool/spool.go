@@ -24,10 +24,11 @@
 // read back intact. Data written by a finished Append is in the operating
 // system's page cache and survives the process dying at once.
 //
-// Surviving a power loss or kernel crash needs fsync. The spool calls fsync
-// when a segment is rotated, on [Spool.Sync] and on [Spool.Close], but not
-// on every Append: the network sinks append on the logging caller's
-// goroutine when their queue overflows, and an fsync there costs
+// Surviving a power loss or kernel crash needs fsync. The spool syncs a
+// segment, and the directory for its name, when the segment is rotated (on
+// a goroutine of its own), on [Spool.Sync] and on [Spool.Close], but never
+// on an Append's goroutine: the network sinks append on the logging
+// caller's goroutine when their queue overflows, and an fsync there costs
 // milliseconds on a disk. A machine that loses power can therefore lose
 // the frames appended since the last sync (at most one segment, 4 MiB by
 // default); the torn tail is detected and cut off like a crashed write.
@@ -130,6 +131,14 @@ type Spool struct {
 	records   int   // records not yet replayed
 	discarded int64 // bytes of torn or corrupt frames cut off
 	scratch   []byte
+
+	// Segments sealed by Append or Replay are synced and closed in the
+	// background, so that no fsync runs on an Append's goroutine (a
+	// sink's logging caller): seals counts those in progress, and
+	// sealErr keeps the first that failed, for Sync and Close.
+	seals   sync.WaitGroup
+	errMu   sync.Mutex
+	sealErr error
 }
 
 // segment is one file. offset is where the next unsent frame starts, and
@@ -142,6 +151,7 @@ type segment struct {
 	records int
 	offset  int64
 	skip    int
+	named   bool // the directory was synced since the segment was created
 }
 
 // Open opens the spool in dir, creating the directory (mode 0700) if
@@ -380,7 +390,7 @@ func (s *Spool) AppendFunc(n int, record func(i int) []byte) error {
 		// Cut the partial frame off; if even that fails, seal the
 		// segment so no later frame is written behind the torn one.
 		if terr := s.active.Truncate(seg.size); terr != nil {
-			s.sealLocked()
+			s.sealLocked(false)
 		}
 		return fmt.Errorf("spool: append %d records: %w", n, err)
 	}
@@ -389,7 +399,7 @@ func (s *Spool) AppendFunc(n int, record func(i int) []byte) error {
 	s.size += int64(len(buf))
 	s.records += n
 	if seg.size >= s.segBytes {
-		if err := s.sealLocked(); err != nil {
+		if err := s.sealLocked(false); err != nil {
 			return fmt.Errorf("spool: append %d records: rotate: %w", n, err)
 		}
 	}
@@ -428,12 +438,6 @@ func (s *Spool) createLocked() error {
 		os.Remove(path)
 		return err
 	}
-	// Make the new name itself durable, so a synced segment is found.
-	if err := syncDir(s.dir); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
 	s.nextSeq++
 	s.active = f
 	s.activeSeg = &segment{seq: seq, path: path, size: int64(len(magic)), offset: int64(len(magic))}
@@ -441,24 +445,58 @@ func (s *Spool) createLocked() error {
 	return nil
 }
 
-// sealLocked syncs and closes the active segment and queues it for replay.
-// The next Append starts a new one.
-func (s *Spool) sealLocked() error {
+// sealLocked closes the active segment and queues it for replay; the next
+// Append starts a new one. The segment and the directory (for its name)
+// are synced first: at once if wait, else in the background (see seals).
+func (s *Spool) sealLocked(wait bool) error {
 	if s.active == nil {
 		return nil
 	}
 	f, seg := s.active, s.activeSeg
 	s.active, s.activeSeg = nil, nil
-	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if seg.records == 0 {
+		err := f.Close()
 		os.Remove(seg.path)
 		s.size -= seg.size
 		return err
 	}
 	s.segs = append(s.segs, seg)
+	if wait {
+		return s.seal(f)
+	}
+	s.seals.Go(func() {
+		if err := s.seal(f); err != nil {
+			s.errMu.Lock()
+			if s.sealErr == nil {
+				s.sealErr = err
+			}
+			s.errMu.Unlock()
+		}
+	})
+	return nil
+}
+
+// seal syncs and closes a sealed segment's file, then syncs the directory
+// so that the segment's name survives a power loss too.
+func (s *Spool) seal(f *os.File) error {
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	return err
+}
+
+// waitSeals waits for the background seals and returns, once, the first
+// error one of them had.
+func (s *Spool) waitSeals() error {
+	s.seals.Wait()
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	err := s.sealErr
+	s.sealErr = nil
 	return err
 }
 
@@ -470,11 +508,20 @@ func (s *Spool) Sync() error {
 	if s.closed {
 		return ErrClosed
 	}
+	if err := s.waitSeals(); err != nil {
+		return fmt.Errorf("spool: sync: %w", err)
+	}
 	if s.active == nil {
 		return nil
 	}
 	if err := s.active.Sync(); err != nil {
 		return fmt.Errorf("spool: sync: %w", err)
+	}
+	if !s.activeSeg.named {
+		if err := syncDir(s.dir); err != nil {
+			return fmt.Errorf("spool: sync: %w", err)
+		}
+		s.activeSeg.named = true
 	}
 	return nil
 }
@@ -497,7 +544,7 @@ func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (
 		return 0, ErrClosed
 	}
 	if s.activeSeg != nil && s.activeSeg.records > 0 {
-		if err := s.sealLocked(); err != nil {
+		if err := s.sealLocked(false); err != nil {
 			s.mu.Unlock()
 			return 0, fmt.Errorf("spool: replay: rotate: %w", err)
 		}
@@ -625,7 +672,10 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
-	err := s.sealLocked()
+	err := s.sealLocked(true)
+	if serr := s.waitSeals(); err == nil {
+		err = serr
+	}
 	for _, seg := range s.segs {
 		if seg.offset > int64(len(magic)) || seg.skip > 0 {
 			if perr := savePos(seg); err == nil {

@@ -677,3 +677,44 @@ func FuzzOpenReplay(f *testing.F) {
 		}
 	})
 }
+
+// A segment sealed by Replay (or by rotation) is synced in the background,
+// never on the Append's goroutine; a failure there is not lost: the next
+// Sync reports it, once. Close waits for the background seals.
+func TestBackgroundSealFailureIsReportedBySync(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, 0)
+	if err := s.Append(batch("a", 2)); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.active.Close() // the seal's fsync will fail: file already closed
+	s.mu.Unlock()
+	if got := collect(t, s); count(got) != 2 { // Replay seals the active segment
+		t.Fatalf("replayed %q, want the 2 records", got)
+	}
+	if err := s.Sync(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Sync after a failed background seal = %v, want it reported", err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("second Sync = %v, want nil: the failure is reported once", err)
+	}
+	for i := range 20 {
+		if err := s.Append(batch(fmt.Sprint("b", i), 50)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.segBytes = 1 // every Append now rotates, in the background
+	for i := range 20 {
+		if err := s.Append(batch(fmt.Sprint("c", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = open(t, dir, 0)
+	if s.Len() != 20*50+20 {
+		t.Fatalf("Len after reopening = %d, want every record appended", s.Len())
+	}
+}
