@@ -80,3 +80,26 @@ func benchAttrs(n int) []slog.Attr {
 	}
 	return all[:n]
 }
+
+// BenchmarkFanOutDisabled is the cost of a log call below every child's
+// level: Enabled of the fan-out, which runs for every call.
+func BenchmarkFanOutDisabled(b *testing.B) {
+	ours := func() slog.Handler { return format.New(io.Discard, nil) }
+	for _, impl := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"slog-multi", slog.NewMultiHandler(ours(), ours(), ours())},
+		{"multi-ours", multi.New(ours(), ours(), ours())},
+	} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if impl.h.Enabled(ctx, slog.LevelDebug) {
+					b.Fatal("enabled below every child's level")
+				}
+			}
+		})
+	}
+}

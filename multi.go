@@ -88,23 +88,21 @@ func (h *Handler) Handlers() []slog.Handler {
 }
 
 // Enabled reports whether any child is enabled at level l. A child whose
-// Enabled panics counts as enabled, so that Handle reports the panic.
-func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+// Enabled panics makes it true, so that Handle reports the panic. (One
+// deferred recover for the call, not one per child: this runs for every
+// log call, enabled or not.)
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
+	defer func() {
+		if recover() != nil {
+			on = true
+		}
+	}()
 	for i := range h.children {
-		if enabled(ctx, h.children[i].h, l) {
+		if h.children[i].h.Enabled(ctx, l) {
 			return true
 		}
 	}
 	return false
-}
-
-func enabled(ctx context.Context, h slog.Handler, l slog.Level) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = true
-		}
-	}()
-	return h.Enabled(ctx, l)
 }
 
 // Handle gives r to every child enabled at r.Level and joins their errors.
