@@ -217,16 +217,7 @@ func fdsTo(t testing.TB, path string) int {
 // ours counts the goroutines of this package's writers: flush goroutines
 // and mills.
 func ours() (flushers, mills int) {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range stacks() {
 		if strings.Contains(g, "file.(*writer).flusher(") {
 			flushers++
 		}
@@ -235,4 +226,16 @@ func ours() (flushers, mills int) {
 		}
 	}
 	return flushers, mills
+}
+
+// stacks returns the stack dump of every goroutine, one string each.
+func stacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -255,17 +254,8 @@ func millIdle(t *testing.T, w *writer) {
 		if len(w.millReq) != 0 {
 			return false
 		}
-		buf := make([]byte, 1<<20)
-		for {
-			n := runtime.Stack(buf, true)
-			if n < len(buf) {
-				buf = buf[:n]
-				break
-			}
-			buf = make([]byte, 2*len(buf))
-		}
 		mills := 0
-		for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, g := range stacks() {
 			if !strings.Contains(g, "file.(*writer).mill(") {
 				continue
 			}
