@@ -38,10 +38,3 @@ func (s *Shutdown) Do(ctx context.Context, what string, f func() error) error {
 	defer close(s.done)
 	return f()
 }
-
-// Started reports whether Do has been called.
-func (s *Shutdown) Started() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.started
-}
