@@ -239,22 +239,18 @@ func (s *sink) openBreaker(err error) {
 func (s *sink) replay(ctx context.Context) {
 	_, _ = s.spool.Replay(ctx, func(recs [][]byte) error {
 		var stop error
-		dropped := 0
+		// Replayed is what the collector took of these records: the
+		// growth of Written, which only send moves, under sendMu.
+		written := s.counters.Snapshot().Written
 		settled, _ := s.ship(ctx, recs, false, func(r [][]byte, err error) bool {
 			if retryable(err) && !errors.Is(err, errRefusedItems) && !(tooLarge(err) && len(r) == 1) {
 				stop = err
 				return false
 			}
-			dropped += len(r) // refused for good: it had its second chance
-			s.drop(len(r), err)
+			s.drop(len(r), err) // refused for good: it had its second chance
 			return true
 		})
-		// A bulk response that stops the replay settles none of its items
-		// (they are resent) though it may have dropped some: never count
-		// below zero.
-		if n := settled - dropped; n > 0 {
-			s.counters.Replayed(n)
-		}
+		s.counters.Replayed(int(s.counters.Snapshot().Written - written))
 		if stop != nil {
 			if ctx.Err() == nil {
 				s.openBreaker(stop)
