@@ -76,3 +76,19 @@ func TestErrorHandlerSeesTheFailedRecordCountedAsDropped(t *testing.T) {
 		t.Errorf("in the ErrorHandler: failed %d, dropped %d; want 1 and 1", failed, dropped)
 	}
 }
+
+// Healthy turns false at a failed flush of the writer, as its doc says, and
+// true again at the next write that succeeds.
+func TestAFailedFlushMakesTheHandlerUnhealthyUntilAWriteSucceeds(t *testing.T) {
+	h := console.New(&failingFlusher{}, &console.Options{Color: console.ColorNever})
+	if err := h.Flush(ctx); err == nil {
+		t.Fatal("Flush succeeded; want its error")
+	}
+	if h.Healthy() {
+		t.Error("Healthy after a failed flush")
+	}
+	slog.New(h).Info("written")
+	if !h.Healthy() {
+		t.Error("not Healthy after a write that succeeded")
+	}
+}

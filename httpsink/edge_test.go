@@ -456,3 +456,23 @@ func TestSpoolingWakesTheProber(t *testing.T) {
 		t.Fatalf("stats %+v, spool %d: want the record replayed", st, h.s.spool.Len())
 	}
 }
+
+// Backoff.MaxInterval defaults to 30s, or to InitialInterval if that is
+// longer, as its doc says: setting only InitialInterval is not an error.
+func TestMaxIntervalDefaultFollowsInitialInterval(t *testing.T) {
+	for _, tc := range []struct{ first, max, want time.Duration }{
+		{0, 0, DefaultMaxInterval},
+		{time.Second, 0, DefaultMaxInterval},
+		{2 * time.Minute, 0, 2 * time.Minute},
+		{2 * time.Minute, 5 * time.Minute, 5 * time.Minute},
+	} {
+		c, err := resolve("http://h/x", &Options{Backoff: Backoff{InitialInterval: tc.first, MaxInterval: tc.max}})
+		if err != nil {
+			t.Errorf("InitialInterval %v, MaxInterval %v: %v", tc.first, tc.max, err)
+			continue
+		}
+		if c.Backoff.MaxInterval != tc.want {
+			t.Errorf("InitialInterval %v, MaxInterval %v: resolved to %v, want %v", tc.first, tc.max, c.Backoff.MaxInterval, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package wssink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -240,4 +241,36 @@ func TestBackOffGrowsWhenEveryConnectionDropsAtOnce(t *testing.T) {
 	if cs.Connects < 3 || cs.Connects > 25 {
 		t.Errorf("%d connections in 1.5s to a server that drops each at once; want the waits to grow (3 to 25)", cs.Connects)
 	}
+}
+
+// A server message over 64 KiB breaks the connection, which is replaced,
+// as the package doc says.
+func TestAServerMessageOver64KiBBreaksTheConnection(t *testing.T) {
+	srv := newWSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := r.Context()
+		if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"hello"}`)); err != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+		c.Write(ctx, websocket.MessageText, bytes.Repeat([]byte("x"), 64<<10+1))
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}))
+	h, err := New(srv.url(), fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t, h)
+	eventually(t, 10*time.Second, "the connection replaced after the large message", func() bool {
+		cs := h.ConnStats()
+		return cs.Disconnects >= 1 && cs.Connects >= 2
+	})
 }
