@@ -166,7 +166,7 @@ func TestOneChildsErrorOrPanicDoesNotStopTheOthers(t *testing.T) {
 		t.Fatal("Handle returned nil; want the joined errors of the failing children")
 	}
 	msg := err.Error()
-	for _, want := range []string{"handler 1 (*multi_test.recorder): disk on fire", "handler 2 (*multi_test.recorder) panicked: boom"} {
+	for _, want := range []string{"handler 1 (*multi_test.recorder): disk on fire", "handler 2 (*multi_test.recorder): Handle panicked: boom"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}
