@@ -122,8 +122,8 @@ func TestAChildWhoseEnabledPanicsIsAnError(t *testing.T) {
 		t.Error("Enabled = false with a panicking child first")
 	}
 	err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0))
-	if err == nil || !strings.Contains(err.Error(), "handler 1 (multi_test.enablePanics): Handle panicked: enabled boom") {
-		t.Errorf("Handle = %v, want the panic as an error naming handler 1", err)
+	if err == nil || !strings.Contains(err.Error(), "handler[0] (multi_test.enablePanics): Handle panicked: enabled boom") {
+		t.Errorf("Handle = %v, want the panic as an error naming handler[0]", err)
 	}
 	if got := ok.messages(); len(got) != 1 || got[0] != "m" {
 		t.Errorf("the other child got %q, want [m]", got)
@@ -168,8 +168,11 @@ func TestNewAndMinLevelRefuseTypedNilHandlers(t *testing.T) {
 		t.Fatalf("file.New(\"\") = %v, %v; want a nil *file.Handler and an error", fh, err)
 	}
 	untyped := panicOf(func() { multi.New(newRecorder(0), nil) })
-	if untyped == nil {
-		t.Fatal("multi.New with an untyped nil did not panic")
+	if untyped != "multi.New: handler[1] of 2 is nil; check the error its constructor returned" {
+		t.Fatalf("multi.New with an untyped nil panicked with %v", untyped)
+	}
+	if p := panicOf(func() { multi.New(newRecorder(0), fh) }); p != "multi.New: handler[1] of 2 is nil (*file.Handler); check the error its constructor returned" {
+		t.Errorf("multi.New with a nil *file.Handler panicked with %v", p)
 	}
 	for _, tc := range []struct {
 		h    slog.Handler
@@ -215,7 +218,7 @@ func TestFanOutLifecycleSurvivesAPanickingChild(t *testing.T) {
 	if st.Written != 1 {
 		t.Errorf("Stats: written %d; want the healthy child's 1", st.Written)
 	}
-	if st.LastError == nil || !strings.Contains(st.LastError.Error(), "(*multi.minLevel): Stats panicked: stats boom") {
+	if st.LastError == nil || !strings.Contains(st.LastError.Error(), "multi: handler[1] (*multi.minLevel): Stats panicked: stats boom") {
 		t.Errorf("Stats: LastError = %v; want the child's panic named", st.LastError)
 	}
 	if st.LastErrorTime.IsZero() {
@@ -229,11 +232,11 @@ func TestFanOutLifecycleSurvivesAPanickingChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	err := multi.Flush(ctx, h)
-	if err == nil || !strings.Contains(err.Error(), "Flush panicked: flush boom") {
+	if err == nil || !strings.Contains(err.Error(), "multi: handler[1] (*multi.minLevel): Flush panicked: flush boom") {
 		t.Errorf("Flush = %v; want the child's panic as its error", err)
 	}
 	err = multi.Shutdown(ctx, h)
-	if err == nil || !strings.Contains(err.Error(), "Shutdown panicked: shutdown boom") {
+	if err == nil || !strings.Contains(err.Error(), "multi: handler[1] (*multi.minLevel): Shutdown panicked: shutdown boom") {
 		t.Errorf("Shutdown = %v; want the child's panic as its error", err)
 	}
 	if f, s := ok.dst.flushes.Load(), ok.dst.shutdowns.Load(); f != 1 || s != 1 {

@@ -16,7 +16,9 @@ import (
 // record to every enabled child, in order; one child's error or panic never
 // stops the others and never reaches the caller as a panic: a panic is
 // recovered and returned as an error, and the errors of all children are
-// joined, each naming the child by its position and type.
+// joined, each naming the child by its 0-based position in the arguments
+// of New and its type, as in "multi: handler[2] (*file.Handler): ...", the
+// numbering package config uses for its sinks ("sinks[2]").
 //
 // Children that implement [RecordBorrower] (every sink in this module) get
 // the caller's record as it is. Other children might keep or modify the
@@ -38,7 +40,7 @@ type Handler struct {
 
 type child struct {
 	h       slog.Handler
-	name    string // "handler 1 (*file.Handler)", for errors
+	name    string // "handler[0] (*file.Handler)", for errors
 	borrows bool   // a RecordBorrower: no clone needed
 }
 
@@ -56,7 +58,7 @@ func New(handlers ...slog.Handler) *Handler {
 	cs := make([]child, len(handlers))
 	for i, h := range handlers {
 		if isNil(h) {
-			panic(fmt.Sprintf("multi.New: handler %d of %d is nil%s; check the error its constructor returned", i+1, len(handlers), nilType(h)))
+			panic(fmt.Sprintf("multi.New: handler[%d] of %d is nil%s; check the error its constructor returned", i, len(handlers), nilType(h)))
 		}
 		cs[i] = newChild(i, h)
 	}
@@ -86,7 +88,7 @@ func nilType(h slog.Handler) string {
 }
 
 func newChild(i int, h slog.Handler) child {
-	return child{h: h, name: fmt.Sprintf("handler %d (%T)", i+1, h), borrows: borrows(h)}
+	return child{h: h, name: fmt.Sprintf("handler[%d] (%T)", i, h), borrows: borrows(h)}
 }
 
 // borrows reports whether h, or the handler a MinLevel wraps, is a
