@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/file"
 )
 
 // A fan-out nested in another must not hand the caller's record to its
@@ -121,8 +122,8 @@ func TestAChildWhoseEnabledPanicsIsAnError(t *testing.T) {
 		t.Error("Enabled = false with a panicking child first")
 	}
 	err := h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0))
-	if err == nil || !strings.Contains(err.Error(), "handler 1 (multi_test.enablePanics) panicked: enabled boom") {
-		t.Errorf("Handle = %v, want the panic as an error naming handler 1", err)
+	if err == nil || !strings.Contains(err.Error(), "handler[0] (multi_test.enablePanics): Handle panicked: enabled boom") {
+		t.Errorf("Handle = %v, want the panic as an error naming handler[0]", err)
 	}
 	if got := ok.messages(); len(got) != 1 || got[0] != "m" {
 		t.Errorf("the other child got %q, want [m]", got)
@@ -140,5 +141,105 @@ func TestMinLevelWithANilLevelVarAddsNoLimit(t *testing.T) {
 	slog.New(h).Debug("d")
 	if got := r.messages(); len(got) != 1 {
 		t.Errorf("got %q, want the debug record", got)
+	}
+}
+
+// funcHandler is a handler of func kind, to be refused when nil.
+type funcHandler func(context.Context, slog.Record) error
+
+func (funcHandler) Enabled(context.Context, slog.Level) bool          { return true }
+func (f funcHandler) Handle(ctx context.Context, r slog.Record) error { return f(ctx, r) }
+func (f funcHandler) WithAttrs([]slog.Attr) slog.Handler              { return f }
+func (f funcHandler) WithGroup(string) slog.Handler                   { return f }
+
+// panicOf returns what f panics with, or nil.
+func panicOf(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
+	return nil
+}
+
+// A typed nil, such as the nil *file.Handler file.New returns with its
+// error, is refused by New and MinLevel at once, with the message of an
+// untyped nil plus the type, instead of panicking at the first Stats.
+func TestNewAndMinLevelRefuseTypedNilHandlers(t *testing.T) {
+	fh, err := file.New("", nil)
+	if err == nil || fh != nil {
+		t.Fatalf("file.New(\"\") = %v, %v; want a nil *file.Handler and an error", fh, err)
+	}
+	untyped := panicOf(func() { multi.New(newRecorder(0), nil) })
+	if untyped != "multi.New: handler[1] of 2 is nil; check the error its constructor returned" {
+		t.Fatalf("multi.New with an untyped nil panicked with %v", untyped)
+	}
+	if p := panicOf(func() { multi.New(newRecorder(0), fh) }); p != "multi.New: handler[1] of 2 is nil (*file.Handler); check the error its constructor returned" {
+		t.Errorf("multi.New with a nil *file.Handler panicked with %v", p)
+	}
+	for _, tc := range []struct {
+		h    slog.Handler
+		name string
+	}{
+		{fh, "*file.Handler"},
+		{(*recorder)(nil), "*multi_test.recorder"},
+		{funcHandler(nil), "multi_test.funcHandler"},
+	} {
+		p := panicOf(func() { multi.New(newRecorder(0), tc.h) })
+		want := strings.Replace(untyped.(string), "is nil", "is nil ("+tc.name+")", 1)
+		if p != want {
+			t.Errorf("multi.New(ok, typed nil %s) panicked with %v; want %q", tc.name, p, want)
+		}
+		p = panicOf(func() { multi.MinLevel(tc.h, slog.LevelInfo) })
+		if s, _ := p.(string); !strings.Contains(s, "multi.MinLevel: handler is nil ("+tc.name+"); check the error its constructor returned") {
+			t.Errorf("multi.MinLevel(typed nil %s) panicked with %v; want the nil refused naming its type", tc.name, p)
+		}
+	}
+	if p := panicOf(func() { multi.MinLevel(nil, slog.LevelInfo) }); p != "multi.MinLevel: handler is nil; check the error its constructor returned" {
+		t.Errorf("multi.MinLevel(nil) panicked with %v", p)
+	}
+}
+
+// lifecyclePanics is a sink whose every lifecycle method panics.
+type lifecyclePanics struct{ slog.Handler }
+
+func (lifecyclePanics) Flush(context.Context) error    { panic("flush boom") }
+func (lifecyclePanics) Shutdown(context.Context) error { panic("shutdown boom") }
+func (lifecyclePanics) Stats() multi.Stats             { panic("stats boom") }
+func (lifecyclePanics) Healthy() bool                  { panic("healthy boom") }
+
+// A fan-out's Stats, Healthy, Flush and Shutdown never panic because of a
+// child: the panic becomes that child's error (LastError for Stats, an
+// unhealthy child for Healthy), and the other children are reached.
+func TestFanOutLifecycleSurvivesAPanickingChild(t *testing.T) {
+	ok := newRecorder(0)
+	bad := lifecyclePanics{slog.NewJSONHandler(io.Discard, nil)}
+	h := multi.New(ok, multi.MinLevel(bad, slog.LevelDebug))
+	slog.New(h).Info("m")
+
+	st := h.Stats()
+	if st.Written != 1 {
+		t.Errorf("Stats: written %d; want the healthy child's 1", st.Written)
+	}
+	if st.LastError == nil || !strings.Contains(st.LastError.Error(), "multi: handler[1] (*multi.minLevel): Stats panicked: stats boom") {
+		t.Errorf("Stats: LastError = %v; want the child's panic named", st.LastError)
+	}
+	if st.LastErrorTime.IsZero() {
+		t.Error("Stats: LastErrorTime is zero")
+	}
+	if h.Healthy() {
+		t.Error("Healthy = true with a child whose Healthy panics")
+	}
+	if multi.New(ok).Healthy() != true {
+		t.Error("Healthy = false without the panicking child")
+	}
+	ctx := context.Background()
+	err := multi.Flush(ctx, h)
+	if err == nil || !strings.Contains(err.Error(), "multi: handler[1] (*multi.minLevel): Flush panicked: flush boom") {
+		t.Errorf("Flush = %v; want the child's panic as its error", err)
+	}
+	err = multi.Shutdown(ctx, h)
+	if err == nil || !strings.Contains(err.Error(), "multi: handler[1] (*multi.minLevel): Shutdown panicked: shutdown boom") {
+		t.Errorf("Shutdown = %v; want the child's panic as its error", err)
+	}
+	if f, s := ok.dst.flushes.Load(), ok.dst.shutdowns.Load(); f != 1 || s != 1 {
+		t.Errorf("the healthy child: flushes=%d shutdowns=%d; want 1 and 1", f, s)
 	}
 }

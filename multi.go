@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"time"
 )
 
 // Handler fans each record out to several handlers. Build it with [New].
@@ -15,7 +16,9 @@ import (
 // record to every enabled child, in order; one child's error or panic never
 // stops the others and never reaches the caller as a panic: a panic is
 // recovered and returned as an error, and the errors of all children are
-// joined, each naming the child by its position and type.
+// joined, each naming the child by its 0-based position in the arguments
+// of New and its type, as in "multi: handler[2] (*file.Handler): ...", the
+// numbering package config uses for its sinks ("sinks[2]").
 //
 // Children that implement [RecordBorrower] (every sink in this module) get
 // the caller's record as it is. Other children might keep or modify the
@@ -37,27 +40,55 @@ type Handler struct {
 
 type child struct {
 	h       slog.Handler
-	name    string // "handler 1 (*file.Handler)", for errors
+	name    string // "handler[0] (*file.Handler)", for errors
 	borrows bool   // a RecordBorrower: no clone needed
 }
 
 // New returns a handler that sends each record to every handler in
-// handlers. A nil handler is a programming error (usually a constructor's
-// error that was ignored) and New panics at once with a message naming its
-// position, rather than at the first record.
+// handlers. A nil handler is a programming error, usually a constructor's
+// error that was ignored, and New panics at once with a message naming its
+// position, rather than at the first record or the first Stats. That
+// includes a typed nil, such as the nil *file.Handler that
+//
+//	fh, _ := file.New("", nil)
+//
+// returns with its error: a nil pointer, map, func or chan in the interface
+// is refused like an untyped nil.
 func New(handlers ...slog.Handler) *Handler {
 	cs := make([]child, len(handlers))
 	for i, h := range handlers {
-		if h == nil {
-			panic(fmt.Sprintf("multi.New: handler %d of %d is nil", i+1, len(handlers)))
+		if isNil(h) {
+			panic(fmt.Sprintf("multi.New: handler[%d] of %d is nil%s; check the error its constructor returned", i, len(handlers), nilType(h)))
 		}
 		cs[i] = newChild(i, h)
 	}
 	return &Handler{children: cs}
 }
 
+// isNil reports whether h is nil, or a nil pointer, map, func or chan in a
+// non-nil interface (a typed nil). A nil slice is not refused: an empty
+// slice type can be a working handler.
+func isNil(h slog.Handler) bool {
+	if h == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(h); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+// nilType is " (*file.Handler)" for a typed nil h, "" for an untyped one.
+func nilType(h slog.Handler) string {
+	if h == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%T)", h)
+}
+
 func newChild(i int, h slog.Handler) child {
-	return child{h: h, name: fmt.Sprintf("handler %d (%T)", i+1, h), borrows: borrows(h)}
+	return child{h: h, name: fmt.Sprintf("handler[%d] (%T)", i, h), borrows: borrows(h)}
 }
 
 // borrows reports whether h, or the handler a MinLevel wraps, is a
@@ -126,7 +157,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("multi: %s panicked: %v", c.name, p)
+			err = c.panicked("Handle", p)
 		}
 	}()
 	if !c.h.Enabled(ctx, r.Level) {
@@ -139,6 +170,11 @@ func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err 
 		return fmt.Errorf("multi: %s: %w", c.name, err)
 	}
 	return nil
+}
+
+// panicked is the error for a panic p recovered from c's method.
+func (c *child) panicked(method string, p any) error {
+	return fmt.Errorf("multi: %s: %s panicked: %v", c.name, method, p)
 }
 
 // WithAttrs returns a fan-out of every child's WithAttrs(attrs).
@@ -166,17 +202,20 @@ func (h *Handler) derive(f func(slog.Handler) slog.Handler) *Handler {
 	return &Handler{children: cs}
 }
 
-// Flush flushes every child concurrently and joins their errors.
+// Flush flushes every child concurrently and joins their errors. A panic
+// in a child's Flush is recovered and returned as that child's error.
 func (h *Handler) Flush(ctx context.Context) error {
-	return h.each(func(c slog.Handler) error { return Flush(ctx, c) })
+	return h.each("Flush", func(c slog.Handler) error { return Flush(ctx, c) })
 }
 
-// Shutdown shuts every child down concurrently and joins their errors.
+// Shutdown shuts every child down concurrently and joins their errors. A
+// panic in a child's Shutdown is recovered and returned as that child's
+// error; the other children are shut down all the same.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	return h.each(func(c slog.Handler) error { return Shutdown(ctx, c) })
+	return h.each("Shutdown", func(c slog.Handler) error { return Shutdown(ctx, c) })
 }
 
-func (h *Handler) each(f func(slog.Handler) error) error {
+func (h *Handler) each(method string, f func(slog.Handler) error) error {
 	errs := make([]error, len(h.children))
 	var wg sync.WaitGroup
 	for i := range h.children {
@@ -184,7 +223,7 @@ func (h *Handler) each(f func(slog.Handler) error) error {
 		wg.Go(func() {
 			defer func() {
 				if p := recover(); p != nil {
-					errs[i] = fmt.Errorf("multi: %s panicked: %v", c.name, p)
+					errs[i] = c.panicked(method, p)
 				}
 			}()
 			if err := f(c.h); err != nil {
@@ -208,9 +247,21 @@ func (h *Handler) Stats() Stats {
 }
 
 func (h *Handler) addStats(s *Stats, seen *[]any) {
-	for _, c := range h.children {
-		addStats(c.h, s, seen)
+	for i := range h.children {
+		h.children[i].addStats(s, seen)
 	}
+}
+
+// addStats adds c's stats to s. A panic in c's Stats (or Destination) is
+// recovered and becomes s's LastError, so that a broken child shows where
+// stats are read instead of taking the program down.
+func (c *child) addStats(s *Stats, seen *[]any) {
+	defer func() {
+		if p := recover(); p != nil {
+			*s = s.Add(Stats{LastError: c.panicked("Stats", p), LastErrorTime: time.Now()})
+		}
+	}()
+	addStats(c.h, s, seen)
 }
 
 // addStats adds the stats of h, or of the handler it wraps, to s, unless
@@ -247,25 +298,36 @@ func addStats(h slog.Handler, s *Stats, seen *[]any) {
 	}
 }
 
-// Healthy reports whether every child is healthy.
+// Healthy reports whether every child is healthy. A child whose Healthy
+// panics counts as unhealthy (and its panic shows in [Handler.Stats] if its
+// Stats panics too).
 func (h *Handler) Healthy() bool {
-	for _, c := range h.children {
-		if !HealthyOf(c.h) {
+	for i := range h.children {
+		if !h.children[i].healthy() {
 			return false
 		}
 	}
 	return true
 }
 
+func (c *child) healthy() (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return HealthyOf(c.h)
+}
+
 // MinLevel wraps h so that it sees only records at level or above, on top
 // of whatever level h has of its own. It works for any handler, this
 // module's or another's; level may be a *slog.LevelVar to change it at run
 // time. A nil level (or a nil *slog.LevelVar) adds no limit: MinLevel
-// returns h itself. Flush,
-// Shutdown, Stats and Healthy reach h through the wrapper.
+// returns h itself. A nil h, typed or not, panics at once, as in [New].
+// Flush, Shutdown, Stats and Healthy reach h through the wrapper.
 func MinLevel(h slog.Handler, level slog.Leveler) slog.Handler {
-	if h == nil {
-		panic("multi.MinLevel: nil handler")
+	if isNil(h) {
+		panic(fmt.Sprintf("multi.MinLevel: handler is nil%s; check the error its constructor returned", nilType(h)))
 	}
 	if level == nil {
 		return h

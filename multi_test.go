@@ -81,8 +81,8 @@ func (r *recorder) messages() []string {
 func TestNewPanicsOnNilHandlerNamingIt(t *testing.T) {
 	defer func() {
 		p := recover()
-		if p == nil || !strings.Contains(p.(string), "handler 2 of 3 is nil") {
-			t.Fatalf("recover() = %v; want a panic naming handler 2 of 3", p)
+		if p == nil || !strings.Contains(p.(string), "multi.New: handler[1] of 3 is nil; check the error its constructor returned") {
+			t.Fatalf("recover() = %v; want a panic naming handler[1] of 3", p)
 		}
 	}()
 	multi.New(newRecorder(0), nil, newRecorder(0))
@@ -166,7 +166,7 @@ func TestOneChildsErrorOrPanicDoesNotStopTheOthers(t *testing.T) {
 		t.Fatal("Handle returned nil; want the joined errors of the failing children")
 	}
 	msg := err.Error()
-	for _, want := range []string{"handler 1 (*multi_test.recorder): disk on fire", "handler 2 (*multi_test.recorder) panicked: boom"} {
+	for _, want := range []string{"multi: handler[0] (*multi_test.recorder): disk on fire", "multi: handler[1] (*multi_test.recorder): Handle panicked: boom"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}

@@ -8,17 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lmittmann/tint"
-
 	"github.com/jinpy-utils/multi/console"
 	"github.com/jinpy-utils/multi/format"
 )
 
 // BenchmarkConsole writes the same records in the Console format to
-// io.Discard through this package and through github.com/lmittmann/tint,
-// with and without colour, side by side in one run; "format" is package
-// format's encoder alone, writing to io.Discard without this package's lock
-// and counters. Compare them with
+// io.Discard through this package, with and without colour, side by side in
+// one run; "format" is package format's encoder alone, writing to io.Discard
+// without this package's lock and counters. The comparison with
+// github.com/lmittmann/tint is in the module under bench/, so that tint
+// never enters this module's go.mod. Compare them with
 //
 //	benchstat -col /impl bench.txt
 //
@@ -39,42 +38,6 @@ func BenchmarkConsole(b *testing.B) {
 					}
 				})
 			}
-		}
-	}
-}
-
-// BenchmarkRatio times this package and tint in alternating rounds of 1000
-// records, so that both see the same neighbours on a shared machine, and
-// reports this package's time over tint's as the metric "console/tint"
-// (the target is at most 0.7). ns/op is per record of either.
-func BenchmarkRatio(b *testing.B) {
-	const round = 1000
-	for _, c := range benchCases() {
-		for _, color := range []bool{false, true} {
-			b.Run("case="+c.name+"/color="+onOff(color), func(b *testing.B) {
-				impls := benchImpls()
-				theirs := c.handler(impls[0].new(color))
-				ours := c.handler(impls[len(impls)-1].new(color))
-				run := func(h slog.Handler) time.Duration {
-					start := time.Now()
-					for range round {
-						h.Handle(context.Background(), c.r)
-					}
-					return time.Since(start)
-				}
-				var dt, dc time.Duration
-				b.ReportAllocs()
-				for i := 0; i < b.N; i += 2 * round {
-					if i%(4*round) == 0 {
-						dt += run(theirs)
-						dc += run(ours)
-					} else {
-						dc += run(ours)
-						dt += run(theirs)
-					}
-				}
-				b.ReportMetric(float64(dc)/float64(dt), "console/tint")
-			})
 		}
 	}
 }
@@ -128,12 +91,9 @@ type benchImpl struct {
 	new  func(color bool) slog.Handler
 }
 
-// benchImpls are tint, the bare encoder and this package, in that order.
+// benchImpls are the bare encoder and this package.
 func benchImpls() []benchImpl {
 	return []benchImpl{
-		{"tint", func(color bool) slog.Handler {
-			return tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000", NoColor: !color})
-		}},
 		// The encoder alone, without this package's lock and counters: the
 		// difference to "console" is what the sink adds.
 		{"format", func(color bool) slog.Handler {

@@ -74,8 +74,7 @@
 // [Options].ErrorHandler, [Handler.Healthy] turns false until a write
 // succeeds again, and Handle returns the error. The error is never written
 // to the failing stream, and nothing panics. A short write counts as a
-// failure (io.ErrShortWrite). A record given to Handle after Shutdown is
-// refused with an error wrapping [multi.ErrClosed] and counted as dropped.
+// failure (io.ErrShortWrite).
 //
 // One exception is the Go runtime's, not this package's: a write to a
 // broken pipe on file descriptor 1 or 2 (os.Stdout, os.Stderr, as in
@@ -87,8 +86,13 @@
 //
 // [Handler.Flush] waits for a write in progress and flushes the writer if
 // it buffers (a Flush() error method, as *bufio.Writer has; the lock makes
-// such a writer safe to share). [Handler.Shutdown] refuses later records,
-// flushes, and calls the writer's Sync method if it has one, ignoring the
-// error that says a terminal or pipe cannot be synced. It never closes the
-// writer.
+// such a writer safe to share). [Handler.Shutdown] flushes, and calls the
+// writer's Sync method if it has one, ignoring the error that says a
+// terminal or pipe cannot be synced. It never closes the writer.
+//
+// The console has nothing to release, so unlike the other sinks it keeps
+// writing after Shutdown: Handle writes the record as before and returns
+// nil, and a writer that buffers is flushed after each such record. A
+// goroutine that logs while the program exits, after its deferred
+// multi.Shutdown, still reaches the terminal instead of a drop counter.
 package console

@@ -101,20 +101,19 @@ func New(w io.Writer, opts *Options) *Handler {
 	return &Handler{core: format.New(s, fo), s: s, color: color}
 }
 
-// Enabled reports whether l is at least the handler's level. It stays true
-// after Shutdown, so that records still reach Handle and are counted as
-// dropped.
+// Enabled reports whether l is at least the handler's level, before and
+// after Shutdown alike.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.core.Enabled(ctx, l)
 }
 
 // Handle writes r as one line. It returns the write's error, which is also
-// counted in Stats and given to the ErrorHandler; after Shutdown it returns
-// an error wrapping [multi.ErrClosed] and counts the record as dropped.
+// counted in Stats and given to the ErrorHandler. After Shutdown it writes
+// r just the same (and flushes a writer that buffers): the console holds
+// nothing to release, and a record logged while a program exits, after its
+// deferred multi.Shutdown, is worth more on the terminal than as a counted
+// drop.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if h.s.closed.Load() {
-		return h.s.dropClosed()
-	}
 	h.s.noteTime(r.Time)
 	return h.core.Handle(ctx, r)
 }
@@ -142,20 +141,22 @@ func (h *Handler) derive(c slog.Handler) *Handler {
 // Flush waits for a write in progress to finish and, if the writer buffers
 // (it has a Flush() error method, as *bufio.Writer does), flushes it. Every
 // record whose Handle returned before the call is then in the writer. It
-// returns early with ctx's error if ctx ends first, and an error wrapping
-// [multi.ErrClosed] after Shutdown.
+// returns early with ctx's error if ctx ends first. It works after
+// Shutdown as before it.
 func (h *Handler) Flush(ctx context.Context) error {
 	return h.s.flush(ctx)
 }
 
-// Shutdown makes every later Handle fail with [multi.ErrClosed], waits for
-// a write in progress (or for ctx to end), flushes the writer if it buffers
-// and calls its Sync method if it has one (an error meaning that the
-// descriptor cannot be synced, as for a terminal or a pipe, is not
-// reported). It never closes the writer: os.Stdout and os.Stderr stay open
-// for the rest of the program. If ctx ends while a write is stuck,
-// Shutdown returns ctx's error without flushing or syncing; records are
-// refused from the call on either way. Only the first call does anything;
+// Shutdown waits for a write in progress (or for ctx to end), flushes the
+// writer if it buffers and calls its Sync method if it has one (an error
+// meaning that the descriptor cannot be synced, as for a terminal or a
+// pipe, is not reported). It never closes the writer: os.Stdout and
+// os.Stderr stay open for the rest of the program, and so does the
+// handler: unlike the other sinks of this module, which refuse records
+// after Shutdown with [multi.ErrClosed], the console keeps writing them,
+// flushing a writer that buffers after each. If ctx ends while a write is
+// stuck, Shutdown returns ctx's error without flushing or syncing. Only
+// the first call does anything;
 // a later call waits for it and returns nil, or returns an error wrapping
 // its own ctx's error if that ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
@@ -163,7 +164,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 }
 
 // Stats reports what the destination has done: records and bytes written,
-// records dropped (a failed write, or a record after Shutdown), failed
+// records dropped (a failed write), failed
 // attempts, the time of the last write and the last error. LastWrite is
 // the time of the newest record written, to the millisecond (a slog.Logger
 // stamps a record when the log call is made), not a clock read per write.

@@ -557,7 +557,10 @@ type syncRecorder struct {
 func (s *syncRecorder) Flush() error { s.flushes++; return nil }
 func (s *syncRecorder) Sync() error  { s.syncs++; return s.syncErr }
 
-func TestShutdownRefusesLaterRecordsAndCountsThem(t *testing.T) {
+// The console holds nothing to release: after Shutdown it writes records
+// as before, returns nil, and flushes a buffering writer after each one,
+// since nobody may call Flush again.
+func TestShutdownKeepsWritingLaterRecords(t *testing.T) {
 	var w syncRecorder
 	var reported errorLog
 	h := console.New(&w, &console.Options{ErrorHandler: reported.handle})
@@ -570,34 +573,70 @@ func TestShutdownRefusesLaterRecordsAndCountsThem(t *testing.T) {
 	if w.flushes != 1 || w.syncs != 1 {
 		t.Errorf("shutdown flushed %d and synced %d times, want 1 and 1", w.flushes, w.syncs)
 	}
-	for _, hh := range []*console.Handler{h, child} {
-		if err := hh.Handle(ctx, record(slog.LevelInfo, "after")); !errors.Is(err, multi.ErrClosed) {
-			t.Errorf("Handle after Shutdown = %v, want multi.ErrClosed", err)
+	for i, hh := range []*console.Handler{h, child} {
+		if err := hh.Handle(ctx, record(slog.LevelInfo, "after")); err != nil {
+			t.Errorf("Handle after Shutdown = %v, want nil", err)
 		}
-		if err := hh.Flush(ctx); !errors.Is(err, multi.ErrClosed) {
-			t.Errorf("Flush after Shutdown = %v, want multi.ErrClosed", err)
+		if w.flushes != 2+i {
+			t.Errorf("record %d after Shutdown: writer flushed %d times, want %d (once per record)", i, w.flushes, 2+i)
 		}
 	}
-	if !h.Enabled(ctx, slog.LevelInfo) {
-		t.Error("Enabled is false after Shutdown, so drops would not be counted")
+	if err := h.Flush(ctx); err != nil {
+		t.Errorf("Flush after Shutdown = %v, want nil", err)
 	}
 	if err := h.Shutdown(ctx); err != nil {
 		t.Errorf("second Shutdown = %v", err)
 	}
-	if w.flushes != 1 || w.syncs != 1 {
-		t.Errorf("second Shutdown flushed or synced again")
+	if w.syncs != 1 {
+		t.Errorf("second Shutdown synced again")
 	}
 	st := h.Stats()
-	if st.Written != 1 || st.Dropped != 2 || st.Failed != 0 || !errors.Is(st.LastError, multi.ErrClosed) {
-		t.Errorf("stats = %+v", st)
+	if st.Written != 3 || st.Dropped != 0 || st.Failed != 0 || st.LastError != nil {
+		t.Errorf("stats = %+v, want 3 written and nothing else", st)
 	}
-	if w.String() != `07:08:09.123 [INFO] before {"g":{"a":1}}`+"\n" {
-		t.Errorf("wrote %q", w.String())
+	want := `07:08:09.123 [INFO] before {"g":{"a":1}}` + "\n" +
+		`07:08:09.123 [INFO] after` + "\n" +
+		`07:08:09.123 [INFO] after {"g":{"a":1}}` + "\n"
+	if w.String() != want {
+		t.Errorf("wrote %q, want %q", w.String(), want)
 	}
 	if len(reported.all()) != 0 {
-		t.Errorf("ErrorHandler told about refused records: %v", reported.all())
+		t.Errorf("ErrorHandler told of %v, want nothing", reported.all())
 	}
 }
+
+// A buffering writer whose flush fails after Shutdown: the record is
+// counted as dropped and the error reported, as for a failed write.
+func TestAFailedFlushAfterShutdownIsADrop(t *testing.T) {
+	w := &flushErr{}
+	var reported errorLog
+	h := console.New(w, &console.Options{ErrorHandler: reported.handle})
+	if err := h.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.err = syscall.ENOSPC
+	err := h.Handle(ctx, record(slog.LevelInfo, "after"))
+	if !errors.Is(err, syscall.ENOSPC) || err.Error() != "console: flush: "+syscall.ENOSPC.Error() {
+		t.Errorf("Handle = %v, want console: flush: ENOSPC", err)
+	}
+	if st := h.Stats(); st.Dropped != 1 || st.Failed != 1 || st.Written != 0 {
+		t.Errorf("stats = %+v, want 1 dropped, 1 failed", st)
+	}
+	if got := reported.all(); len(got) != 1 || !errors.Is(got[0], syscall.ENOSPC) {
+		t.Errorf("ErrorHandler told of %v, want the flush error", got)
+	}
+	if h.Healthy() {
+		t.Error("Healthy after a failed flush")
+	}
+}
+
+// flushErr is a buffer whose Flush returns err.
+type flushErr struct {
+	bytes.Buffer
+	err error
+}
+
+func (f *flushErr) Flush() error { return f.err }
 
 func TestShutdownReportsASyncFailureButNotAnUnsyncableWriter(t *testing.T) {
 	var reported errorLog
@@ -690,9 +729,12 @@ func TestInMultiFanOut(t *testing.T) {
 	if err := multi.Shutdown(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	logger.Error("late")
-	if st, _ := multi.StatsOf(m); st.Dropped != 2 {
-		t.Errorf("dropped after shutdown = %d, want 2", st.Dropped)
+	logger.Error("late") // the console keeps writing after Shutdown
+	if st, _ := multi.StatsOf(m); st.Written != 5 || st.Dropped != 0 {
+		t.Errorf("after shutdown: written %d, dropped %d; want 5 and 0", st.Written, st.Dropped)
+	}
+	if !strings.HasSuffix(a.String(), "[ERROR] late\n") || !strings.Contains(b.String(), `"msg":"late"`) {
+		t.Errorf("the record after Shutdown is missing:\n%s%s", a.String(), b.String())
 	}
 }
 

@@ -20,10 +20,13 @@ import (
 // handler derived from it: the writer, the lock that makes each record one
 // uninterrupted Write, the counters, and whether it is shut down.
 type sink struct {
-	mu     sync.Mutex // held for each Write to w, and by Flush and Shutdown
-	w      io.Writer
-	closed atomic.Bool
-	shut   once.Shutdown
+	mu sync.Mutex // held for each Write to w, and by Flush and Shutdown
+	w  io.Writer
+	// shutDown is set by Shutdown. The sink holds nothing to release, so
+	// it keeps writing; from then on a writer that buffers is flushed
+	// after each record, since nobody may call Flush again.
+	shutDown atomic.Bool
+	shut     once.Shutdown
 
 	stats     stats.Counters
 	onError   func(error)
@@ -90,26 +93,25 @@ func (s *sink) noteTime(t time.Time) {
 	}
 }
 
-// errClosed is what Handle, Write and Flush return after Shutdown.
-var errClosed = fmt.Errorf("console: %w", multi.ErrClosed)
-
 // Write gives p, one whole encoded record, to w in one call under the lock.
 // A failure is counted (Failed and Dropped), reported to the ErrorHandler
-// and returned; it is never written to w.
+// and returned; it is never written to w. After Shutdown, a writer that
+// buffers is flushed after the write.
 func (s *sink) Write(p []byte) (int, error) {
 	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
-		return 0, s.dropClosed()
-	}
 	n, err := s.w.Write(p)
 	if err == nil && n != len(p) {
 		err = io.ErrShortWrite
 	}
+	if err == nil && s.shutDown.Load() {
+		err = s.flushLocked()
+	}
 	if err != nil {
 		s.publishLocked()
 		s.mu.Unlock()
-		err = fmt.Errorf("console: write: %w", err)
+		if !errors.Is(err, errFlush) {
+			err = fmt.Errorf("console: write: %w", err)
+		}
 		s.stats.Dropped(1)
 		s.fail(err)
 		return n, err
@@ -131,13 +133,6 @@ func (s *sink) stamp() time.Time {
 		return time.Unix(0, ns)
 	}
 	return time.Now()
-}
-
-// dropClosed counts a record refused after Shutdown and returns why.
-func (s *sink) dropClosed() error {
-	s.stats.Dropped(1)
-	s.stats.SetError(errClosed)
-	return errClosed
 }
 
 // fail counts a failed attempt, marks the sink unhealthy and tells the
@@ -193,9 +188,6 @@ type syncer interface{ Sync() error }
 // flush waits for a write in progress to finish, then flushes w if it
 // buffers. The caller holds no lock.
 func (s *sink) flush(ctx context.Context) (err error) {
-	if s.closed.Load() {
-		return errClosed
-	}
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: flush: wait for a write in progress: %w", err)
 	}
@@ -217,20 +209,24 @@ func (s *sink) flushLocked() error {
 		return nil
 	}
 	if err := f.Flush(); err != nil {
-		return fmt.Errorf("console: flush: %w", err)
+		return fmt.Errorf("console: %w: %w", errFlush, err)
 	}
 	return nil
 }
 
-// shutdown refuses every later record, waits for a write in progress,
-// flushes w if it buffers and syncs it if it can. It never closes w. Only
-// the first call does anything.
+// errFlush marks an error of the writer's Flush.
+var errFlush = errors.New("flush")
+
+// shutdown waits for a write in progress, flushes w if it buffers and
+// syncs it if it can, and makes every later write flush w. It never closes
+// w, and later records are written as before. Only the first call does
+// anything.
 func (s *sink) shutdown(ctx context.Context) error {
 	return s.shut.Do(ctx, "console: shutdown", func() error { return s.doShutdown(ctx) })
 }
 
 func (s *sink) doShutdown(ctx context.Context) error {
-	s.closed.Store(true)
+	s.shutDown.Store(true)
 	if err := s.lock(ctx); err != nil {
 		return fmt.Errorf("console: shutdown: wait for a write in progress: %w", err)
 	}

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // One typical request record, about 190 bytes of JSON.
@@ -25,10 +23,10 @@ func logRequest(l *slog.Logger) {
 
 // BenchmarkFile logs records into a real file in a temporary directory:
 // this package (rotating at 1 MiB, compressing, 3 backups) against
-// slog.JSONHandler over a bufio.Writer on the file (no rotation: the floor)
-// and against lumberjack under slog.JSONHandler with the same rotation
-// (MaxSize 1 MB, its smallest unit, Compress, 3 backups). The timed part
-// ends with everything written to the file.
+// slog.JSONHandler over a bufio.Writer on the file (no rotation: the floor).
+// The timed part ends with everything written to the file. The comparison
+// with lumberjack is in the module under bench/, so that lumberjack never
+// enters this module's go.mod.
 func BenchmarkFile(b *testing.B) {
 	rec := func(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
@@ -78,18 +76,6 @@ func BenchmarkFile(b *testing.B) {
 		rec(b)
 		f.Close()
 	})
-	b.Run("impl=lumberjack", func(b *testing.B) {
-		lj := &lumberjack.Logger{Filename: filepath.Join(lumberjackDir(b), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
-		l := slog.New(slog.NewJSONHandler(lj, nil))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			logRequest(l)
-		}
-		b.StopTimer()
-		rec(b)
-		lj.Close()
-	})
 }
 
 // BenchmarkFileParallel is BenchmarkFile with all CPUs logging at once.
@@ -116,24 +102,4 @@ func BenchmarkFileParallel(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		h.Shutdown(context.Background())
 	})
-	b.Run("impl=lumberjack", func(b *testing.B) {
-		lj := &lumberjack.Logger{Filename: filepath.Join(lumberjackDir(b), "app.log"), MaxSize: 1, MaxBackups: 3, Compress: true}
-		run(b, slog.New(slog.NewJSONHandler(lj, nil)))
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		lj.Close()
-	})
-}
-
-// lumberjackDir is a temporary directory for lumberjack, removed on a best
-// effort basis: lumberjack's Close does not wait for its compression
-// goroutine, which may still be writing there (b.TempDir's cleanup then
-// fails the benchmark).
-func lumberjackDir(b *testing.B) string {
-	dir, err := os.MkdirTemp("", "lumberjack")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
 }

@@ -1,0 +1,16 @@
+module github.com/jinpy-utils/multi/bench
+
+go 1.26.0
+
+require (
+	github.com/jinpy-utils/multi v0.0.0
+	github.com/lmittmann/tint v1.2.1
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1
+)
+
+require (
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
+)
+
+replace github.com/jinpy-utils/multi => ../
