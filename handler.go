@@ -23,7 +23,12 @@
 //	defer multi.Shutdown(context.Background(), logger.Handler())
 //
 // After Shutdown, Handle returns an error wrapping [ErrClosed] and counts the
-// record as dropped; it never panics.
+// record as dropped; it never panics. The console sink is the exception: it
+// holds nothing to release and keeps writing. And if slog.Default writes
+// only to the tree being shut down, [Shutdown] first makes the default a
+// slog.TextHandler on os.Stderr, so that log calls made after it (by a
+// goroutine still running at exit, or through the standard log package)
+// print instead of vanishing.
 //
 // # Delivery
 //
@@ -38,6 +43,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +60,7 @@ const (
 )
 
 // ErrClosed is returned (wrapped) by Handle, Flush and writes of a sink that
-// has been shut down.
+// has been shut down (every sink but the console, which keeps writing).
 var ErrClosed = errors.New("handler is shut down")
 
 // LevelString names a level as every format in this module does: TRACE,
@@ -240,15 +248,129 @@ func Flush(ctx context.Context, h slog.Handler) error {
 
 // Shutdown flushes and shuts down every handler in the tree rooted at h, as
 // [Flush] walks it. Call it once at exit; it is idempotent.
+//
+// If the default logger (slog.Default) writes only to the tree being shut
+// down, as after slog.SetDefault(slog.New(h)) or a logger derived from it
+// with With, Shutdown first makes the default a slog.TextHandler on
+// os.Stderr at level INFO, so that a later slog.Info, and the standard log
+// package, still print instead of going to sinks that refuse them. A
+// default that also writes elsewhere, or to another tree (a program that
+// built a new tree, made it the default, and is shutting the old one
+// down), is left alone.
 func Shutdown(ctx context.Context, h slog.Handler) error {
+	releaseDefault(h)
+	return shutdown(ctx, h)
+}
+
+func shutdown(ctx context.Context, h slog.Handler) error {
+	if m, ok := h.(*Handler); ok {
+		return m.shutdown(ctx)
+	}
 	if s, ok := h.(Shutdowner); ok {
 		return s.Shutdown(ctx)
 	}
 	if u, ok := h.(unwrapper); ok {
-		return Shutdown(ctx, u.Unwrap())
+		return shutdown(ctx, u.Unwrap())
 	}
 	return nil
 }
+
+// releaseDefault makes the default logger a text handler on stderr if it
+// writes only to destinations in the tree h, which is about to be shut
+// down, and h has something to shut down.
+func releaseDefault(h slog.Handler) {
+	defer func() { _ = recover() }() // a child's Destination that panics must not stop the shutdown
+	def := slog.Default()
+	if !onlyInto(def.Handler(), h) {
+		return
+	}
+	fallback := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if slog.Default() == def { // unless the program changed it meanwhile
+		slog.SetDefault(fallback)
+	}
+}
+
+// onlyInto reports whether every destination the tree d writes to is one of
+// the tree h's, and h has a Shutdowner: d is h, a handler derived from h
+// (whose sinks share h's destinations), or a wrapper around either. A
+// destination is a Sharer's Destination, or a leaf handler itself when it
+// is comparable; a leaf that is neither counts as one h does not have.
+func onlyInto(d, h slog.Handler) bool {
+	if d == nil || h == nil {
+		return false
+	}
+	if isComparable(d) && isComparable(h) && d == h {
+		return hasShutdowner(h)
+	}
+	var ours []any
+	shuts := false
+	walkLeaves(h, func(l slog.Handler) {
+		if _, ok := l.(Shutdowner); ok {
+			shuts = true
+		}
+		if k := destKey(l); k != nil {
+			ours = append(ours, k)
+		}
+	})
+	if !shuts || len(ours) == 0 {
+		return false
+	}
+	all, some := true, false
+	walkLeaves(d, func(l slog.Handler) {
+		some = true
+		k := destKey(l)
+		if k == nil || !slices.Contains(ours, k) {
+			all = false
+		}
+	})
+	return some && all
+}
+
+func hasShutdowner(h slog.Handler) bool {
+	found := false
+	walkLeaves(h, func(l slog.Handler) {
+		if _, ok := l.(Shutdowner); ok {
+			found = true
+		}
+	})
+	return found
+}
+
+// walkLeaves calls f for each leaf of the tree h: the children of fan-outs
+// and what wrappers (MinLevel, anything with Unwrap) wrap, down to the
+// handlers that are neither. A leaf is a Shutdowner or Sharer itself (a
+// sink), or a handler with no Unwrap.
+func walkLeaves(h slog.Handler, f func(slog.Handler)) {
+	switch x := h.(type) {
+	case *Handler:
+		for _, c := range x.children {
+			walkLeaves(c.h, f)
+		}
+		return
+	case Sharer, Shutdowner:
+		f(h)
+		return
+	case unwrapper:
+		walkLeaves(x.Unwrap(), f)
+		return
+	}
+	f(h)
+}
+
+// destKey is what identifies the destination of leaf h: its Destination if
+// it is a Sharer, else h itself; nil if that is not comparable.
+func destKey(h slog.Handler) any {
+	var k any = h
+	if s, ok := h.(Sharer); ok {
+		k = s.Destination()
+	}
+	if k == nil || !reflect.TypeOf(k).Comparable() {
+		return nil
+	}
+	return k
+}
+
+func isComparable(h slog.Handler) bool { return reflect.TypeOf(h).Comparable() }
 
 // StatsOf returns the stats of h if it or a handler it wraps is a
 // [Reporter], and false otherwise.

@@ -1,8 +1,13 @@
 package multi_test
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +95,116 @@ func TestStatsAddSumsCountersAndKeepsLatest(t *testing.T) {
 		LastWrite: t0.Add(time.Hour), LastError: e2, LastErrorTime: t0.Add(time.Minute)}
 	if got != want {
 		t.Fatalf("Add = %+v\nwant  %+v", got, want)
+	}
+}
+
+// withDefault saves slog's default logger, the log package's output and
+// flags, and os.Stderr, which it replaces with a file it returns; all are
+// restored when the test ends.
+func withDefault(t *testing.T) *os.File {
+	t.Helper()
+	oldDefault, oldOut, oldFlags, oldStderr := slog.Default(), log.Writer(), log.Flags(), os.Stderr
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = f
+	t.Cleanup(func() {
+		slog.SetDefault(oldDefault)
+		log.SetOutput(oldOut) // SetDefault of slog's own default leaves log's output alone
+		log.SetFlags(oldFlags)
+		os.Stderr = oldStderr
+		f.Close()
+	})
+	return f
+}
+
+func readFile(t *testing.T, f *os.File) string {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// After multi.Shutdown of the tree slog.Default writes to, later slog and
+// log calls print on stderr instead of vanishing into shut-down sinks.
+func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
+	for name, tc := range map[string]struct {
+		def      func(h *multi.Handler) *slog.Logger
+		shutdown func(h *multi.Handler) error
+	}{
+		"the tree": {
+			func(h *multi.Handler) *slog.Logger { return slog.New(h) },
+			func(h *multi.Handler) error { return multi.Shutdown(context.Background(), h) },
+		},
+		"a logger derived with With, shut down by the method": {
+			func(h *multi.Handler) *slog.Logger { return slog.New(h).With("app", "api").WithGroup("g") },
+			func(h *multi.Handler) error { return h.Shutdown(context.Background()) },
+		},
+		"the tree behind MinLevel": {
+			func(h *multi.Handler) *slog.Logger { return slog.New(multi.MinLevel(h, slog.LevelDebug)) },
+			func(h *multi.Handler) error { return multi.Shutdown(context.Background(), h) },
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stderr := withDefault(t)
+			a, b := newRecorder(slog.LevelDebug), newRecorder(slog.LevelDebug)
+			h := multi.New(a, multi.MinLevel(b, slog.LevelInfo))
+			slog.SetDefault(tc.def(h))
+			slog.Info("before")
+			if err := tc.shutdown(h); err != nil {
+				t.Fatal(err)
+			}
+			slog.Info("after", "k", 1)
+			log.Print("from the log package")
+			slog.Debug("below INFO")
+
+			got := readFile(t, stderr)
+			for _, want := range []string{"level=INFO msg=after k=1\n", `level=INFO msg="from the log package"` + "\n"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("stderr = %q; want a line with %q", got, want)
+				}
+			}
+			if strings.Count(got, "\n") != 2 {
+				t.Errorf("stderr = %q; want the two lines at INFO", got)
+			}
+			if m := a.messages(); len(m) != 1 || m[0] != "before" {
+				t.Errorf("the shut-down sink got %q; want [before]", m)
+			}
+		})
+	}
+}
+
+// A default that writes elsewhere too, or to another tree, is left alone:
+// its other destinations still work.
+func TestShutdownLeavesAnotherDefaultAlone(t *testing.T) {
+	stderr := withDefault(t)
+	old, live := newRecorder(0), newRecorder(0)
+	for name, def := range map[string]slog.Handler{
+		"a new tree":                          multi.New(live),
+		"a tree with another sink":            multi.New(old, live),
+		"a tree sharing a sink":               multi.New(live.WithAttrs([]slog.Attr{slog.Int("a", 1)})),
+		"a handler with nothing to shut down": slog.NewTextHandler(io.Discard, nil),
+	} {
+		l := slog.New(def)
+		slog.SetDefault(l)
+		if err := multi.Shutdown(context.Background(), multi.New(old)); err != nil {
+			t.Fatal(err)
+		}
+		if slog.Default() != l {
+			t.Errorf("%s: Shutdown of another tree replaced the default", name)
+		}
+	}
+	// Nothing to shut down in the tree: the default stays even when it is the tree.
+	text := slog.NewTextHandler(io.Discard, nil)
+	l := slog.New(text)
+	slog.SetDefault(l)
+	if err := multi.Shutdown(context.Background(), text); err != nil || slog.Default() != l {
+		t.Errorf("Shutdown of a handler with nothing to shut down replaced the default (err %v)", err)
+	}
+	if got := readFile(t, stderr); got != "" {
+		t.Errorf("stderr = %q; want nothing", got)
 	}
 }

@@ -210,9 +210,16 @@ func (h *Handler) Flush(ctx context.Context) error {
 
 // Shutdown shuts every child down concurrently and joins their errors. A
 // panic in a child's Shutdown is recovered and returned as that child's
-// error; the other children are shut down all the same.
+// error; the other children are shut down all the same. Like [Shutdown],
+// it first gives slog.Default a handler on stderr if the default writes
+// only to this tree.
 func (h *Handler) Shutdown(ctx context.Context) error {
-	return h.each("Shutdown", func(c slog.Handler) error { return Shutdown(ctx, c) })
+	releaseDefault(h)
+	return h.shutdown(ctx)
+}
+
+func (h *Handler) shutdown(ctx context.Context) error {
+	return h.each("Shutdown", func(c slog.Handler) error { return shutdown(ctx, c) })
 }
 
 func (h *Handler) each(method string, f func(slog.Handler) error) error {
