@@ -18,8 +18,9 @@
 //
 // # Colour
 //
-// Only the Console format is coloured, and only its level, in the Python
-// library's colours: TRACE dark grey (SGR 90), DEBUG cyan (36), INFO green
+// Only the Console format is coloured, and only its level, in the colours
+// of the console backend of jinpy-utils, the Python logger this module
+// descends from: TRACE dark grey (SGR 90), DEBUG cyan (36), INFO green
 // (32), WARN yellow (33), ERROR red (31), CRITICAL magenta (35), each
 // followed by a reset (SGR 0). Everything else on the line is plain text,
 // so a line reads the same without colour.

@@ -12,7 +12,7 @@ import (
 )
 
 // levelLines is what testdata/colorprog prints, one line per level, with
-// colour (the Python library's SGR codes around the level) or without.
+// colour (jinpy-utils' console SGR codes around the level) or without.
 func levelLines(color bool, eol string) string {
 	levels := []struct{ name, sgr string }{
 		{"TRACE", "90"}, {"DEBUG", "36"}, {"INFO", "32"}, {"WARN", "33"},
