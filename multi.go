@@ -109,7 +109,11 @@ func borrows(h slog.Handler) bool {
 	}
 }
 
-// Handlers returns the children, in order.
+// Handlers returns the children, in the order given to New: the child at
+// index i is the one errors name handler[i], and, for a tree from package
+// config, the document's sinks[i]. With [StatsOf] and [HealthyOf] it
+// reports each sink on its own, where [Handler.Stats] sums them (see
+// examples/quickstart).
 func (h *Handler) Handlers() []slog.Handler {
 	hs := make([]slog.Handler, len(h.children))
 	for i, c := range h.children {

@@ -31,6 +31,7 @@ import (
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/config"
+	"github.com/jinpy-utils/multi/console"
 	"github.com/jinpy-utils/multi/file"
 	"github.com/jinpy-utils/multi/httpsink"
 	"github.com/jinpy-utils/multi/wssink"
@@ -116,14 +117,40 @@ func run(out io.Writer) error {
 	if err := multi.Shutdown(sctx, h); err != nil {
 		return err
 	}
-	st := h.Stats()
 
 	fmt.Fprintln(out)
 	got.print(out)
 	fmt.Fprintf(out, "\nfile: %s (JSON lines; rotated backups beside it as quickstart.log.N.gz)\n", logFile.Path())
-	fmt.Fprintf(out, "stats: written=%d bytes=%d dropped=%d failed=%d retries=%d\n",
-		st.Written, st.Bytes, st.Dropped, st.Failed, st.Retries)
+	// One line per sink, numbered as config numbers the document's sinks
+	// and as multi's errors name the children: h.Stats() would sum them.
+	fmt.Fprintln(out, "\nstats per sink:")
+	for i, c := range h.Handlers() {
+		st, _ := multi.StatsOf(c)
+		fmt.Fprintf(out, "  sinks[%d] %-9s written=%d dropped=%d spooled=%d\n",
+			i, sinkType(c), st.Written, st.Dropped, st.Spooled)
+	}
 	return nil
+}
+
+// sinkType names the type of sink h is, or wraps (config wraps a sink in
+// multi.MinLevel when the document sets a level for every sink).
+func sinkType(h slog.Handler) string {
+	for {
+		switch x := h.(type) {
+		case *console.Handler:
+			return "console"
+		case *file.Handler:
+			return "file"
+		case *httpsink.Handler:
+			return "http"
+		case *wssink.Handler:
+			return "websocket"
+		case interface{ Unwrap() slog.Handler }:
+			h = x.Unwrap()
+		default:
+			return fmt.Sprintf("%T", h)
+		}
+	}
 }
 
 // received collects what the receivers got, by receiver.
@@ -170,8 +197,15 @@ func serve(h http.Handler) (string, func(), error) {
 // findFile returns the file sink of the tree.
 func findFile(h *multi.Handler) *file.Handler {
 	for _, c := range h.Handlers() {
-		if f, ok := c.(*file.Handler); ok {
-			return f
+		for c != nil {
+			if f, ok := c.(*file.Handler); ok {
+				return f
+			}
+			u, _ := c.(interface{ Unwrap() slog.Handler })
+			if u == nil {
+				break
+			}
+			c = u.Unwrap()
 		}
 	}
 	panic("quickstart: multi.yaml has no file sink")
