@@ -243,3 +243,46 @@ func TestFanOutLifecycleSurvivesAPanickingChild(t *testing.T) {
 		t.Errorf("the healthy child: flushes=%d shutdowns=%d; want 1 and 1", f, s)
 	}
 }
+
+// statsPanics is a sink whose Stats panics while its Healthy says true.
+type statsPanics struct{ *recorder }
+
+func (statsPanics) Stats() multi.Stats { panic("stats boom") }
+
+// healthPanics is a sink whose Healthy panics while its Stats works.
+type healthPanics struct{ *recorder }
+
+func (healthPanics) Healthy() bool { panic("healthy boom") }
+
+// A child's panic is never silent: slog.Logger drops what Handle returns,
+// so the fan-out's Stats shows the most recent panic as LastError, and a
+// child whose Stats panics counts as unhealthy even if its Healthy says
+// otherwise.
+func TestAChildsPanicShowsInStatsAndHealth(t *testing.T) {
+	panicky := newRecorder(0)
+	panicky.panics = true
+	h := multi.New(newRecorder(0), panicky)
+	slog.New(h).With("k", "v").Info("m") // through a derived fan-out
+	if st := h.Stats(); st.LastError == nil || st.LastError.Error() != "multi: handler[1] (*multi_test.recorder): Handle panicked: boom" {
+		t.Errorf("Stats().LastError = %v; want the Handle panic", st.LastError)
+	}
+
+	h = multi.New(newRecorder(0), healthPanics{newRecorder(0)})
+	if h.Healthy() {
+		t.Error("Healthy = true with a child whose Healthy panics")
+	}
+	if st := h.Stats(); st.LastError == nil || st.LastError.Error() != "multi: handler[1] (multi_test.healthPanics): Healthy panicked: healthy boom" {
+		t.Errorf("Stats().LastError = %v; want the Healthy panic", st.LastError)
+	}
+
+	h = multi.New(statsPanics{newRecorder(0)})
+	if !h.Healthy() {
+		t.Error("Healthy = false before any Stats call")
+	}
+	if st := h.Stats(); st.LastError == nil || st.LastError.Error() != "multi: handler[0] (multi_test.statsPanics): Stats panicked: stats boom" {
+		t.Errorf("Stats().LastError = %v; want the Stats panic", st.LastError)
+	}
+	if h.Healthy() {
+		t.Error("Healthy = true after the child's Stats panicked")
+	}
+}

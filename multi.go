@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,7 +32,9 @@ import (
 // uncloned only when its own last child is a RecordBorrower.
 //
 // Stats sums the children's stats, counting a destination that several
-// children share once; Healthy is true when every child is.
+// children share once; Healthy is true when every child is. A child's
+// panic in any method is also kept for Stats, whose LastError shows the
+// most recent one (see [Handler.Stats]).
 // Flush and Shutdown reach every child concurrently under the one ctx, so a
 // slow child does not use up the others' time.
 type Handler struct {
@@ -42,6 +45,20 @@ type child struct {
 	h       slog.Handler
 	name    string // "handler[0] (*file.Handler)", for errors
 	borrows bool   // a RecordBorrower: no clone needed
+	faults  *faults
+}
+
+// faults remembers a child's panics, for Stats and Healthy. It is shared
+// by the child and the children derived from it with WithAttrs and
+// WithGroup, as their destination is.
+type faults struct {
+	last        atomic.Pointer[fault] // the most recent panic, in any method
+	statsPanics atomic.Bool           // the last call of the child's Stats panicked
+}
+
+type fault struct {
+	err error
+	at  time.Time
 }
 
 // New returns a handler that sends each record to every handler in
@@ -88,7 +105,7 @@ func nilType(h slog.Handler) string {
 }
 
 func newChild(i int, h slog.Handler) child {
-	return child{h: h, name: fmt.Sprintf("handler[%d] (%T)", i, h), borrows: borrows(h)}
+	return child{h: h, name: fmt.Sprintf("handler[%d] (%T)", i, h), borrows: borrows(h), faults: new(faults)}
 }
 
 // borrows reports whether h, or the handler a MinLevel wraps, is a
@@ -176,9 +193,13 @@ func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err 
 	return nil
 }
 
-// panicked is the error for a panic p recovered from c's method.
+// panicked is the error for a panic p recovered from c's method. It is
+// remembered, so that [Handler.Stats] shows it as LastError: slog.Logger
+// drops what Handle returns, and a panic must not be silent.
 func (c *child) panicked(method string, p any) error {
-	return fmt.Errorf("multi: %s: %s panicked: %v", c.name, method, p)
+	err := fmt.Errorf("multi: %s: %s panicked: %v", c.name, method, p)
+	c.faults.last.Store(&fault{err: err, at: time.Now()})
+	return err
 }
 
 // WithAttrs returns a fan-out of every child's WithAttrs(attrs).
@@ -201,7 +222,7 @@ func (h *Handler) derive(f func(slog.Handler) slog.Handler) *Handler {
 	cs := make([]child, len(h.children))
 	for i, c := range h.children {
 		d := f(c.h)
-		cs[i] = child{h: d, name: c.name, borrows: borrows(d)}
+		cs[i] = child{h: d, name: c.name, borrows: borrows(d), faults: c.faults}
 	}
 	return &Handler{children: cs}
 }
@@ -250,6 +271,9 @@ func (h *Handler) each(method string, f func(slog.Handler) error) error {
 // through nested Handlers and MinLevel. Children that report none add
 // nothing. A destination reported by several children, such as a handler
 // and one derived from it with WithAttrs (see [Sharer]), is counted once.
+// A child's most recent panic, in any of its methods (slog.Logger drops
+// the error Handle returns for it), is LastError when it is later than the
+// children's own last errors.
 func (h *Handler) Stats() Stats {
 	var s Stats
 	var seen []any // few children: a slice beats a map
@@ -263,13 +287,20 @@ func (h *Handler) addStats(s *Stats, seen *[]any) {
 	}
 }
 
-// addStats adds c's stats to s. A panic in c's Stats (or Destination) is
-// recovered and becomes s's LastError, so that a broken child shows where
-// stats are read instead of taking the program down.
+// addStats adds c's stats to s, and c's most recent panic, if any, as a
+// LastError (the later of it and the child's own wins). A panic in c's
+// Stats (or Destination) is recovered and so becomes s's LastError, so
+// that a broken child shows where stats are read instead of taking the
+// program down; such a child is unhealthy until its Stats works again.
 func (c *child) addStats(s *Stats, seen *[]any) {
 	defer func() {
-		if p := recover(); p != nil {
-			*s = s.Add(Stats{LastError: c.panicked("Stats", p), LastErrorTime: time.Now()})
+		p := recover()
+		if p != nil {
+			c.panicked("Stats", p)
+		}
+		c.faults.statsPanics.Store(p != nil)
+		if f := c.faults.last.Load(); f != nil {
+			*s = s.Add(Stats{LastError: f.err, LastErrorTime: f.at})
 		}
 	}()
 	addStats(c.h, s, seen)
@@ -310,8 +341,9 @@ func addStats(h slog.Handler, s *Stats, seen *[]any) {
 }
 
 // Healthy reports whether every child is healthy. A child whose Healthy
-// panics counts as unhealthy (and its panic shows in [Handler.Stats] if its
-// Stats panics too).
+// panics counts as unhealthy, and so does one whose Stats panicked at the
+// last call of [Handler.Stats]; either panic shows as LastError in
+// [Handler.Stats].
 func (h *Handler) Healthy() bool {
 	for i := range h.children {
 		if !h.children[i].healthy() {
@@ -322,8 +354,12 @@ func (h *Handler) Healthy() bool {
 }
 
 func (c *child) healthy() (ok bool) {
+	if c.faults.statsPanics.Load() {
+		return false
+	}
 	defer func() {
-		if recover() != nil {
+		if p := recover(); p != nil {
+			c.panicked("Healthy", p)
 			ok = false
 		}
 	}()
