@@ -29,19 +29,23 @@
 // goroutine per file), on Flush, before a rotation, and on Shutdown. A
 // record larger than the buffer is written straight through.
 //
-// What a crash loses: records handed to Handle but not yet written, that
-// is, at most FlushInterval's worth (and at most BufferSize bytes) if the
-// process dies without Shutdown. Written records are in the operating
-// system's cache; with Sync set, every write is followed by fsync, so they
-// survive a crash of the machine too. Call Shutdown (or multi.Shutdown) at
-// exit.
+// A record at or above FlushLevel (ERROR by default) is written, with
+// everything buffered before it, before Handle returns: the record that
+// explains an exit reaches the file even if os.Exit or log.Fatal follows.
+//
+// What a crash loses: records below FlushLevel handed to Handle but not
+// yet written, that is, at most FlushInterval's worth (and at most
+// BufferSize bytes) if the process dies without Shutdown. Written records
+// are in the operating system's cache, which outlives the process; with
+// Sync set, every write is followed by fsync, so they survive a crash of
+// the machine too. Call Shutdown (or multi.Shutdown) at exit.
 //
 // # Rotation and naming
 //
 // With MaxSize set, a record that would take the file past MaxSize goes to
 // a fresh file: the live file NAME is renamed NAME.1, and the backups shift
-// up (NAME.1 to NAME.2 and so on; NAME.N.gz when compressed), as the Python
-// library and logrotate do. A record is never split across two files; a
+// up (NAME.1 to NAME.2 and so on; NAME.N.gz when compressed), as the
+// jinpy-utils Python logger and logrotate do. A record is never split across two files; a
 // record larger than MaxSize is written whole, alone in its file. Rotate
 // rotates on demand.
 //
@@ -82,11 +86,33 @@
 // Mode, BufferSize, FlushInterval, Sync); New returns an error otherwise.
 // Two processes must not write the same file.
 //
+// # Coming from lumberjack
+//
+// gopkg.in/natefinch/lumberjack.v2 counts MaxSize in megabytes and MaxAge
+// in days; here MaxSize is bytes and MaxAge a time.Duration. New refuses a
+// MaxSize below 64 KiB or a MaxAge below a minute, with the translation,
+// so that a lumberjack number is never read in the wrong unit.
+//
+//	lumberjack.Logger        file
+//	Filename: "app.log"      file.New("app.log", ...)
+//	MaxSize: 100             MaxSize: 100 << 20
+//	MaxAge: 28               MaxAge: 28 * 24 * time.Hour
+//	MaxBackups: 3            MaxBackups: 3
+//	Compress: true           Compress: true (NAME.N.gz; lumberjack: NAME-TIME.log.gz)
+//	LocalTime: true          LocalTime: true (the {date} of the path)
+//	Rotate()                 Rotate(); Reopen() for logrotate
+//	Close()                  Shutdown(ctx), which waits for compression
+//
+// Unlike lumberjack, a rotation never splits a record, the mill never
+// compresses the live file, backups are numbered (NAME.1 is the newest),
+// and records reach the file in one write per buffer, not one per record.
+//
 // # Faults
 //
 // The application never blocks on a broken disk and Handle never panics.
 // When a write fails (disk full, I/O error), the error goes to Stats and
-// to ErrorHandler ("file: write logs/app.log: no space left on device"),
+// to ErrorHandler, or without one to standard error, at most a line every
+// few seconds ("file: write logs/app.log: no space left on device"),
 // Healthy turns false, and the records stay in the buffer; the file is cut
 // back to its last whole line if the write stopped part way. While the
 // file cannot be written, the logging path makes no system call: the flush
@@ -108,6 +134,7 @@
 //
 // Stats.Written and Bytes count records and bytes written to the file,
 // Queued the records in the buffer, Dropped the records lost (after
-// Shutdown, or while the file could not be written), Failed the failed
+// Shutdown, the first of them reported; or while the file could not be
+// written), Failed the failed
 // writes. Handlers sharing a path report the same counters.
 package file

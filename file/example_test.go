@@ -17,13 +17,14 @@ import (
 	"github.com/jinpy-utils/multi/file"
 )
 
-// A log rotating every 100 bytes, keeping two compressed backups.
+// A log rotating at 100 MiB, keeping two compressed backups; Rotate stands
+// in for the 100 MiB here.
 func Example() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 
 	h, err := file.New(filepath.Join(dir, "logs", "app.log"), &file.Options{
-		MaxSize:    100,
+		MaxSize:    100 << 20, // bytes: lumberjack's MaxSize: 100 (megabytes)
 		MaxBackups: 2,
 		Compress:   true,
 		// Drop the time, so that the output below is always the same.
@@ -40,7 +41,10 @@ func Example() {
 	}
 	logger := slog.New(h)
 	for i := range 7 {
-		logger.Info("request", "n", i) // 39 bytes a line: two lines a file
+		logger.Info("request", "n", i)
+		if i%2 == 1 {
+			h.Rotate() // two lines a file
+		}
 	}
 	// At exit: write out the buffer, wait for compression, close the file.
 	if err := multi.Shutdown(context.Background(), logger.Handler()); err != nil {
@@ -96,4 +100,13 @@ func ExampleHandler_Reopen() {
 	}()
 
 	slog.Info("writing to", "path", h.Path())
+}
+
+// A lumberjack setting, whose MaxSize counts megabytes and MaxAge days, is
+// refused with the translation rather than read as 100 bytes and 28ns.
+func ExampleNew_lumberjackUnits() {
+	_, err := file.New(filepath.Join(os.TempDir(), "app.log"), &file.Options{MaxSize: 100, MaxAge: 28})
+	fmt.Println(err)
+	// Output:
+	// file: option MaxSize is 100 bytes, below the minimum of 64 KiB: MaxSize counts bytes, not megabytes as in lumberjack; for 100 MB write MaxSize: 100 << 20
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/format"
 	"github.com/jinpy-utils/multi/internal/once"
+	"github.com/jinpy-utils/multi/internal/report"
 )
 
 // Format selects the line format; see package format.
@@ -19,15 +20,17 @@ type Format = format.Format
 // share their parent's file; flushing or shutting down any of them reaches
 // it.
 type Handler struct {
-	core *format.Handler
-	s    *sink
+	core    *format.Handler
+	s       *sink
+	flushAt slog.Leveler
 }
 
 // sink is what one New returned: its own open/closed state on a writer that
 // other handlers on the same path may share.
 type sink struct {
 	w      *writer
-	h      *hook // nil without ErrorHandler
+	h      *hook            // nil without ErrorHandler
+	rep    *report.Reporter // h's, or standard error's
 	closed atomic.Bool
 	shut   once.Shutdown
 }
@@ -35,10 +38,16 @@ type sink struct {
 // Write is called by the format core with one whole line.
 func (s *sink) Write(p []byte) (int, error) {
 	if s.closed.Load() {
-		s.w.c.Dropped(1)
-		return 0, errClosed
+		return 0, s.refuse()
 	}
 	return s.w.Write(p)
+}
+
+// refuse counts a record refused after Shutdown, and reports the first.
+func (s *sink) refuse() error {
+	s.w.c.Dropped(1)
+	s.rep.Refused(fmt.Errorf("file: record refused after Shutdown of %s: %w", s.w.given, multi.ErrClosed))
+	return errClosed
 }
 
 // New opens path for appending, creating its directory (mode 0755) and the
@@ -69,14 +78,18 @@ func New(path string, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{}
+	flushAt := opts.FlushLevel
+	if flushAt == nil {
+		flushAt = DefaultFlushLevel
+	}
+	s := &sink{rep: report.New("file "+path, opts.ErrorHandler)}
 	if opts.ErrorHandler != nil {
-		s.h = &hook{f: opts.ErrorHandler}
+		s.h = &hook{r: s.rep}
 	}
 	if s.w, err = acquire(path, cfg, s.h); err != nil {
 		return nil, err
 	}
-	return &Handler{core: format.New(s, fo), s: s}, nil
+	return &Handler{core: format.New(s, fo), s: s, flushAt: flushAt}, nil
 }
 
 // Enabled reports whether records at level l are written.
@@ -85,28 +98,38 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 // Handle encodes r as one line and appends it to the file's buffer. It
-// makes no system call unless the buffer is full or the file is due to
-// rotate. It returns an error only when the record was dropped: after
-// Shutdown (wrapping [multi.ErrClosed]), or while the file cannot be written
-// and the buffer is full.
+// makes no system call unless the buffer is full, the file is due to
+// rotate, or r is at or above Options.FlushLevel (ERROR by default): such a
+// record is written to the file, after the records buffered before it,
+// before Handle returns. It returns an error only when the record was
+// dropped: after Shutdown (wrapping [multi.ErrClosed]; the first such
+// record is reported), or while the file cannot be written and the buffer
+// is full.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.s.closed.Load() {
-		h.s.w.c.Dropped(1)
-		return errClosed
+		return h.s.refuse()
 	}
-	return h.core.Handle(ctx, r)
+	if err := h.core.Handle(ctx, r); err != nil {
+		return err
+	}
+	if r.Level >= h.flushAt.Level() {
+		// A failed write keeps the record buffered and is reported:
+		// it is not lost, so Handle does not fail.
+		_ = h.s.w.flush()
+	}
+	return nil
 }
 
 // WithAttrs returns a handler that adds attrs to every record, writing to
 // the same file.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &Handler{core: h.core.WithAttrs(attrs).(*format.Handler), s: h.s}
+	return &Handler{core: h.core.WithAttrs(attrs).(*format.Handler), s: h.s, flushAt: h.flushAt}
 }
 
 // WithGroup returns a handler that puts later attributes in group name,
 // writing to the same file.
 func (h *Handler) WithGroup(name string) slog.Handler {
-	return &Handler{core: h.core.WithGroup(name).(*format.Handler), s: h.s}
+	return &Handler{core: h.core.WithGroup(name).(*format.Handler), s: h.s, flushAt: h.flushAt}
 }
 
 // BorrowsRecords marks the handler as one that does not keep records
@@ -143,6 +166,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		if err == nil && ferr != nil && ferr != errClosed {
 			err = ferr
 		}
+		s.rep.Close()
 		return err
 	})
 }

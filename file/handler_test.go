@@ -107,7 +107,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{ok, Options{FlushInterval: -time.Second}, "FlushInterval is -1s"},
 		{ok, Options{Mode: os.ModeSetuid | 0o600}, "Mode is"},
 		{ok, Options{Format: format.Format(42)}, "Format"},
-		{dir, Options{}, "not a regular file"},
+		{dir, Options{}, "is a directory; give the path of a file in it, such as " + filepath.Join(dir, "app.log")},
+		{ok, Options{MaxSize: 100}, "MaxSize is 100 bytes, below the minimum of 64 KiB: MaxSize counts bytes, not megabytes as in lumberjack; for 100 MB write MaxSize: 100 << 20"},
+		{ok, Options{MaxAge: 28}, "MaxAge is 28ns, below the minimum of 1m: MaxAge is a time.Duration, not days as in lumberjack; for 28 days write MaxAge: 28 * 24 * time.Hour"},
 		{filepath.Join(blocker, "sub", "app.log"), Options{}, "create directory " + filepath.Join(blocker, "sub")},
 		{filepath.Join(dir, "{date}", "app.log"), Options{}, "file name only"},
 		{"", Options{}, "path is empty"},
@@ -184,7 +186,7 @@ func TestTwoHandlersOnOnePathShareAWriter(t *testing.T) {
 	if got := fdsTo(t, path); got != 1 {
 		t.Errorf("%d descriptors open on the file, want 1", got)
 	}
-	if _, err := New(path, &Options{MaxSize: 8192}); err == nil || !strings.Contains(err.Error(), "MaxSize 4096, not 8192") {
+	if _, err := New(path, &Options{MaxSize: 8192, tiny: true}); err == nil || !strings.Contains(err.Error(), "MaxSize 4096, not 8192") {
 		t.Errorf("New with other rotation options = %v, want an error naming MaxSize", err)
 	}
 

@@ -18,8 +18,14 @@ import (
 )
 
 // open returns a handler on path that is shut down when the test ends.
+//
+// It lifts MinMaxSize and MinMaxAge, so that tests can rotate at a few
+// bytes.
 func open(t testing.TB, path string, opts *Options) *Handler {
 	t.Helper()
+	if opts != nil {
+		opts.tiny = true
+	}
 	h, err := New(path, opts)
 	if err != nil {
 		t.Fatalf("New(%q): %v", path, err)

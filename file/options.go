@@ -12,6 +12,16 @@ const (
 	DefaultMode          os.FileMode   = 0o600
 	DefaultBufferSize                  = 64 << 10
 	DefaultFlushInterval time.Duration = time.Second
+	DefaultFlushLevel                  = slog.LevelError
+)
+
+// The smallest MaxSize and MaxAge other than 0. They are far below any
+// sensible setting and far above the numbers lumberjack users write, whose
+// MaxSize counts megabytes and MaxAge days: MaxSize: 100 would otherwise
+// rotate at 100 bytes, and MaxAge: 28 remove every backup older than 28ns.
+const (
+	MinMaxSize int64         = 64 << 10
+	MinMaxAge  time.Duration = time.Minute
 )
 
 // Options configure a file handler. A nil *Options means all defaults: JSON
@@ -33,8 +43,10 @@ type Options struct {
 
 	// MaxSize is the size in bytes at which the file is rotated: a record
 	// that would take the file past MaxSize goes to a fresh file instead.
-	// 0 means no rotation by size. A single record larger than MaxSize is
-	// written whole, alone in its file.
+	// 0 means no rotation by size; otherwise it is at least [MinMaxSize]
+	// (64 KiB), so that lumberjack's MaxSize: 100 (megabytes) is refused
+	// rather than read as 100 bytes: write 100 << 20. A single record
+	// larger than MaxSize is written whole, alone in its file.
 	MaxSize int64
 	// MaxBackups is how many rotated files are kept; older ones are
 	// removed. 0 keeps them all (MaxAge may still remove them).
@@ -43,7 +55,9 @@ type Options struct {
 	// when the file rotates, when it is opened, and in a sweep every
 	// MaxAge/10 (at least a minute, at most an hour apart), so a file that
 	// stops rotating still loses its old backups. 0 keeps them regardless
-	// of age.
+	// of age; otherwise it is at least [MinMaxAge] (a minute), so that
+	// lumberjack's MaxAge: 28 (days) is refused rather than read as 28ns:
+	// write 28 * 24 * time.Hour.
 	MaxAge time.Duration
 	// Compress gzips rotated files in the background (NAME.1.gz).
 	Compress bool
@@ -61,15 +75,25 @@ type Options struct {
 	// FlushInterval is the longest a record waits in memory before it is
 	// written to the file; 0 means one second.
 	FlushInterval time.Duration
+	// FlushLevel is the level from which a record is written to the file
+	// before Handle returns, with the records buffered before it, instead
+	// of waiting for the buffer to fill or FlushInterval: nil means ERROR
+	// ([DefaultFlushLevel]). So the record that explains an exit reaches
+	// the file (the kernel's page cache, which survives the process) even
+	// when os.Exit or log.Fatal follows at once. It costs one write(2) per
+	// such record; with Sync, an fsync as well.
+	FlushLevel slog.Leveler
 	// Sync calls fsync after every write of the buffer, so that written
 	// records survive a crash of the machine, not only of the process.
 	Sync bool
 
-	// ErrorHandler, if set, is told about every runtime error: failed
-	// writes, failed rotations and compressions, records dropped. It is
-	// called without locks held, possibly from a background goroutine, and
-	// must be safe for concurrent use. It may log through this handler; it
-	// must not block for long, nor call Shutdown.
+	// ErrorHandler is told about every runtime error: failed writes,
+	// failed rotations and compressions, records dropped, the first record
+	// refused after Shutdown. It is called as the module's one contract
+	// says (see "Errors" in package multi): with no lock held, never twice
+	// at once, and it may log through this handler. It must not call
+	// Shutdown. Nil means standard error, at most a line every few
+	// seconds; a function that does nothing silences them.
 	ErrorHandler func(error)
 
 	// now replaces time.Now and zone replaces time.Local in tests;
@@ -77,6 +101,9 @@ type Options struct {
 	now        func() time.Time
 	zone       *time.Location
 	pruneEvery time.Duration
+	// tiny lifts MinMaxSize and MinMaxAge, for tests that rotate at a few
+	// bytes.
+	tiny bool
 }
 
 // config is the part of Options that belongs to the shared writer of a path.
@@ -117,6 +144,10 @@ func (o *Options) config() (config, error) {
 		return c, fmt.Errorf("file: option MaxBackups is %d: must be 0 (keep all) or more", c.maxBackups)
 	case c.maxAge < 0:
 		return c, fmt.Errorf("file: option MaxAge is %v: must be 0 (no age limit) or more", c.maxAge)
+	case !o.tiny && c.maxSize > 0 && c.maxSize < MinMaxSize:
+		return c, fmt.Errorf("file: option MaxSize is %d bytes, below the minimum of 64 KiB: MaxSize counts bytes, not megabytes as in lumberjack; for %d MB write MaxSize: %d << 20", c.maxSize, c.maxSize, c.maxSize)
+	case !o.tiny && c.maxAge > 0 && c.maxAge < MinMaxAge:
+		return c, fmt.Errorf("file: option MaxAge is %v, below the minimum of 1m: MaxAge is a time.Duration, not days as in lumberjack; for %d days write MaxAge: %d * 24 * time.Hour", c.maxAge, int64(c.maxAge), int64(c.maxAge))
 	case c.bufferSize < 0:
 		return c, fmt.Errorf("file: option BufferSize is %d: must be 0 (default %d) or more", c.bufferSize, DefaultBufferSize)
 	case c.flushInterval < 0:

@@ -97,6 +97,7 @@ func release(ctx context.Context, w *writer, h *hook) error {
 		return nil
 	}
 	err := w.close(ctx)
+	w.stderr.Close()
 	registry.Lock()
 	detach(w, h)
 	if registry.m[w.key] == w {

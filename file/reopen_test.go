@@ -124,7 +124,7 @@ func TestShutdownLeavesNoGoroutineOrDescriptor(t *testing.T) {
 	eventually(t, "no flush goroutine or mill before the test", func() bool { f, m := ours(); return f+m == 0 })
 	var hs []*Handler
 	for _, n := range []string{"a.log", "b.log", "b.log", "c-{date}.log"} {
-		h, err := New(filepath.Join(dir, n), &Options{MaxSize: 100, Compress: true})
+		h, err := New(filepath.Join(dir, n), &Options{MaxSize: 100, Compress: true, tiny: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/stats"
 )
 
@@ -54,6 +55,7 @@ type writer struct {
 	degraded atomic.Bool // the last rotation or reopen failed
 	c        stats.Counters
 	hooks    atomic.Pointer[[]*hook]
+	stderr   *report.Reporter // when no handler on the file has an ErrorHandler
 
 	fsMu sync.Mutex  // renames of the live file and backups: rotation versus the mill
 	live string      // base name of the live file, under fsMu
@@ -78,8 +80,9 @@ type writer struct {
 	retired chan struct{} // closed when close has finished
 }
 
-// hook is one handler's ErrorHandler.
-type hook struct{ f func(error) }
+// hook is one handler's ErrorHandler, behind the module's one reporting
+// contract.
+type hook struct{ r *report.Reporter }
 
 // openWriter creates the directory and opens the live file. abs is the
 // cleaned absolute path, {date} unexpanded, key its registry key.
@@ -100,17 +103,36 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 		millStop: make(chan struct{}),
 		retired:  make(chan struct{}),
 	}
+	w.stderr = report.New("file "+given, nil)
 	if err := os.MkdirAll(names.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("file: create directory %s: %w", filepath.Dir(given), unwrapPath(err))
 	}
 	w.setDate(cfg.now())
 	if fi, err := os.Stat(w.path()); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("file: open %s: not a regular file (%v)", w.display(), fi.Mode().Type())
+		if fi.IsDir() {
+			return nil, fmt.Errorf("file: %s is a directory; give the path of a file in it, such as %s", w.display(), filepath.Join(w.display(), "app.log"))
+		}
+		return nil, fmt.Errorf("file: open %s: not a regular file but %s", w.display(), fileKind(fi.Mode()))
 	}
 	if err := w.openLocked(); err != nil {
 		return nil, w.errorf("open", err)
 	}
 	return w, nil
+}
+
+// fileKind names a mode type that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // start starts the goroutines, once the first ErrorHandler is attached.
@@ -192,11 +214,13 @@ func (w *writer) report(err error) {
 	if err == nil {
 		return
 	}
-	if hs := w.hooks.Load(); hs != nil {
+	if hs := w.hooks.Load(); hs != nil && len(*hs) > 0 {
 		for _, h := range *hs {
-			h.f(err)
+			h.r.Error(err)
 		}
+		return
 	}
+	w.stderr.Error(err)
 }
 
 // Write appends one record (one whole line) to the buffer. It writes the
