@@ -40,6 +40,11 @@ type Sink struct {
 	// Type names the sink type: "console", "file", "http", "websocket", or
 	// one added with [Register].
 	Type string
+	// Name, the document's "name" key, is the sink's own name, unique in
+	// the document: [Config.BuildTree] returns a LevelVar for each named
+	// sink, and errors name it. It is not the logger name (that is
+	// "logger_name", the Options' Name).
+	Name string
 	// Options is the sink's JSON object, without its "type" key, before
 	// its ${VAR} references are expanded. Empty means {}.
 	Options json.RawMessage
@@ -134,9 +139,24 @@ func fromTree(root *node) (*Config, error) {
 		case t.text == "":
 			return nil, errAt(sat.key("type"), t.line, errors.New("empty"))
 		}
+		name := ""
+		if n := s.get("name"); n != nil {
+			switch {
+			case n.kind != kString:
+				return nil, errAt(sat.key("name"), n.line, typeErr("a string", n))
+			case n.text == "":
+				return nil, errAt(sat.key("name"), n.line, errors.New("empty: leave the key out for a sink without a name"))
+			}
+			for j, prev := range c.Sinks {
+				if prev.Name == n.text {
+					return nil, errAt(sat.key("name"), n.line, fmt.Errorf("%q is already the name of sinks[%d]", n.text, j))
+				}
+			}
+			name = n.text
+		}
 		opts := &node{kind: kObject, line: s.line}
 		for j, k := range s.keys {
-			if k != "type" {
+			if k != "type" && k != "name" {
 				opts.keys = append(opts.keys, k)
 				opts.vals = append(opts.vals, s.vals[j])
 			}
@@ -145,7 +165,7 @@ func fromTree(root *node) (*Config, error) {
 			return nil, err
 		}
 		raw := opts.appendJSON(nil)
-		c.Sinks = append(c.Sinks, Sink{Type: t.text, Options: raw})
+		c.Sinks = append(c.Sinks, Sink{Type: t.text, Name: name, Options: raw})
 		c.src.sinks = append(c.src.sinks, sinkSource{typ: t.text, raw: raw, tree: s})
 	}
 	return c, nil
@@ -162,6 +182,14 @@ func Load(r io.Reader) (*multi.Handler, error) {
 
 // LoadFile is [Load] of the file at path; errors name the file.
 func LoadFile(path string) (*multi.Handler, error) {
+	c, err := parseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return c.Build()
+}
+
+func parseFile(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Err: err}
@@ -175,8 +203,10 @@ func LoadFile(path string) (*multi.Handler, error) {
 		return nil, err
 	}
 	c.src.file = path
-	return c.Build()
+	return c, nil
 }
+
+func lookupEnv(k string) (string, bool) { return os.LookupEnv(k) }
 
 // Build reads the environment variables c refers to and builds its sinks,
 // in order, into one [multi.Handler]. If a sink fails to build, the sinks
@@ -184,13 +214,21 @@ func LoadFile(path string) (*multi.Handler, error) {
 // file, connection or goroutine is left behind, and the error is returned:
 // an [*Error] naming the sink, and the value in it where known. Build may
 // be called more than once; each call builds new sinks.
+//
+// Build is BuildTree(nil) without the Tree: use [Config.BuildTree] to pass
+// an ErrorHandler or to steer named sinks' levels.
 func (c *Config) Build() (*multi.Handler, error) {
-	return c.build(types, os.LookupEnv)
+	t, err := c.build(types, os.LookupEnv, &BuildOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return t.Handler, nil
 }
 
-func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *multi.Handler, err error) {
+func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *BuildOptions) (t *Tree, err error) {
 	var env envUse
 	var built []slog.Handler
+	levels := map[string]*slog.LevelVar{}
 	fail := func(e *Error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
@@ -245,7 +283,33 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 		if err != nil {
 			return nil, fail(c.rebase(i, err))
 		}
-		sh, err := callBuild(build, opts.appendJSON(nil))
+		st := &steer{}
+		if s.Name != "" {
+			st.level = new(slog.LevelVar)
+		}
+		if bo.ErrorHandler != nil {
+			eh, se := bo.ErrorHandler, SinkError{Index: i, Name: s.Name, Type: s.Type}
+			st.eh = func(err error) {
+				e := se
+				e.Err = err
+				eh(&e)
+			}
+		}
+		var sh slog.Handler
+		if steer := reg.getSteer(s.Type); steer != nil {
+			sh, err = callBuild(func(raw json.RawMessage) (slog.Handler, error) { return steer(raw, st) }, opts.appendJSON(nil))
+		} else {
+			sh, err = callBuild(build, opts.appendJSON(nil))
+			if err == nil && sh != nil && st.level != nil {
+				st.level.Set(multi.LevelTrace)
+				if l := opts.get("level"); l != nil {
+					if lv, lerr := decodeLevel(l); lerr == nil {
+						st.level.Set(lv.Level())
+					}
+				}
+				sh = multi.MinLevel(sh, st.level)
+			}
+		}
 		if err != nil {
 			if sh != nil {
 				built = append(built, sh) // shut down with the others, not leaked
@@ -259,8 +323,11 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool)) (h *mu
 			sh = multi.MinLevel(sh, floor)
 		}
 		built = append(built, sh)
+		if st.level != nil {
+			levels[s.Name] = st.level
+		}
 	}
-	return multi.New(built...), nil
+	return &Tree{Handler: multi.New(built...), Levels: levels}, nil
 }
 
 func callBuild(build buildFunc, raw json.RawMessage) (h slog.Handler, err error) {

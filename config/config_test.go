@@ -189,7 +189,7 @@ func TestUnknownTypeListsKnownOnes(t *testing.T) {
 	reg := &registry{m: map[string]buildFunc{"b": nop, "a": nop}}
 	c, err := Parse(strings.NewReader("sinks:\n  - type: a\n  - type: kafka\n"))
 	require.NoError(t, err)
-	_, err = c.build(reg, os.LookupEnv)
+	_, err = c.build(reg, os.LookupEnv, &BuildOptions{})
 	assert.EqualError(t, err, `config: line 3: sinks[1].type: unknown type "kafka" (known: a, b)`)
 }
 
@@ -205,12 +205,12 @@ func TestBuilderErrorWithPath(t *testing.T) {
 	}}
 	c, err := Parse(strings.NewReader("sinks:\n  - type: x\n    endpoint: a\n"))
 	require.NoError(t, err)
-	_, err = c.build(reg, os.LookupEnv)
+	_, err = c.build(reg, os.LookupEnv, &BuildOptions{})
 	assert.EqualError(t, err, `config: line 2: sinks[0].endpoint: refused`)
 
 	c, err = Parse(strings.NewReader("sinks:\n  - type: y\n"))
 	require.NoError(t, err)
-	_, err = c.build(reg, os.LookupEnv)
+	_, err = c.build(reg, os.LookupEnv, &BuildOptions{})
 	assert.EqualError(t, err, `config: line 2: sinks[0]: y: config: endpoint: refused`)
 }
 

@@ -15,18 +15,21 @@ import (
 type consoleSink struct {
 	// Output is "stdout" or "stderr"; empty means stderr.
 	Output string
+	logger
 	console.Options
 }
 
 func init() {
-	Register("console", buildConsole)
+	builtin("console", buildConsole)
 }
 
-func buildConsole(raw json.RawMessage) (slog.Handler, error) {
+func buildConsole(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	var o consoleSink
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	o.Options.Name = o.name(o.Options.Name)
 	var w io.Writer
 	switch o.Output {
 	case "stdout":

@@ -1,5 +1,5 @@
 // Package config builds a whole handler tree from a JSON or YAML document:
-// the Python library's backend factory, for Go. It adds nothing the plain
+// the backend factory of the jinpy-utils Python logger, for Go. It adds nothing the plain
 // constructors (console.New, file.New, httpsink.New, wssink.New) cannot
 // do; it lets the choice of sinks live in a file that operators edit.
 //
@@ -54,7 +54,31 @@
 // more verbose than its own level, whose default is INFO.
 //
 // The order of the sinks is the order in which a record reaches them.
-// Sinks are numbered from 0 in error messages: sinks[2] is the third.
+// Sinks are numbered from 0 in error messages: sinks[2] is the third, and
+// package multi's errors call the same sink handler[2].
+//
+// # Steering a tree
+//
+// A sink may have a "name", unique in the document. It is the sink's own
+// name, not the logger name of its lines (that is "logger"):
+//
+//	sinks:
+//	  - type: console
+//	    name: console
+//	    level: info
+//	  - type: http
+//	    name: collector
+//	    url: http://localhost:9428/insert/jsonline?_msg_field=msg&_time_field=time
+//
+// [Config.BuildTree] (and [LoadFileTree]) return, besides the handler, a
+// *slog.LevelVar for each named sink, which the program can set while it
+// runs, and take [BuildOptions] with what a document cannot hold: an
+// ErrorHandler for every built-in sink, given each error as a [*SinkError]
+// that names the sink. [multi.LevelHandler] serves the levels over HTTP:
+//
+//	tree, err := config.LoadFileTree("multi.yaml", &config.BuildOptions{ErrorHandler: report})
+//	...
+//	http.Handle("/debug/log-levels", multi.LevelHandler(tree.Levels))
 //
 // # JSON and YAML
 //
@@ -62,6 +86,12 @@
 // JSON (encoding/json, with the line of each value kept for errors);
 // anything else as YAML. Both read into the same tree, so a YAML document
 // and the JSON document with the same values give the same [Config].
+//
+// JSON is not read by the YAML parser, though YAML 1.2 is nearly a
+// superset of it: go.yaml.in/yaml/v3 accepts what is not JSON (a trailing
+// comma, a raw tab in a string) without a word, refuses what is (an
+// escaped surrogate pair, which Python's json.dumps writes for an emoji),
+// and names no line for either.
 //
 // YAML is read with go.yaml.in/yaml/v3, the YAML organisation's maintained
 // continuation of gopkg.in/yaml.v3 (same API and behaviour; the original
@@ -149,8 +179,8 @@
 //
 // # Presets
 //
-// [Production] and [Development] return ready Configs, the Python
-// library's create_production_config and create_development_config:
+// [Production] and [Development] return ready Configs, the jinpy-utils
+// Python logger's create_production_config and create_development_config:
 // JSON lines on stdout at INFO with the source position, and a coloured
 // console on stderr at DEBUG. The LOG_LEVEL environment variable, when
 // set and not empty, replaces the level of both; a LOG_LEVEL that is not a

@@ -150,7 +150,7 @@ func TestBuildShutsDownAHandlerReturnedWithAnError(t *testing.T) {
 	reg.add("half", func(json.RawMessage) (slog.Handler, error) { return half, errString("half built") })
 	c, err := Parse(strings.NewReader(`{"sinks": [{"type": "half"}]}`))
 	require.NoError(t, err)
-	_, err = c.build(reg, func(string) (string, bool) { return "", false })
+	_, err = c.build(reg, func(string) (string, bool) { return "", false }, &BuildOptions{})
 	require.ErrorContains(t, err, "half built")
 	assert.Equal(t, int32(1), half.shut.Load(), "the handler returned with the error was not shut down")
 }

@@ -17,20 +17,23 @@ import (
 // file.Options under their own names.
 type fileSink struct {
 	Path string
+	logger
 	file.Options
 }
 
 func init() {
 	markSizes(reflect.TypeFor[file.Options](), "MaxSize", "BufferSize")
 	registerParser(`a string like "0640"`, parseMode)
-	Register("file", buildFile)
+	builtin("file", buildFile)
 }
 
-func buildFile(raw json.RawMessage) (slog.Handler, error) {
+func buildFile(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	var o fileSink
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	o.Options.Name = o.name(o.Options.Name)
 	if o.Path == "" {
 		return nil, errAt(path{}.key("path"), 0, errors.New("missing: the file to write"))
 	}

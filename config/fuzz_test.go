@@ -56,7 +56,7 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("round trip changed sink %d: %s != %s", i, again.Sinks[i].Options, c.Sinks[i].Options)
 			}
 		}
-		h, err := c.build(reg, lookup)
+		t0, err := c.build(reg, lookup, &BuildOptions{})
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -67,7 +67,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
-		if err := multi.Shutdown(t.Context(), h); err != nil {
+		if err := multi.Shutdown(t.Context(), t0.Handler); err != nil {
 			t.Fatal(err)
 		}
 	})

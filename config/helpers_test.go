@@ -142,12 +142,12 @@ func loadString(t testing.TB, doc string, env map[string]string) (slog.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.build(types, func(k string) (string, bool) {
+	t0, err := c.build(types, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
-	})
+	}, &BuildOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return h, nil
+	return t0.Handler, nil
 }

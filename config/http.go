@@ -12,18 +12,21 @@ import (
 // and httpsink.Options under their own names.
 type httpSink struct {
 	URL string
+	logger
 	httpsink.Options
 }
 
 func init() {
-	Register("http", buildHTTP)
+	builtin("http", buildHTTP)
 }
 
-func buildHTTP(raw json.RawMessage) (slog.Handler, error) {
+func buildHTTP(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	var o httpSink
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	o.Options.Name = o.name(o.Options.Name)
 	if o.URL == "" {
 		return nil, errAt(path{}.key("url"), 0, errors.New("missing: the collector's URL"))
 	}

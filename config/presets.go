@@ -3,7 +3,7 @@ package config
 import "encoding/json"
 
 // Production returns the configuration of a service in production, the
-// Python library's create_production_config: one console sink writing
+// jinpy-utils Python logger's create_production_config: one console sink writing
 // JSON lines (as slog.JSONHandler writes them) to stdout, at INFO, with the
 // source position of each log call. As a document:
 //
@@ -25,7 +25,7 @@ func Production() *Config {
 }
 
 // Development returns the configuration of a program on a developer's
-// machine, the Python library's create_development_config: one console
+// machine, the jinpy-utils Python logger's create_development_config: one console
 // sink writing human lines ("15:04:05.000 [DEBUG] message {attrs}") to
 // stderr at DEBUG, the level coloured when stderr is a terminal and the
 // environment does not forbid it (NO_COLOR; see package console). As a

@@ -116,7 +116,7 @@ func TestConsoleOutput(t *testing.T) {
 	stderr := swapStd(t, &os.Stderr)
 	_, err = loadString(t, "sinks:\n  - type: console\n    logger_name: x\n", nil)
 	assert.EqualError(t, err, `config: line 3: sinks[0].logger_name: unknown field`)
-	h, err := loadString(t, "sinks:\n  - type: console\n    format: plain\n    name: web\n    time_format: '-'\n", nil)
+	h, err := loadString(t, "sinks:\n  - type: console\n    format: plain\n    name: console\n    logger: web\n    time_format: '-'\n", nil)
 	require.NoError(t, err)
 	slog.New(h).Info("up")
 	require.NoError(t, multi.Shutdown(t.Context(), h))

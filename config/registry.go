@@ -10,10 +10,33 @@ import (
 
 type buildFunc = func(raw json.RawMessage) (slog.Handler, error)
 
+// steerFunc is a built-in type's build function: it also takes what only
+// the program can give (see [BuildOptions]), which Register'ed types never
+// see.
+type steerFunc = func(raw json.RawMessage, st *steer) (slog.Handler, error)
+
+// builtin registers a built-in type, steerable.
+func builtin(name string, f steerFunc) {
+	types.add(name, func(raw json.RawMessage) (slog.Handler, error) { return f(raw, &steer{}) })
+	types.mu.Lock()
+	if types.steer == nil {
+		types.steer = map[string]steerFunc{}
+	}
+	types.steer[name] = f
+	types.mu.Unlock()
+}
+
+func (r *registry) getSteer(name string) steerFunc {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.steer[name]
+}
+
 // registry maps sink type names to build functions.
 type registry struct {
-	mu sync.RWMutex
-	m  map[string]buildFunc
+	mu    sync.RWMutex
+	m     map[string]buildFunc
+	steer map[string]steerFunc
 }
 
 // types holds the sink types documents may use: the built-in ones and

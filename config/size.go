@@ -17,7 +17,8 @@ var sizeUnits = map[string]uint64{
 // ParseSize reads a byte count: a plain integer ("1048576"), or a number
 // with a unit, in any case, with or without a space: B; KB, MB, GB, TB
 // (powers of 1000); KiB, MiB, GiB, TiB (powers of 1024). A fraction is
-// allowed with a unit ("1.5GiB") and rounds down to whole bytes. "100M" and
+// allowed with any unit, B included ("1.5GiB", "1.9B" is 1), and rounds
+// down to whole bytes; a bare number must be whole. "100M" and
 // other units without a B are rejected: they are ambiguous.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
@@ -28,7 +29,7 @@ func ParseSize(s string) (int64, error) {
 	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
 	mul, ok := sizeUnits[unit]
 	whole, frac, hasFrac := strings.Cut(num, ".")
-	if !ok || whole == "" || strings.Contains(frac, ".") || hasFrac && (frac == "" || mul == 1) {
+	if !ok || whole == "" || strings.Contains(frac, ".") || hasFrac && (frac == "" || unit == "") {
 		return 0, fmt.Errorf("%q is not a size", s)
 	}
 	w, err := strconv.ParseUint(whole, 10, 64)

@@ -13,20 +13,23 @@ import (
 // wss:// URL, and wssink.Options under their own names.
 type wsSink struct {
 	URL string
+	logger
 	wssink.Options
 }
 
 func init() {
 	markSizes(reflect.TypeFor[wssink.Options](), "MaxMessageSize")
 	registerParser("a string", wssink.ParseMode)
-	Register("websocket", buildWebSocket)
+	builtin("websocket", buildWebSocket)
 }
 
-func buildWebSocket(raw json.RawMessage) (slog.Handler, error) {
+func buildWebSocket(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	var o wsSink
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	o.Options.Name = o.name(o.Options.Name)
 	if o.URL == "" {
 		return nil, errAt(path{}.key("url"), 0, errors.New("missing: the server's ws:// or wss:// URL"))
 	}

@@ -1,0 +1,150 @@
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jinpy-utils/multi"
+)
+
+func TestNamedSinksLevelsSteerAtRunTime(t *testing.T) {
+	dir := t.TempDir()
+	doc := "sinks:\n" +
+		"  - type: file\n    name: audit\n    path: " + filepath.Join(dir, "audit.log") + "\n    level: warn\n" +
+		"  - type: file\n    path: " + filepath.Join(dir, "plain.log") + "\n"
+	c, err := Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := c.BuildTree(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tree.Levels) != 1 || tree.Levels["audit"] == nil || tree.Levels["audit"].Level() != slog.LevelWarn {
+		t.Fatalf("Levels = %v, want audit at WARN only", tree.Levels)
+	}
+	l := slog.New(tree.Handler)
+	l.Info("one")
+	tree.Levels["audit"].Set(slog.LevelDebug)
+	l.Info("two")
+	l.Debug("three")
+	if err := multi.Shutdown(context.Background(), tree.Handler); err != nil {
+		t.Fatal(err)
+	}
+	audit, _ := os.ReadFile(filepath.Join(dir, "audit.log"))
+	plain, _ := os.ReadFile(filepath.Join(dir, "plain.log"))
+	if strings.Contains(string(audit), `"one"`) || !strings.Contains(string(audit), `"two"`) || !strings.Contains(string(audit), `"three"`) {
+		t.Errorf("audit.log = %q, want two and three only", audit)
+	}
+	if !strings.Contains(string(plain), `"one"`) || !strings.Contains(string(plain), `"two"`) || strings.Contains(string(plain), `"three"`) {
+		t.Errorf("plain.log = %q, want one and two at its INFO", plain)
+	}
+
+	// The same Levels, served over HTTP.
+	srv := httptest.NewServer(multi.LevelHandler(tree.Levels))
+	defer srv.Close()
+	req, _ := http.NewRequest("PUT", srv.URL, strings.NewReader(`{"audit":"error"}`))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if tree.Levels["audit"].Level() != slog.LevelError {
+		t.Errorf("after PUT, audit = %v", tree.Levels["audit"].Level())
+	}
+}
+
+func TestSinkNames(t *testing.T) {
+	for doc, want := range map[string]string{
+		"sinks:\n  - type: console\n    name: a\n  - type: console\n    name: a\n": `config: line 5: sinks[1].name: "a" is already the name of sinks[0]`,
+		"sinks:\n  - type: console\n    name: ''\n":                                `config: line 3: sinks[0].name: empty: leave the key out for a sink without a name`,
+		"sinks:\n  - type: console\n    name: [x]\n":                               `config: line 3: sinks[0].name: want a string, got a list`,
+	} {
+		_, err := Parse(strings.NewReader(doc))
+		if err == nil || err.Error() != want {
+			t.Errorf("Parse(%q) = %v\nwant %s", doc, err, want)
+		}
+	}
+}
+
+func TestBuildTreeErrorHandlerNamesTheSink(t *testing.T) {
+	dir := t.TempDir()
+	doc := "sinks:\n  - type: console\n  - type: file\n    name: audit\n    path: " + filepath.Join(dir, "a.log") + "\n"
+	c, err := Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []error
+	tree, err := c.BuildTree(&BuildOptions{ErrorHandler: func(err error) { got = append(got, err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := multi.Shutdown(context.Background(), tree.Handler); err != nil {
+		t.Fatal(err)
+	}
+	// The file sink reports the first record it refuses after Shutdown
+	// (console keeps writing: it has nothing to release).
+	slog.New(tree.Handler.Handlers()[1]).Info("late")
+	if len(got) != 1 {
+		t.Fatalf("ErrorHandler got %v, want the file sink's refusal", got)
+	}
+	var se *SinkError
+	if !errors.As(got[0], &se) || se.Index != 1 || se.Name != "audit" || se.Type != "file" || !errors.Is(got[0], multi.ErrClosed) {
+		t.Fatalf("got %#v", got[0])
+	}
+	if !strings.HasPrefix(got[0].Error(), `sinks[1] (file "audit"): file: record refused after Shutdown`) {
+		t.Errorf("error text %q", got[0])
+	}
+}
+
+func TestRegisteredTypeNamedLevelIsAFloor(t *testing.T) {
+	reg := &registry{m: map[string]buildFunc{}}
+	var inner *floorRec
+	reg.add("rec", func(raw json.RawMessage) (slog.Handler, error) {
+		inner = &floorRec{}
+		return inner, nil
+	})
+	c, err := Parse(strings.NewReader("sinks:\n  - type: rec\n    name: r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := c.build(reg, os.LookupEnv, &BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := slog.New(tree.Handler)
+	l.Debug("passes at TRACE")
+	tree.Levels["r"].Set(slog.LevelError)
+	l.Warn("held back by the floor")
+	if len(inner.msgs) != 1 || inner.msgs[0] != "passes at TRACE" {
+		t.Fatalf("got %q", inner.msgs)
+	}
+}
+
+type floorRec struct{ msgs []string }
+
+func (r *floorRec) Enabled(context.Context, slog.Level) bool { return true }
+func (r *floorRec) Handle(_ context.Context, rec slog.Record) error {
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *floorRec) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *floorRec) WithGroup(string) slog.Handler      { return r }
+
+func TestFileFlushLevelKey(t *testing.T) {
+	var o fileSink
+	if err := Decode([]byte(`{"path":"x.log","flush_level":"warn"}`), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.FlushLevel == nil || o.FlushLevel.Level() != slog.LevelWarn {
+		t.Fatalf("FlushLevel = %v, want WARN", o.FlushLevel)
+	}
+}
