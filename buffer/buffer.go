@@ -48,7 +48,7 @@ type Buffer struct {
 	stopped chan struct{} // closed when the first Shutdown has returned
 
 	// Prebuilt so that reporting them allocates nothing.
-	errClosed, errFlushClosed, errFlushLost, errFull, errDropOldest error
+	errClosed, errFlushClosed, errFlushLost, errFull, errDropOldest, errBlockTimeout error
 
 	mu        sync.Mutex
 	space     sync.Cond // Adds waiting for room (Block)
@@ -124,6 +124,7 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 	b.errFlushClosed = fmt.Errorf("buffer: flush: %w", multi.ErrClosed)
 	b.errFlushLost = fmt.Errorf("buffer: flush: records were not written: shut down before they were drained: %w", multi.ErrClosed)
 	b.errFull = fmt.Errorf("%w: no room within %d records and %d bytes, dropped the new record (policy drop-newest)", ErrFull, o.QueueSize, o.QueueBytes)
+	b.errBlockTimeout = fmt.Errorf("%w: no room within %d records and %d bytes after waiting %v, dropped the new record (policy block)", ErrFull, o.QueueSize, o.QueueBytes, o.BlockTimeout)
 	b.errDropOldest = fmt.Errorf("%w: no room within %d records and %d bytes, dropped the oldest record (policy drop-oldest)", ErrFull, o.QueueSize, o.QueueBytes)
 	go b.run()
 	return b, nil
@@ -148,9 +149,13 @@ func (b *Buffer) Add(rec []byte) error {
 	if len(b.waiters) > 0 && b.fullBehind(n) || b.full(n) {
 		switch b.opt.OnFull {
 		case Block:
-			b.wait(n)
+			ok := b.wait(n)
 			if b.closed {
 				return b.refuse(b.errClosed)
+			}
+			if !ok {
+				b.room()
+				return b.refuse(b.errBlockTimeout)
 			}
 		case DropNewest:
 			// Refused or not, the writer must be able to make room: a queue
@@ -196,11 +201,15 @@ func (b *Buffer) Add(rec []byte) error {
 // room for it, and every other Add, waiting or new, also for room for the
 // oldest waiter's record. So a large record is never starved by a stream
 // of small ones, and yet an Add that fits beside it does not wait. Called
-// with b.mu held; returns with it held.
-func (b *Buffer) wait(n int) {
+// with b.mu held; returns with it held. It returns false if BlockTimeout
+// passed first.
+func (b *Buffer) wait(n int) bool {
 	id := b.waitNext
 	b.waitNext++
 	b.waiters = append(b.waiters, waiter{id, n})
+	deadline := time.Now().Add(b.opt.BlockTimeout)
+	var alarm *time.Timer
+	ok := true
 	for !b.closed {
 		if b.waiters[0].id == id {
 			if !b.full(n) {
@@ -210,9 +219,24 @@ func (b *Buffer) wait(n int) {
 		} else if !b.fullBehind(n) {
 			break
 		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			ok = false
+			break
+		}
+		if alarm == nil {
+			alarm = time.AfterFunc(left, func() {
+				b.mu.Lock()
+				b.space.Broadcast()
+				b.mu.Unlock()
+			})
+		}
 		b.blocked++
 		b.space.Wait()
 		b.blocked--
+	}
+	if alarm != nil {
+		alarm.Stop()
 	}
 	i := 0
 	for b.waiters[i].id != id {
@@ -222,6 +246,7 @@ func (b *Buffer) wait(n int) {
 	if i == 0 && b.blocked > 0 {
 		b.space.Broadcast() // a new oldest waiter: the reserved room changed
 	}
+	return ok
 }
 
 // fullBehind reports whether a record of n bytes would not fit once the

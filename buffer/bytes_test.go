@@ -273,7 +273,7 @@ func TestQueueBytesRecordLargerThanTheQueue(t *testing.T) {
 	t.Run("block waits for the queue to empty", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := &recorder{gate: make(chan struct{})}
-			b := newBuffer(t, r.write, &Options{QueueBytes: 10 << 10, BatchSize: 2})
+			b := newBuffer(t, r.write, &Options{QueueBytes: 10 << 10, BatchSize: 2, OnFull: Block})
 			add(t, b, "a", "b")
 			synctest.Wait() // the writer has [a b]
 			add(t, b, "c")  // open, and all the queue holds

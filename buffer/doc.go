@@ -22,13 +22,16 @@
 // not the batch write has now. It is full when adding a record would take
 // it past either bound; then OnFull decides:
 //
-//   - Block (default): Add waits until write has taken enough batches for
-//     the record to fit. Room is reserved for the Add that has waited
+//   - Auto (default): Divert when there is an Overflow, else DropNewest.
+//     Add never waits for write.
+//   - Block: Add waits until write has taken enough batches for the record
+//     to fit, for at most BlockTimeout (default 1s); then the record is
+//     dropped and counted. Room is reserved for the Add that has waited
 //     longest: others, waiting or new, get in only when there is room for
 //     its record and theirs, so a large record is not starved by small
-//     ones. Nothing is lost; a slow or failing destination slows the
-//     callers. Shutdown wakes the waiting Adds, which return an error
-//     wrapping multi.ErrClosed.
+//     ones. A slow destination slows the callers, a dead one only by
+//     BlockTimeout per Add. Shutdown wakes the waiting Adds, which return
+//     an error wrapping multi.ErrClosed.
 //   - DropNewest: Add returns an error wrapping [ErrFull]; the new record is
 //     lost.
 //   - DropOldest: the oldest queued records are lost, one at a time, until

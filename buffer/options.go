@@ -13,6 +13,7 @@ const (
 	DefaultBatchSize     = 512
 	DefaultBatchBytes    = 1 << 20 // 1 MiB
 	DefaultFlushInterval = time.Second
+	DefaultBlockTimeout  = time.Second
 	DefaultQueueSize     = 10000
 	DefaultQueueBytes    = 64 << 20 // 64 MiB
 )
@@ -22,6 +23,10 @@ const (
 type Policy int
 
 const (
+	// Auto, the zero value, is the default: Divert when Options.Overflow
+	// is set (a sink with a spool), else DropNewest. The caller of Add
+	// never waits on the writer.
+	Auto Policy = iota
 	// Block makes Add wait until the writer has taken enough batches out of
 	// the queue for the record to fit. Room is reserved for the Add that
 	// has waited longest: other Adds, waiting or new, get in only when
@@ -30,7 +35,7 @@ const (
 	// slowed to the writer's pace.
 	// Shutdown wakes every waiting Add, which then returns an error wrapping
 	// multi.ErrClosed and counts its record as dropped.
-	Block Policy = iota
+	Block
 	// DropNewest refuses the record being added: Add returns an error
 	// wrapping [ErrFull] and the record counts as dropped. The open batch
 	// is closed if it is all the queue holds, so that the writer makes room
@@ -51,9 +56,9 @@ const (
 	Divert
 )
 
-var policyNames = [...]string{"block", "drop-newest", "drop-oldest", "divert"}
+var policyNames = [...]string{"auto", "block", "drop-newest", "drop-oldest", "divert"}
 
-// String returns "block", "drop-newest", "drop-oldest" or "divert".
+// String returns "auto", "block", "drop-newest", "drop-oldest" or "divert".
 func (p Policy) String() string {
 	if p >= 0 && int(p) < len(policyNames) {
 		return policyNames[p]
@@ -61,12 +66,14 @@ func (p Policy) String() string {
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
 
-// ParsePolicy reads a policy name in any case: block, drop-newest,
+// ParsePolicy reads a policy name in any case: auto, block, drop-newest,
 // drop-oldest or divert ("drop_newest" and "dropnewest" are accepted too).
 func ParsePolicy(s string) (Policy, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	t = strings.ReplaceAll(t, "_", "-")
 	switch t {
+	case "auto", "":
+		return Auto, nil
 	case "block":
 		return Block, nil
 	case "drop-newest", "dropnewest":
@@ -76,7 +83,7 @@ func ParsePolicy(s string) (Policy, error) {
 	case "divert":
 		return Divert, nil
 	}
-	return 0, fmt.Errorf("buffer: policy %q is not one of block, drop-newest, drop-oldest, divert", s)
+	return 0, fmt.Errorf("buffer: policy %q is not one of auto, block, drop-newest, drop-oldest, divert", s)
 }
 
 // MarshalText returns the policy's name, so a Policy reads and writes as a
@@ -129,8 +136,12 @@ type Options struct {
 	// the queue is empty). So at most max(QueueBytes, the largest record)
 	// bytes are held.
 	QueueBytes int
-	// OnFull is what Add does when the queue is full (default Block).
+	// OnFull is what Add does when the queue is full (default Auto:
+	// Divert with an Overflow, else DropNewest).
 	OnFull Policy
+	// BlockTimeout bounds the wait of one Add under Block (default 1s);
+	// then the record is dropped and counted. Other policies never wait.
+	BlockTimeout time.Duration
 	// Overflow receives the batches diverted by the Divert policy, and
 	// under Divert what Shutdown could not drain. It is called on the
 	// goroutine of the Add (or Shutdown) that diverts, one batch at a time,
@@ -176,9 +187,18 @@ func resolve(o *Options) (Options, error) {
 	if r.QueueBytes < 0 {
 		bad("QueueBytes", r.QueueBytes, "must not be negative (0 means 64 MiB)")
 	}
+	if r.BlockTimeout < 0 {
+		bad("BlockTimeout", r.BlockTimeout, "must not be negative (0 means 1s)")
+	}
+	if r.OnFull == Auto {
+		r.OnFull = DropNewest
+		if r.Overflow != nil {
+			r.OnFull = Divert
+		}
+	}
 	switch {
-	case r.OnFull < Block || r.OnFull > Divert:
-		bad("OnFull", r.OnFull, "must be Block, DropNewest, DropOldest or Divert")
+	case r.OnFull < Auto || r.OnFull > Divert:
+		bad("OnFull", r.OnFull, "must be Auto, Block, DropNewest, DropOldest or Divert")
 	case r.OnFull == Divert && r.Overflow == nil:
 		errs = append(errs, errors.New("buffer: Options.Overflow is nil: OnFull is divert, which needs an Overflow to divert to"))
 	case r.OnFull != Divert && r.Overflow != nil:
@@ -201,6 +221,9 @@ func resolve(o *Options) (Options, error) {
 	}
 	if r.QueueBytes == 0 {
 		r.QueueBytes = DefaultQueueBytes
+	}
+	if r.BlockTimeout == 0 {
+		r.BlockTimeout = DefaultBlockTimeout
 	}
 	r.BatchSize = min(r.BatchSize, r.QueueSize)
 	r.BatchBytes = min(r.BatchBytes, r.QueueBytes)

@@ -3,8 +3,10 @@ package buffer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -47,10 +49,10 @@ func TestNewRejectsInvalidOptionsNamingTheField(t *testing.T) {
 func TestNewFillsDefaults(t *testing.T) {
 	for _, o := range []*Options{nil, {}} {
 		b := newBuffer(t, func(context.Context, *Batch) {}, o)
-		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: 10000, QueueBytes: 64 << 20, OnFull: Block}
+		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: 10000, QueueBytes: 64 << 20, OnFull: DropNewest, BlockTimeout: time.Second}
 		got := b.opt
 		if got.BatchSize != want.BatchSize || got.BatchBytes != want.BatchBytes || got.FlushInterval != want.FlushInterval ||
-			got.QueueSize != want.QueueSize || got.QueueBytes != want.QueueBytes || got.OnFull != want.OnFull {
+			got.QueueSize != want.QueueSize || got.QueueBytes != want.QueueBytes || got.OnFull != want.OnFull || got.BlockTimeout != want.BlockTimeout {
 			t.Fatalf("defaults = %+v, want %+v", got, want)
 		}
 	}
@@ -65,7 +67,7 @@ func TestNewFillsDefaults(t *testing.T) {
 }
 
 func TestPolicyNames(t *testing.T) {
-	for _, p := range []Policy{Block, DropNewest, DropOldest, Divert} {
+	for _, p := range []Policy{Auto, Block, DropNewest, DropOldest, Divert} {
 		for _, s := range []string{p.String(), strings.ToUpper(p.String()), " " + strings.ReplaceAll(p.String(), "-", "_") + " "} {
 			got, err := ParsePolicy(s)
 			if err != nil || got != p {
@@ -81,7 +83,7 @@ func TestPolicyNames(t *testing.T) {
 			t.Errorf("json.Unmarshal(%s) = %v, %v", text, back.P, err)
 		}
 	}
-	if got := []string{Block.String(), DropNewest.String(), DropOldest.String(), Divert.String(), Policy(-1).String()}; strings.Join(got, ",") != "block,drop-newest,drop-oldest,divert,Policy(-1)" {
+	if got := []string{Auto.String(), Block.String(), DropNewest.String(), DropOldest.String(), Divert.String(), Policy(-1).String()}; strings.Join(got, ",") != "auto,block,drop-newest,drop-oldest,divert,Policy(-1)" {
 		t.Errorf("names = %v", got)
 	}
 	_, err := ParsePolicy("spool")
@@ -92,7 +94,51 @@ func TestPolicyNames(t *testing.T) {
 		t.Error("Policy(7).MarshalText succeeded")
 	}
 	var p Policy
-	if err := p.UnmarshalText([]byte("sometimes")); err == nil || p != Block {
+	if err := p.UnmarshalText([]byte("sometimes")); err == nil || p != Auto {
 		t.Errorf("UnmarshalText(sometimes) = %v, left %v", err, p)
 	}
+}
+
+func TestAutoPolicy(t *testing.T) {
+	b := newBuffer(t, func(context.Context, *Batch) {}, nil)
+	if b.opt.OnFull != DropNewest {
+		t.Errorf("Auto without an Overflow = %v, want drop-newest", b.opt.OnFull)
+	}
+	b = newBuffer(t, func(context.Context, *Batch) {}, &Options{Overflow: func(*Batch) error { return nil }})
+	if b.opt.OnFull != Divert {
+		t.Errorf("Auto with an Overflow = %v, want divert", b.opt.OnFull)
+	}
+}
+
+// TestBlockWaitsAtMostBlockTimeout: under Block, an Add that finds the
+// queue full and the writer stuck waits BlockTimeout, then drops and counts
+// its record, so a dead destination cannot stall the program.
+func TestBlockWaitsAtMostBlockTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		b := newBuffer(t, func(ctx context.Context, _ *Batch) {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+			}
+		}, &Options{OnFull: Block, QueueSize: 2, BatchSize: 1, BlockTimeout: 3 * time.Second})
+		for _, r := range []string{"a", "b", "c"} {
+			if err := b.Add([]byte(r)); err != nil {
+				t.Fatalf("Add(%s): %v", r, err)
+			}
+			synctest.Wait()
+		}
+		start := time.Now()
+		err := b.Add([]byte("d"))
+		if waited := time.Since(start); waited != 3*time.Second {
+			t.Errorf("Add waited %v, want BlockTimeout 3s", waited)
+		}
+		if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "after waiting 3s") {
+			t.Errorf("Add after the wait = %v, want ErrFull saying it waited", err)
+		}
+		if d := b.Stats().Dropped; d != 1 {
+			t.Errorf("Dropped = %d, want 1", d)
+		}
+		close(gate)
+	})
 }

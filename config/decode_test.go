@@ -125,7 +125,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"flush_interval": 5}`, `config: flush_interval: want a duration like "5s", got a number`},
 		{`{"flush_interval": "5 sec"}`, `config: flush_interval: "5 sec" is not a duration (like 500ms, 5s or 1m30s)`},
 		{`{"format": "xml"}`, `config: format: format: parse "xml": not one of json, text, plain, structured, console`},
-		{`{"on_full": "panic"}`, `config: on_full: buffer: policy "panic" is not one of block, drop-newest, drop-oldest, divert`},
+		{`{"on_full": "panic"}`, `config: on_full: buffer: policy "panic" is not one of auto, block, drop-newest, drop-oldest, divert`},
 		{`{"mode": 640}`, `config: mode: want a string like "0640", got a number`},
 		{`{"mode": "0999"}`, `config: mode: "0999" is not a file mode (octal, like "0640")`},
 		{`{"compress": "yes"}`, `config: compress: "yes" is not a bool (true or false)`},

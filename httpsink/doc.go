@@ -23,11 +23,15 @@
 // When the queue is full (QueueSize records, default 10000, or QueueBytes
 // bytes of records, default 64 MiB; a record larger than QueueBytes fits
 // only an empty queue) because the collector is slow or down, OnFull
-// decides: without a Spool, Block (the default) makes Handle wait for the
-// sender, DropNewest and DropOldest drop records and count them. With a
-// Spool, Block (the default) becomes Divert: a full queue diverts its
-// oldest batch(es) to the spool on the caller's goroutine (a buffered file
-// append), so Handle never waits on the network.
+// decides, and by default Handle never waits on the network: with a
+// Spool, the oldest queued batch(es) are diverted to the spool on the
+// caller's goroutine (a buffered file append); without one, the new record
+// is dropped and counted (DropNewest). The newest end is dropped because
+// it costs the caller nothing at the moment it can least afford it, as
+// the OpenTelemetry SDK does, and because the records kept are then one
+// unbroken run from the start of the outage, with one gap after it.
+// DropOldest keeps the newest instead; Block makes the caller wait for the
+// sender, at most a second, and is only ever an explicit choice.
 //
 // # Retries
 //

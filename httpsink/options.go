@@ -173,12 +173,13 @@ type Options struct {
 	// accepted only into an empty queue, and then held alone. A QueueBytes
 	// below BatchBytes lowers BatchBytes to it.
 	QueueBytes int
-	// OnFull is what happens when the queue is full. Without a Spool:
-	// Block (the default) makes Handle wait for the sender, DropNewest and
-	// DropOldest drop and count. With a Spool, Block (the zero value) and
-	// Divert both mean Divert: the oldest queued batch is written to the
-	// spool on the caller's goroutine, so Handle never waits on the
-	// network.
+	// OnFull is what happens when the queue is full. The default, Auto,
+	// is Divert with a Spool (the oldest queued batch is appended to the
+	// spool on the caller's goroutine) and DropNewest without one (the new
+	// record is dropped and counted), so Handle never waits on the
+	// network. DropOldest drops and counts the oldest instead; Block makes
+	// Handle wait for the sender, at most a second
+	// (buffer.DefaultBlockTimeout), then drop and count.
 	OnFull buffer.Policy
 
 	// Timeout bounds one request, from dial to the end of the response
@@ -367,8 +368,11 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	if c.Spool == "" && c.OnFull == buffer.Divert {
 		bad("Options.OnFull is divert but Options.Spool is empty: divert writes to the spool")
 	}
-	if c.Spool != "" && c.OnFull == buffer.Block {
-		c.OnFull = buffer.Divert
+	if c.OnFull == buffer.Auto {
+		c.OnFull = buffer.DropNewest
+		if c.Spool != "" {
+			c.OnFull = buffer.Divert
+		}
 	}
 	switch {
 	case c.SpoolMaxBytes == 0:

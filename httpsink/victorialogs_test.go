@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jinpy-utils/multi/buffer"
 	"go/build"
 	"io"
 	"log/slog"
@@ -215,7 +216,10 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	for _, enc := range []Encoding{NDJSON, ElasticsearchBulk, Loki} {
 		// gzip costs most under the race detector: there only NDJSON has it.
 		o := &Options{Encoding: enc, Compress: enc == NDJSON || !raceEnabled, Level: slog.LevelDebug, BatchSize: 4096, BatchBytes: 4 << 20,
-			QueueSize: 32768, Name: "e2e", Source: "httpsink-test"}
+			QueueSize: 32768, Name: "e2e", Source: "httpsink-test",
+			// A burst faster than the collector: wait for it rather than
+			// drop (the default), since this test counts every record.
+			OnFull: buffer.Block}
 		if enc == Loki {
 			o.Labels = []string{"enc"}
 		}

@@ -92,12 +92,14 @@
 //
 // # What blocks, and what is lost when
 //
-// Handle blocks only when the queue (QueueSize records, default 10000, or
-// QueueBytes bytes of records, default 64 MiB; a record larger than
-// QueueBytes fits only an empty queue) is full and OnFull is Block, the
-// default: then the caller waits for the connection, and nothing is lost.
-// DropNewest and DropOldest drop and count instead; Divert writes the
-// oldest queued batch(es) to the spool.
+// Handle never waits on the network by default. When the queue
+// (QueueSize records, default 10000, or QueueBytes bytes of records,
+// default 64 MiB; a record larger than QueueBytes fits only an empty
+// queue) is full, the default OnFull diverts the oldest queued batch(es)
+// to the Spool when there is one, and otherwise drops the new record and
+// counts it (DropNewest). DropOldest drops the oldest instead; Block, an
+// explicit choice only, makes the caller wait for the connection for at
+// most a second, then drops and counts.
 //
 // With a Spool directory, records that cannot be delivered are written to
 // disk rather than dropped: batches diverted from a full queue, everything
@@ -114,7 +116,8 @@
 // # Defaults
 //
 // Level INFO; Mode Batch; BatchSize 512; BatchBytes 1 MiB; FlushInterval
-// 200ms; QueueSize 10000; QueueBytes 64 MiB; OnFull Block; ReconnectInterval
+// 200ms; QueueSize 10000; QueueBytes 64 MiB; OnFull Auto (Divert with a
+// Spool, else DropNewest); ReconnectInterval
 // 1s up to 30s, forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s;
 // WriteTimeout 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout
 // 30s; SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.

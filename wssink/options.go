@@ -117,9 +117,12 @@ type Options struct {
 	// larger than QueueBytes is accepted only into an empty queue, and then
 	// held alone. A QueueBytes below BatchBytes lowers BatchBytes to it.
 	QueueBytes int
-	// OnFull is what happens when the queue is full: Block (the default)
-	// makes Handle wait, DropNewest and DropOldest drop and count, and
-	// Divert writes the oldest queued batch to the Spool (Spool required).
+	// OnFull is what happens when the queue is full. The default, Auto,
+	// is Divert with a Spool (the oldest queued batch goes to the spool)
+	// and DropNewest without one (the new record is dropped and counted),
+	// so Handle never waits on the network. DropOldest drops and counts
+	// the oldest instead; Block makes Handle wait for the connection, at
+	// most a second (buffer.DefaultBlockTimeout), then drop and count.
 	OnFull buffer.Policy
 
 	// ReconnectInterval is the first back-off step after a failed dial or a
@@ -279,8 +282,14 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	if c.Mode != Batch && c.Mode != Record {
 		return fmt.Errorf("wssink: Options.Mode %d: must be Batch or Record", int(c.Mode))
 	}
-	if c.OnFull < buffer.Block || c.OnFull > buffer.Divert {
+	if c.OnFull < buffer.Auto || c.OnFull > buffer.Divert {
 		return fmt.Errorf("wssink: Options.OnFull %d: not a buffer policy", int(c.OnFull))
+	}
+	if c.OnFull == buffer.Auto {
+		c.OnFull = buffer.DropNewest
+		if c.Spool != "" {
+			c.OnFull = buffer.Divert
+		}
 	}
 	if c.OnFull == buffer.Divert && c.Spool == "" {
 		return fmt.Errorf("wssink: Options.OnFull %v: needs Options.Spool, the directory to divert to", c.OnFull)
