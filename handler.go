@@ -36,6 +36,29 @@
 // counted in [Stats].Dropped: it never vanishes without a counter moving.
 // Runtime delivery errors go to Stats and to the sink's ErrorHandler, never
 // to the destination that failed, and never contain secrets.
+//
+// # Errors
+//
+// Every sink in this module (console, file, httpsink, wssink) reports its
+// runtime errors under one contract:
+//
+//   - With an ErrorHandler in its Options, every error goes to it, secrets
+//     removed. It is called with no lock of the sink held, on the goroutine
+//     that met the error: the sink's own goroutine for delivery, the
+//     logging goroutine for a write that failed there. It is never called
+//     twice at once for one sink: an error met while it runs is counted and
+//     named in its next call ("and 3 more errors"). So it may log, even to
+//     the sink that failed, without deadlock or recursion. Drops for one
+//     reason are folded into at most one call a second.
+//   - Without one, the network sinks and file write to standard error, at
+//     most one line per sink every five seconds: the first failure at once,
+//     each change of health (down, recovered), and a summary of what was
+//     dropped, the last one written at Shutdown. An ErrorHandler that does
+//     nothing silences them. (console reports nothing there: standard error
+//     is usually what failed.)
+//   - Every sink but console, which keeps writing, reports the first record
+//     it refuses after Shutdown, once, and counts every one in
+//     Stats.Dropped.
 package multi
 
 import (

@@ -22,6 +22,7 @@ import (
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/format"
 	"github.com/jinpy-utils/multi/internal/once"
+	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/spool"
 	"github.com/jinpy-utils/multi/internal/stats"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
@@ -49,6 +50,7 @@ type sink struct {
 	closed    atomic.Bool
 	inflight  atomic.Int64 // records of the batch being sent
 	errClosed error
+	rep       *report.Reporter         // the ErrorHandler, or standard error
 	secrets   atomic.Pointer[[]string] // Options' secrets and recent tokens
 	lastDrop  atomic.Int64             // UnixNano of the last reported queue drop
 	dropsMute atomic.Int64             // queue drops not reported since
@@ -103,6 +105,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		c:         c,
 		enc:       newEncoder(c),
 		errClosed: fmt.Errorf("httpsink: %w", multi.ErrClosed),
+		rep:       report.New("httpsink "+c.endpoint, c.ErrorHandler),
 		now:       time.Now,
 		sleep:     sleepCtx,
 		kick:      make(chan struct{}, 1),
@@ -290,6 +293,7 @@ var (
 func (s *sink) Write(p []byte) (int, error) {
 	if s.closed.Load() {
 		s.counters.Dropped(1)
+		s.rep.Refused(fmt.Errorf("httpsink: record refused after Shutdown (%s): %w", s.c.endpoint, multi.ErrClosed))
 		return 0, s.errClosed
 	}
 	if err := s.buf.Add(p); err != nil {
@@ -323,6 +327,7 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	if s.transport != nil {
 		s.transport.CloseIdleConnections()
 	}
+	s.rep.Close()
 	return err
 }
 
@@ -332,6 +337,7 @@ func (s *sink) queueDropped(n int, err error) {
 	s.counters.Dropped(n)
 	s.counters.SetError(err)
 	if s.c.ErrorHandler == nil {
+		s.rep.Dropped(n, err)
 		return
 	}
 	now := time.Now().UnixNano()
@@ -341,7 +347,7 @@ func (s *sink) queueDropped(n int, err error) {
 		return
 	}
 	n += int(s.dropsMute.Swap(0))
-	s.c.ErrorHandler(fmt.Errorf("httpsink: dropped %d records: %w", n, err))
+	s.rep.Error(fmt.Errorf("httpsink: dropped %d records: %w", n, err))
 }
 
 // overflow is the buffer's Overflow under Divert: the oldest queued batch
@@ -365,7 +371,7 @@ func (s *sink) kickProber() {
 
 // report gives err to the ErrorHandler, secrets removed.
 func (s *sink) report(err error) {
-	if s.c.ErrorHandler != nil && err != nil {
-		s.c.ErrorHandler(s.scrub(err))
+	if err != nil {
+		s.rep.Error(s.scrub(err))
 	}
 }

@@ -225,14 +225,15 @@ type Options struct {
 	// sealed with AES-256-GCM (see [Open]).
 	EncryptionKey []byte
 
-	// ErrorHandler, when set, is told about runtime errors: batches dropped
-	// (with the HTTP status and the first bytes of the response), the
-	// collector going down and the spool failing. It is called on the
-	// sender's goroutine or on the goroutine that replays the spool; for
-	// records dropped by the queue (at most once a second, with the count),
-	// on the goroutine of the logging call, or of Shutdown for the records
-	// it could not drain. It is never given a secret. It must not log to
-	// this handler.
+	// ErrorHandler is told about runtime errors: batches dropped (with
+	// the HTTP status and the first bytes of the response), the collector
+	// going down, the spool failing, records dropped by the queue (at most
+	// once a second, with the count), the first record refused after
+	// Shutdown. It is called under the module's one contract (see "Errors"
+	// in package multi): no lock held, never twice at once, never given a
+	// secret, and it may log to this handler. Nil means standard error, at
+	// most a line every few seconds; a function that does nothing silences
+	// them.
 	ErrorHandler func(error)
 }
 

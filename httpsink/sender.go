@@ -339,6 +339,7 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 			if s.failing {
 				s.failing, s.cooldown = false, 0
 			}
+			s.rep.Up()
 			return nil
 		}
 		var be *bulkError
@@ -352,6 +353,9 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 		}
 		err = s.scrub(err)
 		s.counters.Failed(err)
+		if !s.rep.HasHandler() && retryable(err) {
+			s.rep.Down(err) // standard error: the first failure at once, then a line per interval
+		}
 		if be != nil {
 			return err // delivered in part: ship sorts the items out
 		}

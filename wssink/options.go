@@ -180,11 +180,12 @@ type Options struct {
 	// that do not fit are dropped and counted.
 	SpoolMaxBytes int64
 
-	// ErrorHandler, when set, is told about delivery errors (failed dials,
-	// lost connections, drops, truncations). It is called from the
-	// handler's goroutines, or from the logging goroutine for a record
-	// dropped by OnFull; it must not block, and must not log to this
-	// handler.
+	// ErrorHandler is told about delivery errors (failed dials, lost
+	// connections, drops, truncations, the first record refused after
+	// Shutdown), under the module's one contract (see "Errors" in package
+	// multi): no lock held, never twice at once, and it may log to this
+	// handler. Nil means standard error, at most a line every few seconds;
+	// a function that does nothing silences them.
 	ErrorHandler func(error)
 }
 

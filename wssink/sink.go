@@ -16,6 +16,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/internal/once"
+	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/spool"
 	"github.com/jinpy-utils/multi/internal/stats"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
@@ -27,8 +28,9 @@ import (
 // connection.
 type sink struct {
 	cfg       config
-	urlText   string   // the URL without user information or query
-	secrets   []string // what no error may carry (see config.secrets)
+	urlText   string           // the URL without user information or query
+	rep       *report.Reporter // the ErrorHandler, or standard error
+	secrets   []string         // what no error may carry (see config.secrets)
 	enc       *encoder
 	dialOpts  *websocket.DialOptions
 	transport *http.Transport
@@ -108,6 +110,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 		return nil, err
 	}
 	s.urlText = safeURL(s.cfg.url)
+	s.rep = report.New("wssink "+s.urlText, s.cfg.ErrorHandler)
 	s.secrets = s.cfg.secrets()
 	tlsCfg, err := tlsconf.Config(s.cfg.CAFile, s.cfg.CertFile, s.cfg.KeyFile, s.cfg.InsecureSkipVerify)
 	if err != nil {
@@ -174,6 +177,7 @@ func (s *sink) start() { go s.run() }
 func (s *sink) Write(p []byte) (int, error) {
 	if s.closed.Load() {
 		s.ctr.Dropped(1)
+		s.rep.Refused(fmt.Errorf("wssink: record refused after Shutdown (%s): %w", s.urlText, multi.ErrClosed))
 		return 0, fmt.Errorf("wssink: %w", multi.ErrClosed)
 	}
 	rec := p
@@ -189,13 +193,16 @@ func (s *sink) Write(p []byte) (int, error) {
 // report records err as the last error and tells the ErrorHandler.
 func (s *sink) report(err error) {
 	s.ctr.SetError(err)
-	if s.cfg.ErrorHandler != nil {
-		s.cfg.ErrorHandler(err)
-	}
+	s.rep.Error(err)
 }
 
-// dropped is the buffer's OnDrop: n records lost for err.
-func (s *sink) dropped(n int, err error) { s.drop(n, err) }
+// dropped is the buffer's OnDrop: n records lost for err (a full queue, on
+// the logging goroutine): folded into at most one report a second.
+func (s *sink) dropped(n int, err error) {
+	s.ctr.Dropped(n)
+	s.ctr.SetError(err)
+	s.rep.Dropped(n, fmt.Errorf("wssink: %w", err))
+}
 
 // divert is the buffer's Overflow: a batch pushed out of a full queue goes
 // to the spool. An error makes the buffer count the batch as dropped.
@@ -374,7 +381,8 @@ func (s *sink) run() {
 			failures++
 			s.dialFailures.Add(1)
 			s.ctr.Failed(err)
-			s.report(err)
+			s.ctr.SetError(err)
+			s.rep.Down(err)
 			if s.cfg.MaxReconnectAttempts > 0 && failures >= s.cfg.MaxReconnectAttempts {
 				s.giveUp(fmt.Errorf("%w after %d failed dials: %w", errGaveUp, failures, err))
 				return
@@ -448,6 +456,7 @@ func (s *sink) dialSocket(ctx context.Context, network, addr string) (net.Conn, 
 func (s *sink) serve(conn *websocket.Conn) (quit bool) {
 	s.connects.Add(1)
 	s.connected.Store(true)
+	s.rep.Up()
 	readErr := make(chan error, 1)
 	go s.read(conn, readErr)
 
@@ -771,6 +780,7 @@ func (s *sink) doShutdown(ctx context.Context) error {
 		}
 	}
 	s.transport.CloseIdleConnections()
+	s.rep.Close()
 	return errors.Join(errs...)
 }
 
