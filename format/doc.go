@@ -34,7 +34,7 @@
 //     nanoseconds.
 //   - [Text] is, byte for byte, slog.NewTextHandler's key=value output, the
 //     time in RFC 3339 with milliseconds, groups as dotted key prefixes.
-//   - [Plain] is the Python library's plain format:
+//   - [Plain] is the jinpy-utils Python logger's plain format:
 //     "2006-01-02T15:04:05.000000-07:00 [LEVEL] name: message". It writes no
 //     attributes.
 //   - [Structured] is Plain followed by a space and the attributes as one

@@ -1,10 +1,10 @@
 // Package httpsink is a slog.Handler that ships records to an HTTP log
 // collector in batches: Vector, Fluent Bit, Elasticsearch/OpenSearch,
-// Grafana Loki, VictoriaLogs, or any endpoint that takes the Python
-// library's envelope.
+// Grafana Loki, VictoriaLogs, or a receiver written for the envelope of
+// the jinpy-utils Python logger.
 //
 //	h, err := httpsink.New("http://127.0.0.1:9428/insert/jsonline?_msg_field=msg&_time_field=time",
-//		&httpsink.Options{Encoding: httpsink.NDJSON, Compress: true, Spool: "/var/spool/myapp"})
+//		&httpsink.Options{Compress: true, Spool: "/var/spool/myapp"})
 //	if err != nil { ... }
 //	logger := slog.New(h)
 //	defer h.Shutdown(context.Background())

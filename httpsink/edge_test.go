@@ -476,3 +476,18 @@ func TestMaxIntervalDefaultFollowsInitialInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestURLWithoutSchemeSuggestsOne(t *testing.T) {
+	for raw, want := range map[string]string{
+		"localhost:9428/insert/jsonline":       `httpsink: URL "localhost:9428/insert/jsonline" has no scheme: did you mean http://localhost:9428/insert/jsonline?`,
+		"127.0.0.1:9428/insert/jsonline?k=SEC": `httpsink: URL "127.0.0.1:9428/insert/jsonline" has no scheme: did you mean http://127.0.0.1:9428/insert/jsonline?`,
+		"user:SECRET@host:1/x":                 `httpsink: URL "host:1/x" has no scheme: did you mean http://host:1/x?`,
+		"":                                     `httpsink: URL is empty: give the collector's, such as http://localhost:9428/insert/jsonline?_msg_field=msg&_time_field=time`,
+		"ftp://host/x":                         `httpsink: URL ftp://host/x: scheme "ftp" is not http or https`,
+	} {
+		_, err := New(raw, nil)
+		if err == nil || err.Error() != want {
+			t.Errorf("New(%q) = %v\nwant %s", raw, err, want)
+		}
+	}
+}

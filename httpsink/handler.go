@@ -51,6 +51,7 @@ type sink struct {
 	inflight  atomic.Int64 // records of the batch being sent
 	errClosed error
 	rep       *report.Reporter         // the ErrorHandler, or standard error
+	addErr    report.Rewrapper         // the buffer's Add errors, as ours
 	secrets   atomic.Pointer[[]string] // Options' secrets and recent tokens
 	lastDrop  atomic.Int64             // UnixNano of the last reported queue drop
 	dropsMute atomic.Int64             // queue drops not reported since
@@ -106,6 +107,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		enc:       newEncoder(c),
 		errClosed: fmt.Errorf("httpsink: %w", multi.ErrClosed),
 		rep:       report.New("httpsink "+c.endpoint, c.ErrorHandler),
+		addErr:    report.Rewrapper{Prefix: "httpsink: "},
 		now:       time.Now,
 		sleep:     sleepCtx,
 		kick:      make(chan struct{}, 1),
@@ -247,7 +249,7 @@ func (h *Handler) Flush(ctx context.Context) error {
 		return fmt.Errorf("httpsink: flush: %w", multi.ErrClosed)
 	}
 	if err := h.s.buf.Flush(ctx); err != nil {
-		return fmt.Errorf("httpsink: flush: %w", err)
+		return report.Rewrap("httpsink: ", err)
 	}
 	return nil
 }
@@ -297,7 +299,7 @@ func (s *sink) Write(p []byte) (int, error) {
 		return 0, s.errClosed
 	}
 	if err := s.buf.Add(p); err != nil {
-		return 0, err
+		return 0, s.addErr.Wrap(err)
 	}
 	return len(p), nil
 }
@@ -316,7 +318,7 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	// once the buffer has stopped the sender (or cancelled its retries
 	// when ctx ended), or Shutdown would wait out the retries.
 	if e := s.buf.Shutdown(ctx); e != nil {
-		err = fmt.Errorf("httpsink: shutdown: %w", e)
+		err = report.Rewrap("httpsink: ", e)
 	}
 	if s.spool != nil {
 		<-s.proberDone

@@ -144,7 +144,7 @@ func quote(s string) string {
 
 func TestEnvelopeIsThePythonShape(t *testing.T) {
 	c := newCollector(t, Envelope)
-	h := mustNew(t, c.url(), &Options{Source: "billing"})
+	h := mustNew(t, c.url(), &Options{Source: "billing", Encoding: Envelope})
 	rs, lines := records(2)
 	before := time.Now()
 	handleAll(t, h, rs[1:]) // INFO only: rs[0] is DEBUG

@@ -20,14 +20,15 @@ import (
 type Encoding int
 
 const (
-	// Envelope is the Python library's body, the default:
+	// NDJSON, the default, is one JSON record a line (Vector's and Fluent
+	// Bit's HTTP sources, VictoriaLogs /insert/jsonline with
+	// ?_msg_field=msg&_time_field=time), Content-Type application/x-ndjson:
+	// what collectors take as it is.
+	NDJSON Encoding = iota
+	// Envelope is the body of the jinpy-utils Python logger's REST backend:
 	// {"logs":[record,...],"timestamp":"<RFC 3339>","source":"<Source>","count":N}
-	// with Content-Type application/json.
-	Envelope Encoding = iota
-	// NDJSON is one JSON record a line (Vector's and Fluent Bit's HTTP
-	// sources, VictoriaLogs /insert/jsonline), Content-Type
-	// application/x-ndjson.
-	NDJSON
+	// with Content-Type application/json, for a receiver written for it.
+	Envelope
 	// ElasticsearchBulk is the bulk API: a {"create":{}} action line (with
 	// "_index" when Index is set) before each record (Elasticsearch,
 	// OpenSearch, VictoriaLogs /insert/elasticsearch/_bulk), Content-Type
@@ -41,9 +42,9 @@ const (
 	Loki
 )
 
-var encodingNames = [...]string{"envelope", "ndjson", "elasticsearch-bulk", "loki"}
+var encodingNames = [...]string{"ndjson", "envelope", "elasticsearch-bulk", "loki"}
 
-// String returns "envelope", "ndjson", "elasticsearch-bulk" or "loki".
+// String returns "ndjson", "envelope", "elasticsearch-bulk" or "loki".
 func (e Encoding) String() string {
 	if e >= 0 && int(e) < len(encodingNames) {
 		return encodingNames[e]
@@ -103,8 +104,8 @@ const (
 type Backoff struct {
 	// InitialInterval is the wait before the first retry (default 500ms).
 	InitialInterval time.Duration
-	// Multiplier grows the wait after each retry (default 2): the Python
-	// library's retry_backoff_factor. At least 1.
+	// Multiplier grows the wait after each retry (default 2): the
+	// jinpy-utils Python logger's retry_backoff_factor. At least 1.
 	Multiplier float64
 	// MaxInterval caps one wait (default 30s, or InitialInterval if that
 	// is longer), a server's Retry-After included.
@@ -143,7 +144,7 @@ type Options struct {
 	// Headers are added to every request. An Authorization header here is
 	// a secret like BearerToken: it never appears in errors or stats.
 	Headers http.Header
-	// Encoding is the body's shape (default Envelope).
+	// Encoding is the body's shape (default NDJSON).
 	Encoding Encoding
 	// Labels are the attribute keys whose values become Loki stream
 	// labels, besides "source" ("level", "service", or "http.method" for
@@ -260,6 +261,12 @@ func resolve(rawURL string, o *Options) (*config, error) {
 
 	u, err := url.Parse(rawURL)
 	switch {
+	case rawURL == "":
+		bad("URL is empty: give the collector's, such as http://localhost:9428/insert/jsonline?_msg_field=msg&_time_field=time")
+	case !strings.Contains(rawURL, "://"):
+		// localhost:9428/x parses as scheme "localhost"; 127.0.0.1:9428/x
+		// not at all. Either way the scheme is missing.
+		bad("URL %q has no scheme: did you mean http://%s?", redactRaw(rawURL), redactRaw(rawURL))
 	case err != nil:
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -280,8 +287,8 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	} else if strings.ContainsAny(c.Method, " \t\r\n") {
 		bad("Options.Method %q is not an HTTP method", c.Method)
 	}
-	if c.Encoding < Envelope || c.Encoding > Loki {
-		bad("Options.Encoding is %d: not one of envelope, ndjson, elasticsearch-bulk, loki", int(c.Encoding))
+	if c.Encoding < NDJSON || c.Encoding > Loki {
+		bad("Options.Encoding is %d: not one of ndjson, envelope, elasticsearch-bulk, loki", int(c.Encoding))
 	}
 	if len(c.Labels) > 0 && c.Encoding != Loki {
 		bad("Options.Labels is set but Encoding is %s: labels are for Loki", c.Encoding)
@@ -456,4 +463,14 @@ func isSecretParam(k string) bool {
 func redactURL(u *url.URL) string {
 	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
 	return r.String()
+}
+
+// redactRaw is a URL as written without its query and user information,
+// for an error about a URL that did not parse as one.
+func redactRaw(raw string) string {
+	raw, _, _ = strings.Cut(raw, "?")
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		raw = raw[at+1:]
+	}
+	return raw
 }

@@ -21,7 +21,7 @@
 // # Messages
 //
 // In Mode Batch (the default) a batch of records is one text message, the
-// Python library's format:
+// format of the jinpy-utils Python logger's WebSocket backend:
 //
 //	{"type":"log_batch","timestamp":"2025-01-02T03:04:05.123456789Z","source":"myapp","count":2,"logs":[{...},{...}]}
 //

@@ -99,7 +99,7 @@ func TestParseMessage(t *testing.T) {
 	}{
 		{`{"type":"log_batch","seq":3,"timestamp":"t","source":"s","count":2,"logs":[{"a":1},{"b":[1,"]"]}]}`,
 			[]string{`{"a":1}`, `{"b":[1,"]"]}`}, 3, true},
-		// The Python library's message: no seq, spaces allowed.
+		// The jinpy-utils Python logger's message: no seq, spaces allowed.
 		{`{"type": "log_batch", "timestamp": "t", "source": "s", "count": 1, "logs": [ {"a": 1} ]}`,
 			[]string{`{"a": 1}`}, 0, false},
 		{`{"type":"log_batch","count":0,"logs":[]}`, nil, 0, false},

@@ -30,6 +30,7 @@ type sink struct {
 	cfg       config
 	urlText   string           // the URL without user information or query
 	rep       *report.Reporter // the ErrorHandler, or standard error
+	addErr    report.Rewrapper // the buffer's Add errors, as ours
 	secrets   []string         // what no error may carry (see config.secrets)
 	enc       *encoder
 	dialOpts  *websocket.DialOptions
@@ -111,6 +112,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	}
 	s.urlText = safeURL(s.cfg.url)
 	s.rep = report.New("wssink "+s.urlText, s.cfg.ErrorHandler)
+	s.addErr.Prefix = "wssink: "
 	s.secrets = s.cfg.secrets()
 	tlsCfg, err := tlsconf.Config(s.cfg.CAFile, s.cfg.CertFile, s.cfg.KeyFile, s.cfg.InsecureSkipVerify)
 	if err != nil {
@@ -185,7 +187,7 @@ func (s *sink) Write(p []byte) (int, error) {
 		rec = rec[:n-1]
 	}
 	if err := s.buf.Add(rec); err != nil {
-		return 0, fmt.Errorf("wssink: queue record: %w", err)
+		return 0, s.addErr.Wrap(err)
 	}
 	return len(p), nil
 }
@@ -739,7 +741,7 @@ func (s *sink) flush(ctx context.Context) error {
 		return fmt.Errorf("wssink: flush: %w", multi.ErrClosed)
 	}
 	if err := s.buf.Flush(ctx); err != nil {
-		return fmt.Errorf("wssink: flush: %w", err)
+		return report.Rewrap("wssink: ", err)
 	}
 	return s.wait(ctx, true)
 }
@@ -760,7 +762,7 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	// once ctx ends, writeBatch spills each batch to the spool (or counts
 	// it dropped) without waiting, so the queue drains at once either way.
 	if err := s.buf.Shutdown(context.Background()); err != nil {
-		errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
+		errs = append(errs, report.Rewrap("wssink: ", err))
 	}
 	if err := s.wait(ctx, false); err != nil {
 		errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))

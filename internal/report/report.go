@@ -280,3 +280,43 @@ func (r *Reporter) write(s string) {
 		io.WriteString(r.out, s) //nolint:errcheck // standard error is the last resort
 	}
 }
+
+// Rewrap returns err with its leading "buffer: " (the package that made
+// it) replaced by prefix, so that a sink's error reads "httpsink: shutdown:
+// dropped 12 queued records" rather than "httpsink: shutdown: buffer:
+// shutdown: ...". errors.Is and errors.As still see err.
+func Rewrap(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &rewrapped{msg: prefix + strings.TrimPrefix(err.Error(), "buffer: "), err: err}
+}
+
+type rewrapped struct {
+	msg string
+	err error
+}
+
+func (e *rewrapped) Error() string { return e.msg }
+func (e *rewrapped) Unwrap() error { return e.err }
+
+// Rewrapper is [Rewrap] for a path that must not allocate, such as a
+// Handle that returns the buffer's queue-full error: it keeps the last
+// error it rewrapped, and the buffer returns the same few error values
+// again and again. The zero value is not usable; set Prefix.
+type Rewrapper struct {
+	Prefix string
+	last   atomic.Pointer[rewrapPair]
+}
+
+type rewrapPair struct{ in, out error }
+
+// Wrap is Rewrap(w.Prefix, err), from the cache when err is the last one.
+func (w *Rewrapper) Wrap(err error) error {
+	if p := w.last.Load(); p != nil && p.in == err {
+		return p.out
+	}
+	out := Rewrap(w.Prefix, err)
+	w.last.Store(&rewrapPair{in: err, out: out})
+	return out
+}

@@ -180,3 +180,18 @@ func TestConcurrentReports(t *testing.T) {
 		t.Fatalf("the drop summary lost records: %q", out.String())
 	}
 }
+
+func TestRewrap(t *testing.T) {
+	full := errors.New("buffer: queue full: no room")
+	w := &Rewrapper{Prefix: "httpsink: "}
+	got := w.Wrap(full)
+	if got.Error() != "httpsink: queue full: no room" || !errors.Is(got, full) {
+		t.Fatalf("Wrap = %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = w.Wrap(full) }); n != 0 {
+		t.Errorf("Wrap of the same error allocates %v times", n)
+	}
+	if Rewrap("x: ", nil) != nil {
+		t.Error("Rewrap(nil) is not nil")
+	}
+}
