@@ -78,7 +78,7 @@ func TestFaultyCollectorGetsEverySequenceNumber(t *testing.T) {
 	}
 	got, dup := seqs(t, c.got())
 	if missing := allOf(got, n); len(missing) > 0 {
-		t.Fatalf("%d sequence numbers missing, first %v", len(missing), missing[:min(10, len(missing))])
+		t.Fatalf("%d sequence numbers missing, first %v; stats %+v", len(missing), missing[:min(10, len(missing))], h.Stats())
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -46,32 +46,40 @@ type sink struct {
 	spool     *spool.Spool // nil without Options.Spool
 	aead      cipher.AEAD  // nil without Options.EncryptionKey
 
-	counters  stats.Counters
-	closed    atomic.Bool
-	inflight  atomic.Int64 // records of the batch being sent
-	errClosed error
-	rep       *report.Reporter         // the ErrorHandler, or standard error
-	addErr    report.Rewrapper         // the buffer's Add errors, as ours
-	secrets   atomic.Pointer[[]string] // Options' secrets and recent tokens
-	lastDrop  atomic.Int64             // UnixNano of the last reported queue drop
-	dropsMute atomic.Int64             // queue drops not reported since
+	counters   stats.Counters
+	closed     atomic.Bool
+	inflight   atomic.Int64 // records of the batch being sent
+	errClosed  error
+	rep        *report.Reporter // the ErrorHandler, or standard error
+	draining   atomic.Bool      // Shutdown has begun
+	drainAt    atomic.Int64     // UnixNano when Shutdown began
+	lastAnswer atomic.Int64     // UnixNano of the collector's last HTTP response
+	drainCtx   context.Context  // cancelled when Shutdown begins: cuts retry waits
+	drainStop  context.CancelFunc
+	addErr     report.Rewrapper         // the buffer's Add errors, as ours
+	secrets    atomic.Pointer[[]string] // Options' secrets and recent tokens
+	lastDrop   atomic.Int64             // UnixNano of the last reported queue drop
+	dropsMute  atomic.Int64             // queue drops not reported since
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
 	// The sender's state. The buffer's goroutine and the spool's prober
 	// take turns under sendMu, so at most one request is in flight.
-	sendMu   sync.Mutex
-	enc      *encoder
-	recs     [][]byte
-	body     []byte // the encoded body
-	zbody    zbuf   // the gzipped body
-	gz       *gzip.Writer
-	sealed   []byte
-	bo       *backoff.ExponentialBackOff
-	failing  bool      // breaker open: the collector is down (with a spool)
-	probeAt  time.Time // breaker: when the next batch may try again
-	cooldown time.Duration
+	sendMu  sync.Mutex
+	enc     *encoder
+	recs    [][]byte
+	body    []byte // the encoded body
+	zbody   zbuf   // the gzipped body
+	gz      *gzip.Writer
+	sealed  []byte
+	bo      *backoff.ExponentialBackOff
+	failing bool // breaker open: the collector is down (with a spool)
+	// drainDown: an attempt failed during Shutdown, so the batches still
+	// queued skip the network (to the spool, or counted as dropped).
+	drainDown bool
+	probeAt   time.Time // breaker: when the next batch may try again
+	cooldown  time.Duration
 
 	// The prober replays the spool while no batches flow.
 	kick       chan struct{}
@@ -112,6 +120,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		sleep:     sleepCtx,
 		kick:      make(chan struct{}, 1),
 	}
+	s.drainCtx, s.drainStop = context.WithCancel(context.Background())
 	if k := c.EncryptionKey; len(k) > 0 {
 		if s.aead, err = newAEAD(k); err != nil {
 			return nil, fmt.Errorf("httpsink: Options.EncryptionKey: %w", err)
@@ -255,9 +264,17 @@ func (h *Handler) Flush(ctx context.Context) error {
 }
 
 // Shutdown flushes the queue, then stops the sender and the prober, closes
-// the spool and the idle connections. If ctx ends first, the batch being
-// sent gives up (and goes to the spool, if any) and the queue goes to the
-// spool, or is dropped and counted. Shutdown is idempotent: a later call
+// the spool and the idle connections. It is bounded whatever its ctx:
+// while the collector answers (any HTTP response, even 429 or 503) batches
+// are retried, each wait at most a second; once it has not answered for
+// Options.Timeout plus a second (refused, cut or timed-out requests), the
+// batches still queued skip the network and go to the spool, or are
+// counted as dropped without one. So with the collector down
+// Shutdown(context.Background()) returns after about Timeout plus a
+// second. With the collector up, after the queue it replays the spool
+// until it is empty, a request fails, or ctx ends. If ctx ends first, the
+// batch being sent gives up (and goes to the spool, if any) and the queue
+// goes to the spool, or is dropped and counted. Shutdown is idempotent: a later call
 // waits for the first to finish and returns nil, or returns an error
 // wrapping its own ctx's error if that ends first.
 func (h *Handler) Shutdown(ctx context.Context) error {
@@ -311,6 +328,14 @@ func (s *sink) shutdown(ctx context.Context) error {
 func (s *sink) doShutdown(ctx context.Context) error {
 	var err error
 	s.closed.Store(true)
+	// From here retries go on only while the collector answers (any HTTP
+	// response; waits at most drainGrace), a retry wait under way ends, and
+	// once it has not answered for Timeout plus a second the rest skip the
+	// network: Shutdown takes about one request Timeout plus a second with
+	// the collector down, whatever its ctx.
+	s.drainAt.Store(s.now().UnixNano())
+	s.draining.Store(true)
+	s.drainStop()
 	if s.spool != nil {
 		s.stopProber()
 	}
@@ -322,6 +347,14 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	}
 	if s.spool != nil {
 		<-s.proberDone
+		// The collector answered the drain: send the spool too, until it
+		// is empty, an attempt fails, or ctx ends.
+		s.sendMu.Lock()
+		if !s.drainDown && ctx.Err() == nil && s.spool.Len() > 0 {
+			s.failing = false
+			s.replay(ctx)
+		}
+		s.sendMu.Unlock()
 		if e := s.spool.Close(); e != nil {
 			err = errors.Join(err, fmt.Errorf("httpsink: shutdown: %w", e))
 		}

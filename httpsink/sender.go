@@ -91,6 +91,10 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 	defer clear(recs) // the records die with the batch
 
 	retry := true
+	if s.draining.Load() && s.drainDown {
+		s.settleUnsent(recs)
+		return
+	}
 	if s.spool != nil && s.failing {
 		if s.now().Before(s.probeAt) {
 			// The collector is down: straight to disk, no request.
@@ -102,6 +106,9 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 	delivered := true
 	s.ship(ctx, recs, retry, func(r [][]byte, err error) bool {
 		delivered = false
+		if s.draining.Load() && s.silent() {
+			s.drainDown = true
+		}
 		return s.undeliverable(r, err)
 	})
 	s.inflight.Store(0) // the batch is settled: not queued during the replay
@@ -109,6 +116,36 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 	if delivered && s.spool != nil && s.spool.Len() > 0 && ctx.Err() == nil {
 		s.replay(ctx)
 	}
+}
+
+// settleUnsent disposes of a batch that Shutdown will not send: the
+// collector failed during the drain. With a spool it goes there; without,
+// it is counted as dropped.
+func (s *sink) settleUnsent(recs [][]byte) {
+	if s.spool != nil {
+		s.toSpool(recs, nil)
+		return
+	}
+	s.drop(len(recs), errShutDown)
+}
+
+var errShutDown = errors.New("shut down while the collector was not answering")
+
+// drainGrace is how much longer than one request Timeout Shutdown waits
+// for a collector that does not answer, and the longest retry wait during
+// Shutdown.
+const drainGrace = time.Second
+
+// answerAt is when the collector last answered (any HTTP response), or
+// when Shutdown began if that is later.
+func (s *sink) answerAt() time.Time {
+	return time.Unix(0, max(s.lastAnswer.Load(), s.drainAt.Load()))
+}
+
+// silent reports whether, during Shutdown, the collector has not answered
+// for one Timeout plus drainGrace: then Shutdown stops sending.
+func (s *sink) silent() bool {
+	return s.now().Sub(s.answerAt()) >= s.c.Timeout+drainGrace
 }
 
 // ship sends recs, splitting them on 413 and resending the items an
@@ -333,7 +370,16 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 		if try > 0 {
 			s.counters.Retried()
 		}
-		ae := s.post(ctx, payload, recs)
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if s.draining.Load() {
+			// Shutdown: no attempt outlives the collector's silence budget.
+			actx, cancel = context.WithDeadline(ctx, s.answerAt().Add(s.c.Timeout+drainGrace))
+		}
+		ae := s.post(actx, payload, recs)
+		cancel()
+		if ae == nil || statusOf(ae.err) != nil {
+			s.lastAnswer.Store(s.now().UnixNano()) // it answered: it is up
+		}
 		if ae == nil {
 			s.counters.Wrote(len(recs), size, s.now())
 			if s.failing {
@@ -374,7 +420,24 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 					err, s.bo.GetElapsedTime().Round(time.Millisecond), wait, m)
 			}
 		}
-		if cerr := s.sleep(ctx, wait); cerr != nil {
+		if s.draining.Load() {
+			if s.silent() {
+				return fmt.Errorf("%w (gave up: shutting down, and no answer for %v)", err, s.c.Timeout+drainGrace)
+			}
+			wait = min(wait, drainGrace)
+		}
+		// A wait begun before Shutdown ends when Shutdown begins; one
+		// begun during it is short (drainGrace at most) and is kept, so
+		// that a refusing collector is not retried in a busy loop.
+		sctx, cancel := context.WithCancel(ctx)
+		stop := func() bool { return false }
+		if !s.draining.Load() {
+			stop = context.AfterFunc(s.drainCtx, cancel)
+		}
+		cerr := s.sleep(sctx, wait)
+		stop()
+		cancel()
+		if cerr != nil && !(s.draining.Load() && ctx.Err() == nil) {
 			return fmt.Errorf("%w (gave up: %w)", err, cerr)
 		}
 	}

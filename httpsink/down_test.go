@@ -1,0 +1,125 @@
+package httpsink
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// deadCollector is a collector that is down: "refuse" is a port nobody
+// listens on; "silent" accepts connections and reads, but never answers.
+func deadCollector(t *testing.T, mode string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if mode == "refuse" {
+		ln.Close()
+		return "http://" + addr + "/insert"
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "http://" + addr + "/insert"
+}
+
+// TestCollectorDownNeverHurtsTheCaller: with the collector down, refusing
+// connections or never answering, 8 goroutines log 50,000 records. Every
+// Handle returns at once (the figures are logged; the test asserts only a
+// generous bound), every record is spooled or counted as dropped, and
+// Shutdown(context.Background()) returns within about one request Timeout
+// plus a second.
+func TestCollectorDownNeverHurtsTheCaller(t *testing.T) {
+	const goroutines, total = 8, 50_000
+	const timeout = time.Second
+	for _, mode := range []string{"refuse", "silent"} {
+		for _, spooled := range []bool{false, true} {
+			name := mode + "/nospool"
+			if spooled {
+				name = mode + "/spool"
+			}
+			t.Run(name, func(t *testing.T) {
+				o := &Options{Timeout: timeout, ErrorHandler: func(error) {}}
+				if spooled {
+					o.Spool = t.TempDir()
+				}
+				h, err := New(deadCollector(t, mode), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := slog.New(h)
+				lat := make([][]time.Duration, goroutines)
+				var wg sync.WaitGroup
+				for g := range goroutines {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						d := make([]time.Duration, 0, total/goroutines)
+						for i := range total / goroutines {
+							start := time.Now()
+							l.Info("request handled", "g", g, "i", i, "path", "/api/v1/items", "status", 200, "bytes", 5120)
+							d = append(d, time.Since(start))
+						}
+						lat[g] = d
+					}()
+				}
+				wg.Wait()
+				all := slices.Concat(lat...)
+				slices.Sort(all)
+				p := func(q float64) time.Duration { return all[int(q*float64(len(all)-1))] }
+				t.Logf("Handle latency over %d records: p50 %v, p99.9 %v, max %v", len(all), p(0.5), p(0.999), all[len(all)-1])
+				if max := all[len(all)-1]; max > 2*time.Second {
+					t.Errorf("a Handle call waited %v with the collector down", max)
+				}
+
+				start := time.Now()
+				if err := h.Shutdown(context.Background()); err != nil && spooled {
+					t.Errorf("Shutdown with a spool: %v", err)
+				}
+				took := time.Since(start)
+				t.Logf("Shutdown(context.Background()) took %v (Timeout %v)", took, timeout)
+				if took > timeout+drainGrace+10*time.Second {
+					t.Errorf("Shutdown took %v, want about Timeout+1s = %v", took, timeout+drainGrace)
+				}
+				st := h.Stats()
+				if st.Written != 0 || st.Spooled+st.Dropped != total || st.Queued != 0 {
+					t.Errorf("stats %+v: want every one of %d records spooled or dropped", st, total)
+				}
+				if spooled && st.Dropped != 0 {
+					t.Errorf("with a spool, %d records were dropped", st.Dropped)
+				}
+			})
+		}
+	}
+}
