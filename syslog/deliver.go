@@ -1,0 +1,415 @@
+package syslog
+
+// This file is the seam between the syslog encoding and transports and the
+// delivery machinery: the queue (package buffer), the disk spool, the
+// breaker that sends batches straight to the spool while the receiver is
+// down, the prober that drains the spool when no batches flow, and the
+// counters and error reports. When the module's shared delivery core
+// lands, this file is what is replaced; the rest of the package only calls
+// newSink, add, flush, shutdown, stats and healthy.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/once"
+	"github.com/jinpy-utils/multi/internal/report"
+	"github.com/jinpy-utils/multi/internal/spool"
+	"github.com/jinpy-utils/multi/internal/stats"
+)
+
+// Batches, fixed: a batch is what one write system call carries.
+const (
+	batchSize  = 512
+	batchBytes = 256 << 10
+)
+
+// sink is the destination shared by a Handler and those derived from it.
+type sink struct {
+	c      *config
+	header []byte // the header after the timestamp (see header5424)
+	dial   func(ctx context.Context) (conn, error)
+	buf    *buffer.Buffer
+	spool  *spool.Spool // nil without Options.Spool
+	rep    *report.Reporter
+
+	counters  stats.Counters
+	closed    atomic.Bool
+	inflight  atomic.Int64 // records of the batch being written
+	errClosed error
+	now       func() time.Time
+
+	// The writer's state: the buffer's goroutine and the prober take
+	// turns under mu.
+	mu      sync.Mutex
+	conn    conn // nil: not connected
+	recs    [][]byte
+	down    bool      // the receiver is failing: batches skip it until retryAt
+	retryAt time.Time // when the next attempt may dial
+	lastErr error     // why it is down
+	bo      *backoff.ExponentialBackOff
+
+	kick       chan struct{} // cap 1: the prober has work
+	stopProber context.CancelFunc
+	proberDone chan struct{}
+
+	shut once.Shutdown
+}
+
+func newSink(c *config, dial func(context.Context) (conn, error)) (*sink, error) {
+	s := &sink{
+		c:         c,
+		dial:      dial,
+		rep:       report.New("syslog "+c.addrText, c.ErrorHandler),
+		errClosed: fmt.Errorf("syslog: %w", multi.ErrClosed),
+		now:       time.Now,
+		kick:      make(chan struct{}, 1),
+	}
+	if c.format == RFC5424 {
+		s.header = header5424(c)
+	} else {
+		s.header = header3164(c)
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = c.ReconnectInterval
+	b.MaxInterval = c.MaxReconnectInterval
+	b.RandomizationFactor = 0.5
+	b.Multiplier = 2
+	b.MaxElapsedTime = 0
+	b.Reset()
+	s.bo = b
+
+	bo := &buffer.Options{
+		BatchSize:     batchSize,
+		BatchBytes:    batchBytes,
+		FlushInterval: c.FlushInterval,
+		QueueSize:     c.QueueSize,
+		QueueBytes:    c.QueueBytes,
+		OnFull:        c.OnFull,
+		OnDrop:        s.queueDropped,
+	}
+	var err error
+	if c.Spool != "" {
+		if s.spool, err = spool.Open(c.Spool, c.SpoolMaxBytes); err != nil {
+			return nil, fmt.Errorf("syslog: Options.Spool: %w", err)
+		}
+		if c.OnFull == buffer.Divert {
+			bo.Overflow = s.overflow
+		}
+	}
+	if s.buf, err = buffer.New(s.writeBatch, bo); err != nil {
+		if s.spool != nil {
+			s.spool.Close()
+		}
+		return nil, fmt.Errorf("syslog: %w", err)
+	}
+	if s.spool != nil {
+		var ctx context.Context
+		ctx, s.stopProber = context.WithCancel(context.Background())
+		s.proberDone = make(chan struct{})
+		go s.probe(ctx)
+		if s.spool.Len() > 0 {
+			s.kickProber()
+		}
+	}
+	return s, nil
+}
+
+// add queues one encoded record. It is called on the logging goroutine.
+func (s *sink) add(p []byte) error {
+	if s.closed.Load() {
+		s.counters.Dropped(1)
+		s.rep.Refused(s.errClosed)
+		return s.errClosed
+	}
+	if err := s.buf.Add(p); err != nil {
+		return fmt.Errorf("syslog: queue record: %w", err)
+	}
+	return nil
+}
+
+// writeBatch is the buffer's write function, on its goroutine.
+func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
+	n := b.Len()
+	s.inflight.Store(int64(n))
+	defer s.inflight.Store(0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs := s.recs[:0]
+	for i := range n {
+		recs = append(recs, b.Record(i))
+	}
+	s.recs = recs
+	defer clear(recs)
+
+	if s.waiting() {
+		s.undeliverable(recs, s.lastErr)
+		return
+	}
+	// What the spool holds is older: it goes first.
+	if s.spool != nil && s.spool.Len() > 0 && !s.replay(ctx) {
+		s.undeliverable(recs, s.lastErr)
+		return
+	}
+	sent, err := s.send(ctx, recs)
+	if err != nil {
+		s.failing(err)
+		s.undeliverable(recs[sent:], err)
+		return
+	}
+	s.recovered()
+}
+
+// waiting reports whether the receiver is down and its back-off not over.
+func (s *sink) waiting() bool { return s.down && s.now().Before(s.retryAt) }
+
+// send writes recs on the connection, dialling first if there is none or
+// the receiver has closed it, and dialling once more if a write fails (the
+// receiver may have closed the connection meanwhile). It returns how many
+// records were written whole.
+func (s *sink) send(ctx context.Context, recs [][]byte) (int, error) {
+	total := 0
+	var err error
+	for try := 0; try < 2 && len(recs) > 0; try++ {
+		if s.conn != nil && !s.conn.alive() {
+			s.closeConn()
+		}
+		if s.conn == nil {
+			c, derr := s.dial(ctx)
+			if derr != nil {
+				s.counters.Failed(derr)
+				return total, derr
+			}
+			s.conn = c
+		}
+		c := s.conn
+		stop := context.AfterFunc(ctx, c.abort)
+		var n int
+		n, err = c.write(recs)
+		stop()
+		if n > 0 {
+			s.counters.Wrote(n, size(recs[:n]), s.now())
+			total += n
+			recs = recs[n:]
+		}
+		if err == nil {
+			return total, nil
+		}
+		err = fmt.Errorf("syslog: write to %s: %w", s.c.addrText, err)
+		s.counters.Failed(err)
+		s.closeConn()
+		if ctx.Err() != nil {
+			return total, err
+		}
+		if try > 0 {
+			s.counters.Retried()
+		}
+	}
+	return total, err
+}
+
+func size(recs [][]byte) int {
+	n := 0
+	for _, r := range recs {
+		n += len(r)
+	}
+	return n
+}
+
+func (s *sink) closeConn() {
+	if s.conn != nil {
+		s.conn.close()
+		s.conn = nil
+	}
+}
+
+// failing marks the receiver down: batches skip it until the back-off's
+// next wait has passed.
+func (s *sink) failing(err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Shutdown gave up on the write: not the receiver's fault.
+		if s.lastErr == nil {
+			s.lastErr = err
+		}
+		return
+	}
+	s.down, s.lastErr = true, err
+	s.retryAt = s.now().Add(s.bo.NextBackOff())
+	s.rep.Down(err)
+	s.kickProber()
+}
+
+// recovered marks the receiver up after a successful write.
+func (s *sink) recovered() {
+	if s.down {
+		s.down = false
+		s.bo.Reset()
+		s.rep.Up()
+	}
+}
+
+// undeliverable spools recs, or drops and counts them without a spool.
+func (s *sink) undeliverable(recs [][]byte, why error) {
+	if len(recs) == 0 {
+		return
+	}
+	if why == nil {
+		why = errors.New("receiver down")
+	}
+	if s.spool != nil {
+		err := s.spool.Append(recs)
+		if err == nil {
+			s.counters.Spooled(len(recs))
+			s.kickProber()
+			return
+		}
+		why = fmt.Errorf("%w; spool: %w", why, err)
+	}
+	s.counters.Dropped(len(recs))
+	s.counters.SetError(why)
+	s.rep.Dropped(len(recs), why)
+}
+
+var errWaiting = errors.New("receiver down: waiting for the back-off")
+
+// replay sends what the spool holds, oldest first, and reports whether it
+// all went.
+func (s *sink) replay(ctx context.Context) bool {
+	_, err := s.spool.Replay(ctx, func(recs [][]byte) error {
+		if s.waiting() {
+			return errWaiting
+		}
+		n, err := s.send(ctx, recs)
+		if n > 0 {
+			s.counters.Replayed(n)
+		}
+		if err != nil {
+			s.failing(err)
+			if n > 0 {
+				return &spool.PartialError{Sent: n, Err: err}
+			}
+			return err
+		}
+		s.recovered()
+		return nil
+	})
+	if err != nil && !errors.Is(err, errWaiting) && ctx.Err() == nil && !errors.Is(err, s.lastErr) {
+		s.rep.Error(fmt.Errorf("syslog: replay spool: %w", err))
+	}
+	return err == nil
+}
+
+// probe is the prober goroutine: it drains the spool while no batches
+// flow, as soon as the receiver's back-off allows.
+func (s *sink) probe(ctx context.Context) {
+	defer close(s.proberDone)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		pending := s.spool.Len() > 0
+		if pending && !s.waiting() {
+			s.replay(ctx)
+			pending = s.spool.Len() > 0
+		}
+		wait := time.Duration(-1)
+		if pending && s.down {
+			wait = max(s.retryAt.Sub(s.now()), time.Millisecond)
+		}
+		s.mu.Unlock()
+		if wait >= 0 {
+			t.Reset(wait)
+		}
+		select {
+		case <-s.kick:
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+		t.Stop()
+	}
+}
+
+func (s *sink) kickProber() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// queueDropped is the buffer's OnDrop.
+func (s *sink) queueDropped(n int, err error) {
+	s.counters.Dropped(n)
+	s.counters.SetError(err)
+	s.rep.Dropped(n, err)
+}
+
+// overflow is the buffer's Overflow under Divert: the oldest queued batch
+// goes to the spool, on the caller's goroutine.
+func (s *sink) overflow(b *buffer.Batch) error {
+	n := b.Len()
+	if err := s.spool.AppendFunc(n, b.Record); err != nil {
+		return fmt.Errorf("syslog: spool %d records: %w", n, err)
+	}
+	s.counters.Spooled(n)
+	s.kickProber()
+	return nil
+}
+
+func (s *sink) flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("syslog: flush: %w", multi.ErrClosed)
+	}
+	if err := s.buf.Flush(ctx); err != nil {
+		return fmt.Errorf("syslog: flush: %w", err)
+	}
+	return nil
+}
+
+func (s *sink) shutdown(ctx context.Context) error {
+	return s.shut.Do(ctx, "syslog: shutdown", func() error { return s.doShutdown(ctx) })
+}
+
+func (s *sink) doShutdown(ctx context.Context) error {
+	s.closed.Store(true)
+	var errs []error
+	if s.spool != nil {
+		s.stopProber()
+		<-s.proberDone
+	}
+	// With the receiver down, every batch goes straight to the spool or is
+	// dropped, so this is bounded by the write in progress (WriteTimeout,
+	// or ctx, which cancels it).
+	if err := s.buf.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("syslog: shutdown: %w", err))
+	}
+	s.mu.Lock()
+	if s.spool != nil && s.spool.Len() > 0 && !s.waiting() && ctx.Err() == nil {
+		s.replay(ctx) // drain the spool while the receiver is up
+	}
+	s.closeConn()
+	s.mu.Unlock()
+	if s.spool != nil {
+		if err := s.spool.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("syslog: shutdown: %w", err))
+		}
+	}
+	s.rep.Close()
+	return errors.Join(errs...)
+}
+
+func (s *sink) stats() multi.Stats {
+	st := s.counters.Snapshot()
+	st.Queued = s.buf.Stats().Queued + s.inflight.Load()
+	return st
+}
+
+func (s *sink) healthy() bool { return s.counters.Healthy() && !s.closed.Load() }
