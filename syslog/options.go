@@ -413,4 +413,3 @@ func validSDName(s string) bool {
 func sdNameByte(b byte) bool {
 	return b > ' ' && b < 0x7f && b != '=' && b != ']' && b != '"'
 }
-
