@@ -1,0 +1,299 @@
+package syslog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jinpy-utils/multi"
+)
+
+func shutdown(t testing.TB, h *Handler) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, h.Shutdown(ctx))
+}
+
+// seqs reads the "i" parameter of every RFC 5424 line and counts each
+// value.
+func seqs(t testing.TB, lines []string) map[int]int {
+	t.Helper()
+	got := map[int]int{}
+	for _, l := range lines {
+		m, err := parse5424(l)
+		require.NoError(t, err, "line %q", l)
+		require.Len(t, m.sd, 1, "line %q", l)
+		for _, p := range m.sd[0].params {
+			if p.name == "i" {
+				n, err := strconv.Atoi(p.value)
+				require.NoError(t, err)
+				got[n]++
+			}
+		}
+	}
+	return got
+}
+
+func TestRsyslog100kRecordsOverTCPArrive(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	h, err := New(r.addr("tcp"), &Options{ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
+	require.NoError(t, err)
+	const n = 100_000
+	logger := slog.New(h)
+	for i := range n {
+		logger.Info("record", "i", i)
+	}
+	shutdown(t, h)
+	st := h.Stats()
+	assert.Equal(t, uint64(n), st.Written)
+	assert.Zero(t, st.Dropped)
+	lines := r.waitLines("tcp.log", n, 60*time.Second)
+	require.Len(t, lines, n, "records rsyslog wrote")
+	got := seqs(t, lines)
+	for i := range n {
+		if got[i] != 1 {
+			t.Fatalf("record %d arrived %d times", i, got[i])
+		}
+	}
+	m, err := parse5424(lines[0])
+	require.NoError(t, err)
+	assert.Equal(t, "record", trimBOM(m.msg))
+}
+
+// hostile keys and values, and what a receiver must read back.
+var hostile = []struct{ key, value, wantKey, wantValue string }{
+	{"plain", "v", "plain", "v"},
+	{"quote", `a"b`, "quote", `a"b`},
+	{"bracket", "a]b[c", "bracket", "a]b[c"},
+	{"backslash", `a\b\\`, "backslash", `a\b\\`},
+	{"all", `\"]`, "all", `\"]`},
+	{"newline", "line1\nline2\r\n", "newline", "line1\nline2\r\n"},
+	{"utf8", "héllo ✓", "utf8", "héllo ✓"},
+	{"invalid", "a\xffb\xc3", "invalid", "a\uFFFDb\uFFFD"},
+	{"big", strings.Repeat("x]\"\\", 2048), "big", strings.Repeat("x]\"\\", 2048)}, // 8 KiB
+	{`k"ey`, "v", "k_ey", "v"},
+	{"k]ey", "v", "k_ey", "v"},
+	{"k=ey", "v", "k_ey", "v"},
+	{"k ey", "v", "k_ey", "v"},
+	{"k\ney", "v", "k_ey", "v"},
+	{`k\ey`, "v", `k\ey`, "v"},
+	{"k\xffey", "v", "k_ey", "v"},
+	{"ключ", "v", "________", "v"},
+	{strings.Repeat("long", 10), "v", strings.Repeat("long", 8), "v"},
+	{"empty", "", "empty", ""},
+}
+
+func TestRsyslogEverySDParamRoundTrips(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	for _, network := range []string{"tcp", "tls", "udp"} {
+		t.Run(network, func(t *testing.T) {
+			o := &Options{ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }}
+			if network == "tls" {
+				o.CAFile = r.caFile
+			}
+			h, err := New(r.addr(network), o)
+			require.NoError(t, err)
+			logger := slog.New(h)
+			for i, c := range hostile {
+				logger.Info("case "+strconv.Itoa(i), slog.Int("case", i), slog.String(c.key, c.value))
+				if network == "udp" {
+					time.Sleep(5 * time.Millisecond) // a datagram burst may overrun rsyslog's socket
+				}
+			}
+			logger.WithGroup("g").Info("grouped", slog.Int("case", len(hostile)), slog.Group("h", slog.String("k", "v")))
+			shutdown(t, h)
+			sds := r.sd(r.waitLines(network+".sd", len(hostile)+1, 20*time.Second))
+			require.Len(t, sds, len(hostile)+1)
+			for i, c := range hostile {
+				params := sds[i][DefaultStructuredDataID]
+				require.Equal(t, strconv.Itoa(i), params["case"], "records out of order")
+				got, ok := params[c.wantKey]
+				if assert.True(t, ok, "case %d: key %q: want name %q, rsyslog parsed %v", i, c.key, c.wantKey, keys(params)) {
+					assert.Equal(t, c.wantValue, got, "case %d: key %q", i, c.key)
+				}
+			}
+			assert.Equal(t, "v", sds[len(hostile)][DefaultStructuredDataID]["g.h.k"])
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestRsyslogLevelsMapToSeverities(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	h, err := New(r.addr("tcp"), &Options{Level: multi.LevelTrace, Facility: Local4})
+	require.NoError(t, err)
+	levels := []struct {
+		level slog.Level
+		pri   int // local4 is 20: 160 + severity
+	}{
+		{multi.LevelTrace, 167}, {slog.LevelDebug, 167}, {slog.LevelInfo, 166}, {slog.LevelInfo + 2, 165},
+		{slog.LevelWarn, 164}, {slog.LevelError, 163}, {multi.LevelCritical, 162},
+		{multi.LevelCritical + 4, 161}, {multi.LevelCritical + 8, 160},
+	}
+	logger := slog.New(h)
+	for i, l := range levels {
+		logger.Log(context.Background(), l.level, "level", "i", i)
+	}
+	shutdown(t, h)
+	lines := r.waitLines("tcp.log", len(levels), 20*time.Second)
+	require.Len(t, lines, len(levels))
+	for i, l := range lines {
+		m, err := parse5424(l)
+		require.NoError(t, err)
+		assert.Equal(t, levels[i].pri, m.pri, "level %v", levels[i].level)
+	}
+}
+
+func TestRsyslogTLSWithAnUntrustedCertificateFailsLoudly(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	var mu sync.Mutex
+	var errs []error
+	h, err := New(r.addr("tls"), &Options{ErrorHandler: func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	slog.New(h).Info("never arrives")
+	require.NoError(t, h.Flush(context.Background()))
+	assert.False(t, h.Healthy())
+	st := h.Stats()
+	assert.Equal(t, uint64(1), st.Dropped)
+	assert.Zero(t, st.Written)
+	require.Error(t, st.LastError)
+	assert.Contains(t, st.LastError.Error(), "TLS handshake")
+	shutdown(t, h)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs[0].Error(), "x509")
+}
+
+// TestRsyslogRestartLosesNothingWithASpool stops rsyslog while the
+// handler is connected, logs while it is down (into the spool), starts it
+// again on the same port and checks that every record arrived once.
+func TestRsyslogRestartLosesNothingWithASpool(t *testing.T) {
+	dir := t.TempDir()
+	r := startRsyslog(t, dir, 0, 0, 0)
+	h, err := New(r.addr("tcp"), &Options{
+		Spool: t.TempDir(), ReconnectInterval: 50 * time.Millisecond, MaxReconnectInterval: 200 * time.Millisecond,
+		ErrorHandler: func(error) {},
+	})
+	require.NoError(t, err)
+	logger := slog.New(h)
+	const burst = 1000
+	i := 0
+	logBurst := func() {
+		for range burst {
+			logger.Info("r", "i", i)
+			i++
+		}
+		require.NoError(t, h.Flush(context.Background()))
+	}
+	logBurst()
+	require.Len(t, r.waitLines("tcp.log", burst, 20*time.Second), burst)
+
+	r.stop()
+	logBurst() // the connection is closed: dial fails, into the spool
+	assert.False(t, h.Healthy())
+	assert.Positive(t, h.Stats().Spooled)
+
+	r.start() // same ports: r.tcpPort is the first run's
+	// The prober replays the spool once the back-off allows.
+	lines := r.waitLines("tcp.log", 2*burst, 20*time.Second)
+	require.Len(t, lines, 2*burst, "the spool was replayed after the restart")
+	assert.True(t, h.Healthy())
+	logBurst()
+	shutdown(t, h)
+	lines = r.waitLines("tcp.log", 3*burst, 20*time.Second)
+	got := seqs(t, lines)
+	for j := range 3 * burst {
+		assert.Equal(t, 1, got[j], "record %d", j)
+	}
+	st := h.Stats()
+	assert.Equal(t, uint64(3*burst), st.Written)
+	assert.Equal(t, st.Spooled, st.Replayed)
+	assert.Zero(t, st.Dropped)
+}
+
+// TestRsyslogRestartWithoutASpoolCountsWhatIsLost: without a spool,
+// records written while rsyslog is down are dropped, and every one is
+// counted: what arrived plus what was dropped is what was logged.
+func TestRsyslogRestartWithoutASpoolCountsWhatIsLost(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	var dropErrs int
+	var mu sync.Mutex
+	h, err := New(r.addr("tcp"), &Options{
+		ReconnectInterval: 50 * time.Millisecond, MaxReconnectInterval: 100 * time.Millisecond,
+		ErrorHandler: func(err error) {
+			mu.Lock()
+			if strings.Contains(err.Error(), "dropped") {
+				dropErrs++
+			}
+			mu.Unlock()
+		},
+	})
+	require.NoError(t, err)
+	logger := slog.New(h)
+	for i := range 100 {
+		logger.Info("r", "i", i)
+	}
+	require.NoError(t, h.Flush(context.Background()))
+	require.Len(t, r.waitLines("tcp.log", 100, 20*time.Second), 100)
+	r.stop()
+	for i := 100; i < 200; i++ {
+		logger.Info("r", "i", i)
+	}
+	require.NoError(t, h.Flush(context.Background()))
+	r.start()
+	time.Sleep(200 * time.Millisecond) // past the back-off
+	for i := 200; i < 300; i++ {
+		logger.Info("r", "i", i)
+	}
+	shutdown(t, h)
+	st := h.Stats()
+	lines := r.waitLines("tcp.log", int(st.Written), 20*time.Second)
+	assert.Equal(t, int(st.Written), len(lines), "Written is what arrived")
+	assert.Equal(t, uint64(300), st.Written+st.Dropped)
+	assert.Equal(t, uint64(100), st.Dropped, "the records logged while rsyslog was down")
+	mu.Lock()
+	assert.Positive(t, dropErrs)
+	mu.Unlock()
+}
+
+func TestRsyslogRFC3164OverUDPAndTCP(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	for _, network := range []string{"udp", "tcp"} {
+		h, err := New(r.addr(network), &Options{Format: RFC3164, AppName: "old-app"})
+		require.NoError(t, err)
+		slog.New(h).Warn("bsd\nline", "k", "v")
+		shutdown(t, h)
+		lines := r.waitLines(network+".log", 1, 20*time.Second)
+		require.Len(t, lines, 1, network)
+		m, err := parse5424(lines[0])
+		require.NoError(t, err)
+		assert.Equal(t, 12, m.pri, network)
+		assert.Equal(t, "old-app", m.app, network)
+		assert.Equal(t, `bsd#012line k="v"`, strings.TrimSpace(m.msg), network)
+		assert.True(t, utf8.ValidString(m.msg))
+	}
+}
+
+var _ = fmt.Sprint
