@@ -185,7 +185,7 @@ func TestLargeEntriesGoInASealedMemfd(t *testing.T) {
 	j := newFakeJournal(t)
 	h, err := New(&Options{Socket: j.path})
 	require.NoError(t, err)
-	defer h.Shutdown(context.Background()) //nolint:errcheck
+	defer h.Shutdown(context.Background())                //nolint:errcheck
 	big := strings.Repeat("0123456789abcdef", 400<<10/16) // 400 KiB: over the datagram limit
 	require.NoError(t, h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "big", 0)))
 	_, memfd := j.next()

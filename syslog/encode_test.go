@@ -85,7 +85,7 @@ func TestEncode5424(t *testing.T) {
 			[]slog.Attr{slog.String("", "x"), slog.Group("", slog.Int("in", 1))},
 			`<14>1 2026-12-03T14:05:06.123456Z host app 42 - [slog@32473 in="1"] ` + bom + "m"},
 		{"values of every kind", h, slog.LevelDebug, "m", []slog.Attr{
-			slog.Duration("d", 1500 * time.Millisecond), slog.Float64("f", 0.5), slog.Uint64("u", 7),
+			slog.Duration("d", 1500*time.Millisecond), slog.Float64("f", 0.5), slog.Uint64("u", 7),
 			slog.Time("t", testTime), slog.Any("err", errors.New("boom]")), slog.Any("nil", nil)},
 			`<15>1 2026-12-03T14:05:06.123456Z host app 42 - [slog@32473 d="1.5s" f="0.5" u="7" t="2026-12-03T14:05:06.123456789Z" err="boom\]" nil="<nil>"] ` + bom + "m"},
 	}

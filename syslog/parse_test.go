@@ -10,12 +10,12 @@ import (
 
 // message is an RFC 5424 message read back by parse5424.
 type message struct {
-	pri                              int
-	version                          string
+	pri                               int
+	version                           string
 	timestamp, host, app, proc, msgID string
-	sd                               []element // nil for the NILVALUE
-	msg                              string   // after the BOM
-	hasBOM                           bool
+	sd                                []element // nil for the NILVALUE
+	msg                               string    // after the BOM
+	hasBOM                            bool
 }
 
 type element struct {
