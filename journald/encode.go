@@ -42,14 +42,10 @@ func (e *encoder) free() {
 	encoders.Put(e)
 }
 
-// appendField appends one field of the native protocol: NAME=value and a
-// newline, or, for a value that holds a newline, NAME, a newline, the
-// value's length as a little-endian uint64, the value and a newline.
-func appendField(b []byte, name string, value []byte) []byte {
-	b = append(b, name...)
-	return appendFieldValue(b, value)
-}
-
+// appendFieldValue appends the value of a field of the native protocol,
+// after its name: '=', the value and a newline, or, for a value that holds
+// a newline, a newline, the value's length as a little-endian uint64, the
+// value and a newline.
 func appendFieldValue(b []byte, value []byte) []byte {
 	for _, c := range value {
 		if c == '\n' {

@@ -196,11 +196,13 @@ func (e *encoder) appendAttr(c *config, a slog.Attr) {
 	if a.Equal(slog.Attr{}) {
 		return
 	}
-	if src, ok := a.Value.Any().(*slog.Source); ok && a.Value.Kind() == slog.KindAny && src != nil {
-		a.Value = slog.GroupValue(
-			slog.String("function", src.Function),
-			slog.String("file", src.File),
-			slog.Int("line", src.Line))
+	if a.Value.Kind() == slog.KindAny {
+		if src, ok := a.Value.Any().(*slog.Source); ok && src != nil {
+			a.Value = slog.GroupValue(
+				slog.String("function", src.Function),
+				slog.String("file", src.File),
+				slog.Int("line", src.Line))
+		}
 	}
 	if a.Value.Kind() != slog.KindGroup {
 		if a.Key == "" {

@@ -1,0 +1,43 @@
+package syslog
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func BenchmarkHandle(b *testing.B) {
+	for _, format := range []Format{RFC5424, RFC3164} {
+		b.Run(format.String(), func(b *testing.B) {
+			u := newUDPReceiver(b)
+			h, err := New(u.addr(), &Options{Format: format, OnFull: 2 /* DropOldest: the receiver does not read */, FlushInterval: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Shutdown(context.Background()) //nolint:errcheck
+			l := slog.New(h).With("service", "api")
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				logOne(l, ctx, i)
+			}
+		})
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	h := testHandler(b, "tcp://127.0.0.1:1", nil)
+	r := slog.NewRecord(testTime, slog.LevelInfo, "request served", 0)
+	r.AddAttrs(slog.Int("i", 1), slog.String("path", `/a"b]`), slog.Bool("ok", true))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := newEncoder(h.s.c)
+		h.encode(e, r)
+		e.free()
+	}
+}
+
+func logOne(l *slog.Logger, ctx context.Context, i int) {
+	l.LogAttrs(ctx, slog.LevelInfo, "request served", slog.Int("i", i), slog.String("path", `/a"b]`), slog.Bool("ok", true))
+}
