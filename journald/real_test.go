@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,14 +63,33 @@ func TestRealJournald(t *testing.T) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// lockedBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func realJournaldChild(t *testing.T) {
 	for _, d := range []string{"/run/systemd", "/run/log", "/var/log/journal"} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 		require.NoError(t, unix.Mount("tmpfs", d, "tmpfs", 0, "mode=0755"), "mount tmpfs on %s", d)
 	}
 	jd := exec.Command(journaldBin, namespace)
-	var jout bytes.Buffer
-	jd.Stdout, jd.Stderr = &jout, &jout
+	jout := &lockedBuffer{}
+	jd.Stdout, jd.Stderr = jout, jout
 	require.NoError(t, jd.Start())
 	defer func() {
 		jd.Process.Signal(syscall.SIGTERM) //nolint:errcheck

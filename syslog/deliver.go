@@ -381,15 +381,17 @@ func (s *sink) shutdown(ctx context.Context) error {
 func (s *sink) doShutdown(ctx context.Context) error {
 	s.closed.Store(true)
 	var errs []error
+	// With the receiver down, every batch goes straight to the spool or is
+	// dropped, so this is bounded by the write in progress: WriteTimeout,
+	// or ctx, which cancels the buffer's write and the prober's replay.
 	if s.spool != nil {
 		s.stopProber()
-		<-s.proberDone
 	}
-	// With the receiver down, every batch goes straight to the spool or is
-	// dropped, so this is bounded by the write in progress (WriteTimeout,
-	// or ctx, which cancels it).
 	if err := s.buf.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("syslog: shutdown: %w", err))
+	}
+	if s.spool != nil {
+		<-s.proberDone
 	}
 	s.mu.Lock()
 	if s.spool != nil && s.spool.Len() > 0 && !s.waiting() && ctx.Err() == nil {

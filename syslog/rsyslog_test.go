@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -101,9 +102,9 @@ input(type="imudp" address="127.0.0.1" port=%[9]q ruleset="udp")
 	}
 	confFile := filepath.Join(r.dir, "rsyslog.conf")
 	require.NoError(t, os.WriteFile(confFile, []byte(conf), 0o600))
-	var out bytes.Buffer
+	out := &lockedBuffer{}
 	r.cmd = exec.Command(r.bin, "-n", "-f", confFile, "-i", filepath.Join(r.dir, "rsyslogd.pid"))
-	r.cmd.Stdout, r.cmd.Stderr = &out, &out
+	r.cmd.Stdout, r.cmd.Stderr = out, out
 	require.NoError(t, r.cmd.Start())
 	r.exited = make(chan struct{})
 	cmd := r.cmd
@@ -259,6 +260,25 @@ func writeCerts(t testing.TB, dir string) string {
 	write("server.pem", "CERTIFICATE", der)
 	write("server.key", "EC PRIVATE KEY", keyDER)
 	return filepath.Join(dir, "ca.pem")
+}
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // trimBOM drops rsyslog's view of our BOM from a MSG, if it kept it.

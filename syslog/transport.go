@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -91,12 +92,22 @@ type streamConn struct {
 	octets  bool
 	wbuf    []byte
 	ends    []int // where each record's frame ends in wbuf
+	aborted atomic.Bool
 }
+
+// errAborted is a write cut by abort.
+var errAborted = errors.New("write abandoned")
 
 // chunk is how many bytes of frames are gathered for one write.
 const chunk = 64 << 10
 
 func (s *streamConn) write(recs [][]byte) (int, error) {
+	// One deadline for the whole batch: a receiver that stops reading
+	// holds the writer for WriteTimeout, not for WriteTimeout per chunk.
+	s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
+	if s.aborted.Load() { // after the deadline is set: an abort cannot be overwritten
+		return 0, errAborted
+	}
 	done := 0
 	s.wbuf, s.ends = s.wbuf[:0], s.ends[:0]
 	for i, r := range recs {
@@ -113,6 +124,9 @@ func (s *streamConn) write(recs [][]byte) (int, error) {
 			continue
 		}
 		s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
+		if s.aborted.Load() {                            // after the deadline is set: an abort cannot be overwritten
+			return done, errAborted
+		}
 		n, err := s.nc.Write(s.wbuf)
 		if err != nil {
 			for _, e := range s.ends {
@@ -156,7 +170,10 @@ func (s *streamConn) alive() bool {
 	return true
 }
 
-func (s *streamConn) abort() { s.nc.SetWriteDeadline(time.Unix(1, 0)) } //nolint:errcheck
+func (s *streamConn) abort() {
+	s.aborted.Store(true)
+	s.nc.SetWriteDeadline(time.Unix(1, 0)) //nolint:errcheck
+}
 
 func (s *streamConn) close() error {
 	if tc, ok := s.nc.(*tls.Conn); ok {
@@ -170,10 +187,14 @@ func (s *streamConn) close() error {
 type dgramConn struct {
 	nc      net.Conn
 	timeout time.Duration
+	aborted atomic.Bool
 }
 
 func (d *dgramConn) write(recs [][]byte) (int, error) {
 	d.nc.SetWriteDeadline(time.Now().Add(d.timeout)) //nolint:errcheck
+	if d.aborted.Load() {
+		return 0, errAborted
+	}
 	for i, r := range recs {
 		if _, err := d.nc.Write(r); err != nil {
 			return i, err
@@ -184,6 +205,9 @@ func (d *dgramConn) write(recs [][]byte) (int, error) {
 
 func (d *dgramConn) alive() bool { return true }
 
-func (d *dgramConn) abort() { d.nc.SetWriteDeadline(time.Unix(1, 0)) } //nolint:errcheck
+func (d *dgramConn) abort() {
+	d.aborted.Store(true)
+	d.nc.SetWriteDeadline(time.Unix(1, 0)) //nolint:errcheck
+}
 
 func (d *dgramConn) close() error { return d.nc.Close() }
