@@ -105,7 +105,7 @@ func (s *streamConn) write(recs [][]byte) (int, error) {
 	// One deadline for the whole batch: a receiver that stops reading
 	// holds the writer for WriteTimeout, not for WriteTimeout per chunk.
 	s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
-	if s.aborted.Load() { // after the deadline is set: an abort cannot be overwritten
+	if s.aborted.Load() {                            // after the deadline is set: an abort cannot be overwritten
 		return 0, errAborted
 	}
 	done := 0
