@@ -105,7 +105,8 @@ func (s *streamConn) write(recs [][]byte) (int, error) {
 	// One deadline for the whole batch: a receiver that stops reading
 	// holds the writer for WriteTimeout, not for WriteTimeout per chunk.
 	s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
-	if s.aborted.Load() {                            // after the deadline is set: an abort cannot be overwritten
+	// Checked after the deadline is set, so an abort cannot be overwritten.
+	if s.aborted.Load() {
 		return 0, errAborted
 	}
 	done := 0
@@ -124,7 +125,8 @@ func (s *streamConn) write(recs [][]byte) (int, error) {
 			continue
 		}
 		s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
-		if s.aborted.Load() {                            // after the deadline is set: an abort cannot be overwritten
+		// Checked after the deadline is set, so an abort cannot be overwritten.
+		if s.aborted.Load() {
 			return done, errAborted
 		}
 		n, err := s.nc.Write(s.wbuf)
