@@ -124,11 +124,6 @@ func (s *streamConn) write(recs [][]byte) (int, error) {
 		if len(s.wbuf) < chunk && i < len(recs)-1 {
 			continue
 		}
-		s.nc.SetWriteDeadline(time.Now().Add(s.timeout)) //nolint:errcheck // a closed conn fails the write
-		// Checked after the deadline is set, so an abort cannot be overwritten.
-		if s.aborted.Load() {
-			return done, errAborted
-		}
 		n, err := s.nc.Write(s.wbuf)
 		if err != nil {
 			for _, e := range s.ends {
