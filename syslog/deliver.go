@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -174,46 +175,57 @@ func (s *sink) waiting() bool { return s.down && s.now().Before(s.retryAt) }
 // send writes recs on the connection, dialling first if there is none or
 // the receiver has closed it, and dialling once more if a write fails (the
 // receiver may have closed the connection meanwhile). It returns how many
-// records were written whole.
+// of the first records are settled: written whole, or dropped alone for
+// being too large for a datagram.
 func (s *sink) send(ctx context.Context, recs [][]byte) (int, error) {
-	total := 0
-	var err error
-	for try := 0; try < 2 && len(recs) > 0; try++ {
+	settled, failures := 0, 0
+	for len(recs) > 0 {
+		if failures > 0 {
+			s.counters.Retried()
+		}
 		if s.conn != nil && !s.conn.alive() {
 			s.closeConn()
 		}
 		if s.conn == nil {
-			c, derr := s.dial(ctx)
-			if derr != nil {
-				s.counters.Failed(derr)
-				return total, derr
+			c, err := s.dial(ctx)
+			if err != nil {
+				s.counters.Failed(err)
+				return settled, err
 			}
 			s.conn = c
 		}
 		c := s.conn
 		stop := context.AfterFunc(ctx, c.abort)
-		var n int
-		n, err = c.write(recs)
+		n, err := c.write(recs)
 		stop()
 		if n > 0 {
 			s.counters.Wrote(n, size(recs[:n]), s.now())
-			total += n
+			settled += n
 			recs = recs[n:]
 		}
 		if err == nil {
-			return total, nil
+			return settled, nil
+		}
+		if errors.Is(err, syscall.EMSGSIZE) && len(recs) > 0 {
+			// One record too large for a datagram: it alone is lost,
+			// and the receiver is not down.
+			tooBig := fmt.Errorf("syslog: record of %d bytes is too large for a datagram to %s: %w", len(recs[0]), s.c.addrText, err)
+			s.counters.Dropped(1)
+			s.counters.SetError(tooBig)
+			s.rep.Error(tooBig)
+			settled++
+			recs = recs[1:]
+			continue
 		}
 		err = fmt.Errorf("syslog: write to %s: %w", s.c.addrText, err)
 		s.counters.Failed(err)
 		s.closeConn()
-		if ctx.Err() != nil {
-			return total, err
-		}
-		if try > 0 {
-			s.counters.Retried()
+		failures++
+		if failures == 2 || ctx.Err() != nil {
+			return settled, err
 		}
 	}
-	return total, err
+	return settled, nil
 }
 
 func size(recs [][]byte) int {
@@ -287,9 +299,10 @@ func (s *sink) replay(ctx context.Context) bool {
 		if s.waiting() {
 			return errWaiting
 		}
+		before := s.counters.Snapshot().Written
 		n, err := s.send(ctx, recs)
-		if n > 0 {
-			s.counters.Replayed(n)
+		if w := s.counters.Snapshot().Written - before; w > 0 {
+			s.counters.Replayed(int(w))
 		}
 		if err != nil {
 			s.failing(err)

@@ -297,3 +297,27 @@ func TestAfterShutdown(t *testing.T) {
 	assert.NotContains(t, stacks, "multi/syslog.(*sink)", "a goroutine of the sink outlived Shutdown")
 	assert.NotContains(t, stacks, "multi/buffer.(*Buffer).run")
 }
+
+func TestADatagramTooLargeIsDroppedAloneAndTheReceiverStaysUp(t *testing.T) {
+	u := newUDPReceiver(t)
+	var errs []error
+	h, err := New(u.addr(), &Options{ErrorHandler: func(err error) { errs = append(errs, err) }})
+	require.NoError(t, err)
+	logger := slog.New(h)
+	logger.Info("before")
+	logger.Info(strings.Repeat("x", 70_000)) // over UDP's 65507
+	logger.Info("after")
+	shutdown(t, h)
+	for _, want := range []string{"before", "after"} {
+		m, err := parse5424(u.next())
+		require.NoError(t, err)
+		assert.Equal(t, want, m.msg)
+	}
+	st := h.Stats()
+	assert.Equal(t, uint64(2), st.Written)
+	assert.Equal(t, uint64(1), st.Dropped)
+	assert.True(t, st.Failed == 0)
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Error(), "record of 70")
+	assert.Contains(t, errs[0].Error(), "too large for a datagram")
+}

@@ -18,33 +18,33 @@
 //
 // An RFC 5424 message is
 //
-//	<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [slog@32473 k="v" ...] BOM MSG
+//		<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [slog@32473 k="v" ...] BOM MSG
 //
-//   - PRI is Facility×8 + severity, the severity from the record's level as
-//     [SeverityOf] says (DEBUG debug, INFO info, INFO+2 notice, WARN
-//     warning, ERROR err, CRITICAL crit, CRITICAL+4 alert, CRITICAL+8
-//     emerg).
-//   - TIMESTAMP is the record's time, RFC 3339 with microseconds and its
-//     own offset; a zero time is the NILVALUE "-".
-//   - HOSTNAME (default os.Hostname), APP-NAME (default the base name of
-//     os.Args[0]), PROCID (the process id) and MSGID (default "-") are
-//     printable US-ASCII, other bytes replaced by '_', cut to the RFC's
-//     lengths (255, 48, 128, 32); an empty one is "-".
-//   - The attributes are one SD-ELEMENT whose SD-ID is
-//     Options.StructuredDataID (default "slog@32473"; 32473 is the
-//     example enterprise number of RFC 5612, put your own there). Each
-//     attribute is an SD-PARAM; groups are joined to the name with '.'
-//     ("req.method"). A PARAM-NAME is an SD-NAME: bytes that may not
-//     appear in one ('=', ' ', ']', '"', control and non-ASCII bytes) are
-//     replaced by '_', and it is cut at 32 bytes. A PARAM-VALUE has '"',
-//     '\' and ']' escaped with a backslash and invalid UTF-8 replaced by
-//     U+FFFD; newlines are kept (the frame, not the line, delimits a
-//     message: rsyslog writes them as #012 unless told otherwise). With no
-//     attributes, STRUCTURED-DATA is the NILVALUE "-".
-//   - MSG is the record's message after the UTF-8 byte order mark,
-//     invalid UTF-8 replaced by U+FFFD; an empty message leaves MSG out.
-//   - With AddSource, the caller is the SD-PARAMs source.function,
-//     source.file and source.line.
+//	  - PRI is Facility×8 + severity, the severity from the record's level as
+//	    [SeverityOf] says (DEBUG debug, INFO info, INFO+2 notice, WARN
+//	    warning, ERROR err, CRITICAL crit, CRITICAL+4 alert, CRITICAL+8
+//	    emerg).
+//	  - TIMESTAMP is the record's time, RFC 3339 with microseconds and its
+//	    own offset; a zero time is the NILVALUE "-".
+//	  - HOSTNAME (default os.Hostname), APP-NAME (default the base name of
+//	    os.Args[0]), PROCID (the process id) and MSGID (default "-") are
+//	    printable US-ASCII, other bytes replaced by '_', cut to the RFC's
+//	    lengths (255, 48, 128, 32); an empty one is "-".
+//	  - The attributes are one SD-ELEMENT whose SD-ID is
+//	    Options.StructuredDataID (default "slog@32473"; 32473 is the
+//	    example enterprise number of RFC 5612, put your own there). Each
+//	    attribute is an SD-PARAM; groups are joined to the name with '.'
+//	    ("req.method"). A PARAM-NAME is an SD-NAME: bytes that may not
+//	    appear in one ('=', ' ', ']', '"', control and non-ASCII bytes) are
+//	    replaced by '_', and it is cut at 32 bytes. A PARAM-VALUE has '"',
+//	    '\' and ']' escaped with a backslash and invalid UTF-8 replaced by
+//	    U+FFFD; newlines are kept (the frame, not the line, delimits a
+//	    message: rsyslog writes them as #012 unless told otherwise). With no
+//	    attributes, STRUCTURED-DATA is the NILVALUE "-".
+//	  - MSG is the record's message after the UTF-8 byte order mark,
+//	    invalid UTF-8 replaced by U+FFFD; an empty message leaves MSG out.
+//	  - With AddSource, the caller is the SD-PARAMs source.function,
+//	    source.file and source.line.
 //
 // [RFC3164] writes "<PRI>Mmm dd hh:mm:ss HOSTNAME APP-NAME[PROCID]: MSG
 // k="v" ...", without the HOSTNAME on a Unix socket (glibc's form, which
@@ -66,7 +66,9 @@
 // Receivers have a size limit (rsyslog's default maxMessageSize is 8 KiB;
 // a larger frame may be cut, or become a second, bogus message), and a UDP
 // datagram carries at most 65507 bytes. The handler does not cut
-// messages: raise the receiver's limit for large records.
+// messages: raise the receiver's limit for large records. A record too
+// large for a datagram is dropped alone, counted and reported; the
+// receiver does not count as down for it.
 //
 // # What the caller pays, and what is lost when
 //
