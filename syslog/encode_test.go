@@ -206,3 +206,16 @@ func pc() uintptr {
 	runtimeCallers(1, pcs[:])
 	return pcs[0]
 }
+
+func TestTimestampIsAppendFormats(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", 5*3600+30*60), time.FixedZone("", -(9*3600 + 45*60)), time.FixedZone("", 59)}
+	if ny, err := time.LoadLocation("America/New_York"); err == nil {
+		zones = append(zones, ny)
+	}
+	for _, loc := range zones {
+		for _, tm := range []time.Time{testTime, time.Date(1, 1, 1, 0, 0, 0, 999, loc), time.Date(9999, 12, 31, 23, 59, 59, 999999999, loc), time.Date(10000, 1, 1, 0, 0, 0, 0, loc), time.Date(2026, 3, 8, 7, 30, 0, 1000, loc)} {
+			tm = tm.In(loc)
+			assert.Equal(t, tm.Format(rfc5424Time), string(appendTimestamp(nil, tm)))
+		}
+	}
+}
