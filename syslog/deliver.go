@@ -156,13 +156,16 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 		return
 	}
 	// What the spool holds is older: it goes first.
-	if s.spool != nil && s.spool.Len() > 0 && !s.replay(ctx) {
-		s.undeliverable(recs, s.lastErr)
-		return
+	if s.spool != nil && s.spool.Len() > 0 {
+		s.replay(ctx)
+		if s.waiting() {
+			s.undeliverable(recs, s.lastErr)
+			return
+		}
 	}
 	sent, err := s.send(ctx, recs)
 	if err != nil {
-		s.failing(err)
+		s.failing(ctx, err)
 		s.undeliverable(recs[sent:], err)
 		return
 	}
@@ -243,14 +246,12 @@ func (s *sink) closeConn() {
 	}
 }
 
-// failing marks the receiver down: batches skip it until the back-off's
-// next wait has passed.
-func (s *sink) failing(err error) {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+// failing marks the receiver down after err: batches skip it until the
+// back-off's next wait has passed. A failure because ctx ended (Shutdown
+// gave up) says nothing about the receiver.
+func (s *sink) failing(ctx context.Context, err error) {
+	if ctx.Err() != nil {
 		// Shutdown gave up on the write: not the receiver's fault.
-		if s.lastErr == nil {
-			s.lastErr = err
-		}
 		return
 	}
 	s.down, s.lastErr = true, err
@@ -305,7 +306,7 @@ func (s *sink) replay(ctx context.Context) bool {
 			s.counters.Replayed(int(w))
 		}
 		if err != nil {
-			s.failing(err)
+			s.failing(ctx, err)
 			if n > 0 {
 				return &spool.PartialError{Sent: n, Err: err}
 			}

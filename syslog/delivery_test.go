@@ -321,3 +321,43 @@ func TestADatagramTooLargeIsDroppedAloneAndTheReceiverStaysUp(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), "record of 70")
 	assert.Contains(t, errs[0].Error(), "too large for a datagram")
 }
+
+// A receiver that accepts and then says nothing (a TLS port that never
+// answers the handshake) is down once DialTimeout passes: the timeout is
+// the receiver's, not a Shutdown giving up.
+func TestADialTimeoutMarksTheReceiverDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	var mu sync.Mutex
+	var errs []string
+	h, err := New("tls://"+ln.Addr().String(), &Options{DialTimeout: 200 * time.Millisecond, ErrorHandler: func(err error) {
+		mu.Lock()
+		errs = append(errs, err.Error())
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	slog.New(h).Info("x")
+	require.NoError(t, h.Flush(context.Background()))
+	assert.False(t, h.Healthy())
+	slog.New(h).Info("y") // within the back-off: dropped without a dial
+	require.NoError(t, h.Flush(context.Background()))
+	st := h.Stats()
+	assert.Equal(t, uint64(2), st.Dropped)
+	assert.Equal(t, uint64(1), st.Failed, "the receiver is down: no second dial within the back-off")
+	shutdown(t, h)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs[0], "TLS handshake")
+	assert.Contains(t, errs[0], "deadline exceeded")
+}
