@@ -45,6 +45,8 @@ type sink struct {
 	counters  stats.Counters
 	closed    atomic.Bool
 	inflight  atomic.Int64 // records of the batch being written
+	cuts      atomic.Int64 // messages cut to MaxMessageSize
+	lastCut   atomic.Int64 // UnixNano of the last report of a cut
 	errClosed error
 	now       func() time.Time
 
@@ -135,6 +137,18 @@ func (s *sink) add(p []byte) error {
 		return fmt.Errorf("syslog: queue record: %w", err)
 	}
 	return nil
+}
+
+// cut counts a message of n bytes cut to MaxMessageSize, and reports the
+// cuts at most once a second, on the logging goroutine.
+func (s *sink) cut(n int) {
+	k := s.cuts.Add(1)
+	now := s.now().UnixNano()
+	last := s.lastCut.Load()
+	if now-last < int64(time.Second) || !s.lastCut.CompareAndSwap(last, now) {
+		return
+	}
+	s.rep.Error(fmt.Errorf("syslog: %d messages cut to MaxMessageSize %d so far, the latest of %d bytes: raise MaxMessageSize with the receiver's limit", k, s.c.MaxMessageSize, n))
 }
 
 // writeBatch is the buffer's write function, on its goroutine.

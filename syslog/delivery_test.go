@@ -106,7 +106,7 @@ func closedPort(t testing.TB) string {
 
 func TestOctetCountingFraming(t *testing.T) {
 	r := newTCPReceiver(t)
-	h, err := New(r.addr(), nil)
+	h, err := New(r.addr(), &Options{MaxMessageSize: -1})
 	require.NoError(t, err)
 	logger := slog.New(h)
 	logger.Info("one\ntwo", "k", "a b\nc")
@@ -301,7 +301,7 @@ func TestAfterShutdown(t *testing.T) {
 func TestADatagramTooLargeIsDroppedAloneAndTheReceiverStaysUp(t *testing.T) {
 	u := newUDPReceiver(t)
 	var errs []error
-	h, err := New(u.addr(), &Options{ErrorHandler: func(err error) { errs = append(errs, err) }})
+	h, err := New(u.addr(), &Options{MaxMessageSize: -1, ErrorHandler: func(err error) { errs = append(errs, err) }})
 	require.NoError(t, err)
 	logger := slog.New(h)
 	logger.Info("before")

@@ -63,12 +63,20 @@
 // 6514 for TLS. TLS verifies the receiver against the system roots plus
 // CAFile, and presents CertFile and KeyFile when set.
 //
-// Receivers have a size limit (rsyslog's default maxMessageSize is 8 KiB;
-// a larger frame may be cut, or become a second, bogus message), and a UDP
-// datagram carries at most 65507 bytes. The handler does not cut
-// messages: raise the receiver's limit for large records. A record too
-// large for a datagram is dropped alone, counted and reported; the
-// receiver does not count as down for it.
+// # Size
+//
+// Receivers take messages up to a size: rsyslog 8096 bytes unless its
+// maxMessageSize is raised, and given a longer frame it cuts it and reads
+// the rest as a second, bogus message. So a message over MaxMessageSize
+// (default 8096) is cut by the handler, on the caller's goroutine: the MSG
+// first, at a UTF-8 boundary; if the header and STRUCTURED-DATA alone are
+// too long, the MSG is left out, the SD-PARAMs that fit are kept, the
+// value of the first that does not is cut to fit, and those after it are
+// left out, so the message stays valid RFC 5424. Cuts are reported to the
+// ErrorHandler, at most once a second with their count. Set MaxMessageSize
+// to the receiver's limit (negative: no limit). A UDP datagram carries at
+// most 65507 bytes: a longer record is dropped alone, counted and
+// reported, and the receiver does not count as down for it.
 //
 // # What the caller pays, and what is lost when
 //

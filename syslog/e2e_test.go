@@ -2,7 +2,6 @@ package syslog
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -97,7 +96,7 @@ func TestRsyslogEverySDParamRoundTrips(t *testing.T) {
 	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
 	for _, network := range []string{"tcp", "tls", "udp"} {
 		t.Run(network, func(t *testing.T) {
-			o := &Options{ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }}
+			o := &Options{MaxMessageSize: 256 << 10, ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }}
 			if network == "tls" {
 				o.CAFile = r.caFile
 			}
@@ -296,4 +295,34 @@ func TestRsyslogRFC3164OverUDPAndTCP(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
+// TestRsyslogDefaultLimitGetsNoBogusMessage: with both sides at their
+// defaults, a record larger than rsyslog takes arrives cut, as one
+// message, instead of rsyslog cutting it and reading the rest of the frame
+// as a second, bogus message.
+func TestRsyslogDefaultLimitGetsNoBogusMessage(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0, func(r *rsyslog) { r.maxMessageSize = "" })
+	var mu sync.Mutex
+	var errs []string
+	h, err := New(r.addr("tcp"), &Options{ErrorHandler: func(err error) {
+		mu.Lock()
+		errs = append(errs, err.Error())
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	logger := slog.New(h)
+	logger.Error("stack trace", "stack", strings.Repeat("frame\n", 3000), "i", 0)
+	logger.Info("next", "i", 1)
+	shutdown(t, h)
+	r.waitLines("tcp.sd", 2, 20*time.Second)
+	time.Sleep(200 * time.Millisecond) // a bogus third message would come at once
+	lines := r.lines("tcp.sd")
+	require.Len(t, lines, 2, "rsyslog read exactly the two messages sent")
+	sds := r.sd(lines)
+	stack := sds[0][DefaultStructuredDataID]["stack"]
+	assert.True(t, strings.HasPrefix(stack, "frame\nframe\n"), "the large parameter is kept, cut: %.40q", stack)
+	assert.Equal(t, "1", sds[1][DefaultStructuredDataID]["i"])
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0], "cut to MaxMessageSize 8096")
+}

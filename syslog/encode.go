@@ -28,6 +28,8 @@ type encoder struct {
 	prefix []byte   // the open groups, each followed by '.'
 	groups []string // the open groups, for ReplaceAttr
 	ctl    bool     // escape control characters as #ooo (RFC 3164)
+	sdAt   int      // RFC 5424: where STRUCTURED-DATA starts in buf
+	sdEnd  int      // and where it ends (the MSG's space follows)
 }
 
 var encoders = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 1024)} }}
@@ -120,6 +122,7 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 		}
 		b = append(b, h.s.header...)
 		start := len(b)
+		e.sdAt = start
 		b = append(b, '[')
 		b = append(b, c.StructuredDataID...)
 		mark := len(b)
@@ -132,6 +135,7 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 		} else {
 			b = append(b, ']')
 		}
+		e.sdEnd = len(b)
 		if r.Message != "" {
 			b = append(b, ' ')
 			b = append(b, bom...)
@@ -150,6 +154,81 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 	b = append(b, h.pre...)
 	e.buf = b
 	h.appendRecordAttrs(e, r)
+}
+
+// fit cuts the message in e.buf to at most n bytes, and reports whether it
+// had to. RFC 5424: the MSG is cut first, at a UTF-8 boundary; if the
+// header and STRUCTURED-DATA alone are too long, the MSG is left out, the
+// SD-PARAMs that fit are kept, the value of the first that does not is
+// cut to fit (never inside an escape or a UTF-8 sequence), and those after
+// it are left out. RFC 3164: the tail is cut, attributes first.
+func (e *encoder) fit(c *config, n int) bool {
+	b := e.buf
+	if n <= 0 || len(b) <= n {
+		return false
+	}
+	if c.format != RFC5424 || e.sdAt+len(c.StructuredDataID)+8 > n {
+		e.buf = b[:utf8Cut(b, n)]
+		return true
+	}
+	if e.sdEnd+1+len(bom) < n {
+		e.buf = b[:utf8Cut(b, n)]
+		return true
+	}
+	b = b[:e.sdEnd]
+	if len(b) <= n {
+		e.buf = b
+		return true
+	}
+	// Our own escaping makes the scan simple: names hold no '"', and
+	// inside a value a backslash always starts a two-byte escape.
+	i := e.sdAt + 1 + len(c.StructuredDataID)
+	for i < len(b) && b[i] == ' ' {
+		j := i + 1
+		for b[j] != '"' { // the name and '=', up to the opening quote
+			j++
+		}
+		j++
+		if j+2 > n { // not even the name fits: leave it out
+			break
+		}
+		for b[j] != '"' {
+			k := j + 1
+			if b[j] == '\\' {
+				k = j + 2
+			} else if b[j] >= utf8.RuneSelf {
+				_, size := utf8.DecodeRune(b[j:])
+				k = j + size
+			}
+			if k+2 > n { // the closing quote and ']' must fit too
+				e.buf = append(b[:j], '"', ']')
+				return true
+			}
+			j = k
+		}
+		j++
+		if j+1 > n {
+			break
+		}
+		i = j
+	}
+	if i == e.sdAt+1+len(c.StructuredDataID) {
+		e.buf = append(b[:e.sdAt], '-')
+	} else {
+		e.buf = append(b[:i], ']')
+	}
+	return true
+}
+
+// utf8Cut returns the largest i <= n at which b can be cut without
+// splitting a UTF-8 sequence.
+func utf8Cut(b []byte, n int) int {
+	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			return i
+		}
+	}
+	return n
 }
 
 // appendTimestamp appends t as rfc5424Time does, in a third of the time

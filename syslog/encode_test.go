@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,4 +219,41 @@ func TestTimestampIsAppendFormats(t *testing.T) {
 			assert.Equal(t, tm.Format(rfc5424Time), string(appendTimestamp(nil, tm)))
 		}
 	}
+}
+
+func TestMaxMessageSizeCutsMSGThenParams(t *testing.T) {
+	h := testHandler(t, "tcp://127.0.0.1:1", &Options{MaxMessageSize: 480})
+	header := "<14>1 2026-12-03T14:05:06.123456Z host app 42 - "
+	cut := func(msg string, attrs ...slog.Attr) string {
+		r := slog.NewRecord(testTime, slog.LevelInfo, msg, 0)
+		r.AddAttrs(attrs...)
+		e := newEncoder(h.s.c)
+		defer e.free()
+		h.encode(e, r)
+		assert.True(t, e.fit(h.s.c, 480))
+		assert.LessOrEqual(t, len(e.buf), 480)
+		_, err := parse5424(string(e.buf))
+		assert.NoError(t, err)
+		return string(e.buf)
+	}
+	// The MSG is cut, at a UTF-8 boundary.
+	got := cut(strings.Repeat("é", 300), slog.String("k", "v"))
+	assert.True(t, strings.HasPrefix(got, header+`[slog@32473 k="v"] `+bom+"éé"))
+	assert.True(t, utf8.ValidString(got))
+	// Parameters too large: the MSG goes, then parameters from the end.
+	got = cut("m", slog.String("a", "1"), slog.String("b", strings.Repeat("x", 300)), slog.String("c", strings.Repeat("y", 300)))
+	assert.Equal(t, header+`[slog@32473 a="1" b="`+strings.Repeat("x", 300)+`" c="`+strings.Repeat("y", 480-len(header)-len(`[slog@32473 a="1" b="`)-300-len(`" c="`)-2)+`"]`, got,
+		"the parameter that does not fit is cut, the MSG left out")
+	got = cut("m", slog.String("big", strings.Repeat(`"é`, 400)))
+	assert.Contains(t, got, `[slog@32473 big="\"é\"é`)
+	assert.True(t, strings.HasSuffix(got, `"]`))
+
+	ok := testHandler(t, "tcp://127.0.0.1:1", nil)
+	e := newEncoder(ok.s.c)
+	defer e.free()
+	ok.encode(e, slog.NewRecord(testTime, slog.LevelInfo, strings.Repeat("x", 8000), 0))
+	assert.False(t, e.fit(ok.s.c, ok.s.c.MaxMessageSize), "8 KB fits the default 8096")
+
+	_, err := New("tcp://h:1", &Options{MaxMessageSize: 100})
+	assert.ErrorContains(t, err, "Options.MaxMessageSize is 100: want at least 480")
 }

@@ -66,6 +66,22 @@ func FuzzEncode5424(f *testing.F) {
 		if len(m.sd) != 1 || len(m.sd[0].params) != 1 {
 			t.Fatalf("SD %v", m.sd)
 		}
+		// Cut to a size: still valid, never longer.
+		e := newEncoder(h.s.c)
+		e.buf = append(e.buf, got...)
+		e.sdAt = strings.Index(got, "[")
+		e.sdEnd = len(got) - len(" "+bom+perByteValid(msg))
+		if msg == "" {
+			e.sdEnd = len(got)
+		}
+		e.fit(h.s.c, 500)
+		if len(e.buf) > 500 {
+			t.Fatalf("cut to %d bytes, want at most 500", len(e.buf))
+		}
+		if _, err := parse5424(string(e.buf)); err != nil {
+			t.Fatalf("cut %q: %v", e.buf, err)
+		}
+		e.free()
 		p := m.sd[0].params[0]
 		if want := sdName(prefix + key); p.name != want {
 			t.Fatalf("name %q, want %q", p.name, want)

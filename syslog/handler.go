@@ -67,6 +67,9 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	e := newEncoder(h.s.c)
 	defer e.free()
 	h.encode(e, r)
+	if n := len(e.buf); e.fit(h.s.c, h.s.c.MaxMessageSize) {
+		h.s.cut(n)
+	}
 	return h.s.add(e.buf)
 }
 

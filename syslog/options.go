@@ -162,6 +162,7 @@ const (
 	DefaultReconnectInterval    = 500 * time.Millisecond
 	DefaultMaxReconnectInterval = 30 * time.Second
 	DefaultSpoolMaxBytes        = 256 << 20
+	DefaultMaxMessageSize       = 8096
 )
 
 // Options configure a [Handler]. A nil *Options means the defaults; a zero
@@ -196,6 +197,16 @@ type Options struct {
 	// must be an SD-NAME with an "@" (a name without one is reserved for
 	// IANA-registered elements).
 	StructuredDataID string
+
+	// MaxMessageSize is the most bytes of one message (default 8096,
+	// what rsyslog takes unless its maxMessageSize is raised; RFC 5425
+	// asks receivers for at least 8192, RFC 5426 for 480). A longer
+	// message is cut to fit, as the package doc says, and the cut is
+	// reported: a receiver given more than it takes cuts the message
+	// itself, and rsyslog then reads the rest of the frame as a second,
+	// bogus message. Raise it with the receiver's limit; negative: no
+	// limit.
+	MaxMessageSize int
 
 	// CAFile is a PEM file of certificate authorities trusted besides
 	// the system roots, for tls://.
@@ -332,6 +343,12 @@ func resolve(addr string, o *Options) (*config, error) {
 		}
 	}
 	c.MaxReconnectInterval = max(c.MaxReconnectInterval, c.ReconnectInterval)
+	switch {
+	case c.MaxMessageSize == 0:
+		c.MaxMessageSize = DefaultMaxMessageSize
+	case c.MaxMessageSize > 0 && c.MaxMessageSize < 480:
+		bad("Options.MaxMessageSize is %d: want at least 480, the least RFC 5426 receivers take (negative: no limit)", c.MaxMessageSize)
+	}
 	if c.SpoolMaxBytes < 0 {
 		bad("Options.SpoolMaxBytes is %d: must not be negative (0 means 256 MiB)", c.SpoolMaxBytes)
 	}

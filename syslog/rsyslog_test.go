@@ -54,13 +54,17 @@ type rsyslog struct {
 	tcpPort, tlsPort, udpPort int
 	caFile                    string
 	exited                    chan struct{}
+	maxMessageSize            string // global(maxMessageSize=...); "" is rsyslog's default (8k)
 }
 
 // startRsyslog starts rsyslogd. Ports that are 0 are chosen by rsyslog
 // (TCP, TLS) or by the test (UDP).
-func startRsyslog(t testing.TB, dir string, tcpPort, tlsPort, udpPort int) *rsyslog {
+func startRsyslog(t testing.TB, dir string, tcpPort, tlsPort, udpPort int, opts ...func(*rsyslog)) *rsyslog {
 	t.Helper()
-	r := &rsyslog{t: t, bin: rsyslogd(t), dir: dir, tcpPort: tcpPort, tlsPort: tlsPort, udpPort: udpPort}
+	r := &rsyslog{t: t, bin: rsyslogd(t), dir: dir, tcpPort: tcpPort, tlsPort: tlsPort, udpPort: udpPort, maxMessageSize: "256k"}
+	for _, o := range opts {
+		o(r)
+	}
 	r.caFile = writeCerts(t, dir)
 	if r.udpPort == 0 {
 		r.udpPort = freeUDPPort(t)
@@ -75,7 +79,11 @@ func (r *rsyslog) start() {
 	for _, f := range []string{"tcp.port", "tls.port"} {
 		os.Remove(filepath.Join(r.dir, f))
 	}
-	conf := fmt.Sprintf(`global(workDirectory=%[1]q maxMessageSize="256k"
+	limit := ""
+	if r.maxMessageSize != "" {
+		limit = fmt.Sprintf("maxMessageSize=%q", r.maxMessageSize)
+	}
+	conf := fmt.Sprintf(`global(workDirectory=%[1]q `+limit+`
   parser.escapeControlCharactersOnReceive="off"
   defaultNetstreamDriverCAFile=%[2]q
   defaultNetstreamDriverCertFile=%[3]q
