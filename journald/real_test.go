@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/syslog"
 )
 
 const (
@@ -119,6 +120,14 @@ func realJournaldChild(t *testing.T) {
 	require.Equal(t, uint64(n+4), st.Written)
 	require.Zero(t, st.Dropped)
 
+	// The syslog sink's default on a Unix socket (RFC 3164, glibc's form)
+	// is what journald's own syslog socket parses.
+	sh, err := syslog.New("unix:///run/systemd/journal."+namespace+"/dev-log", &syslog.Options{AppName: "multi-test"})
+	require.NoError(t, err)
+	slog.New(sh).Warn("via dev-log", "k", "v")
+	require.NoError(t, sh.Shutdown(context.Background()))
+	require.Equal(t, uint64(1), sh.Stats().Written)
+
 	machineID, err := os.ReadFile("/etc/machine-id")
 	require.NoError(t, err)
 	dir := "/var/log/journal/" + strings.TrimSpace(string(machineID)) + "." + namespace
@@ -126,12 +135,25 @@ func realJournaldChild(t *testing.T) {
 	deadline = time.Now().Add(20 * time.Second)
 	for {
 		entries = readJournal(t, dir)
-		if len(entries) >= n+4 || time.Now().After(deadline) {
+		if len(entries) >= n+5 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.Len(t, entries, n+4, "entries journalctl read back; journald said: %s", jout.String())
+	require.Len(t, entries, n+5, "entries journalctl read back; journald said: %s", jout.String())
+	var dl map[string]any
+	for i, e := range entries {
+		if _, ok := e["SYSLOG_PID"]; ok { // set by journald's syslog parser only
+			dl = e
+			entries = append(entries[:i], entries[i+1:]...)
+			break
+		}
+	}
+	require.NotNil(t, dl, "the entry sent to dev-log")
+	assert.Equal(t, `via dev-log k="v"`, dl["MESSAGE"])
+	assert.Equal(t, "4", dl["PRIORITY"])
+	assert.Equal(t, "1", dl["SYSLOG_FACILITY"])
+	assert.Equal(t, strconv.Itoa(os.Getpid()), dl["SYSLOG_PID"])
 
 	seen := make([]bool, n)
 	for _, e := range entries[:n] {

@@ -3,6 +3,7 @@ package syslog
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,4 +326,23 @@ func TestRsyslogDefaultLimitGetsNoBogusMessage(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0], "cut to MaxMessageSize 8096")
+}
+
+// TestRsyslogReadsTheLocalSocketForm: on a Unix socket the handler writes
+// RFC 3164 in glibc's form by default, and rsyslog's imuxsock (what reads
+// /dev/log) takes the tag, the severity and the message from it.
+func TestRsyslogReadsTheLocalSocketForm(t *testing.T) {
+	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
+	h, err := New(r.addr("unix"), &Options{AppName: "local-app", Facility: Daemon})
+	require.NoError(t, err)
+	slog.New(h).Error("disk full", "dev", "sda1")
+	shutdown(t, h)
+	lines := r.waitLines("unix.log", 1, 20*time.Second)
+	require.Len(t, lines, 1)
+	m, err := parse5424(lines[0])
+	require.NoError(t, err)
+	assert.Equal(t, 3*8+3, m.pri, "daemon.err")
+	assert.Equal(t, "local-app", m.app)
+	assert.Equal(t, strconv.Itoa(os.Getpid()), m.proc)
+	assert.Equal(t, `disk full dev="sda1"`, strings.TrimSpace(m.msg))
 }

@@ -43,8 +43,8 @@ func rsyslogd(t testing.TB) string {
 }
 
 // rsyslog is an rsyslogd run as a child on loopback, with a TCP, a TLS and
-// a UDP input. Every message is written to NAME.log (NAME is tcp, tls or
-// udp) in RSYSLOG_SyslogProtocol23Format, the RFC 5424 template, and its
+// a UDP input, and a Unix socket input (imuxsock, as /dev/log is read). Every message is written to NAME.log (NAME is tcp, tls or
+// udp, unix) in RSYSLOG_SyslogProtocol23Format, the RFC 5424 template, and its
 // STRUCTURED-DATA as rsyslog's own mmpstrucdata parses it to NAME.sd, one
 // JSON object a line.
 type rsyslog struct {
@@ -90,17 +90,19 @@ func (r *rsyslog) start() {
   defaultNetstreamDriverKeyFile=%[4]q)
 module(load="imtcp" maxSessions="100")
 module(load="imudp")
+module(load="imuxsock" SysSock.Use="off")
 module(load="mmpstrucdata")
 template(name="sd" type="string" string="%%$!rfc5424-sd%%\n")
 input(type="imtcp" address="127.0.0.1" port=%[5]q listenPortFileName=%[6]q ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port=%[7]q listenPortFileName=%[8]q ruleset="tls"
   streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imudp" address="127.0.0.1" port=%[9]q ruleset="udp")
+input(type="imuxsock" Socket=%[10]q ruleset="unix" CreatePath="on")
 `, r.dir, r.caFile, filepath.Join(r.dir, "server.pem"), filepath.Join(r.dir, "server.key"),
 		strconv.Itoa(r.tcpPort), filepath.Join(r.dir, "tcp.port"),
 		strconv.Itoa(r.tlsPort), filepath.Join(r.dir, "tls.port"),
-		strconv.Itoa(r.udpPort))
-	for _, name := range []string{"tcp", "tls", "udp"} {
+		strconv.Itoa(r.udpPort), filepath.Join(r.dir, "log.sock"))
+	for _, name := range []string{"tcp", "tls", "udp", "unix"} {
 		conf += fmt.Sprintf(`ruleset(name=%[1]q) {
   action(type="omfile" file=%[2]q template="RSYSLOG_SyslogProtocol23Format")
   action(type="mmpstrucdata" sd_name.lowercase="off")
@@ -163,6 +165,8 @@ func (r *rsyslog) addr(network string) string {
 		return fmt.Sprintf("tcp://127.0.0.1:%d", r.tcpPort)
 	case "tls":
 		return fmt.Sprintf("tls://127.0.0.1:%d", r.tlsPort)
+	case "unix":
+		return "unix://" + filepath.Join(r.dir, "log.sock")
 	}
 	return fmt.Sprintf("udp://127.0.0.1:%d", r.udpPort)
 }
