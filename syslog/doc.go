@@ -118,11 +118,14 @@
 //
 // TCP itself acknowledges nothing to the sender: Written counts records
 // the kernel took. Records in flight when a receiver dies abruptly
-// (SIGKILL, a cable pulled) are lost without an error the sender can see,
-// and so are records written to a TLS receiver that silently rejected the
-// client (rsyslog does this to a client without a certificate when it
-// requires one). A receiver closing normally, as rsyslog does when
-// restarted, loses nothing.
+// (SIGKILL, a cable pulled) are lost without an error the sender can see.
+// A receiver closing normally, as rsyslog does when restarted, loses
+// nothing. A TLS receiver that rejects the client after the handshake has
+// completed on the client's side (rsyslog does this to a client without
+// the certificate it requires) would swallow every write the same way: so
+// after each TLS handshake the handler waits as long as the handshake took
+// (at least 20ms) for the receiver to close, and if it does, the dial
+// fails with an error that says so.
 //
 // # Health, stats and errors
 //

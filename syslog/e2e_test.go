@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -345,4 +346,49 @@ func TestRsyslogReadsTheLocalSocketForm(t *testing.T) {
 	assert.Equal(t, "local-app", m.app)
 	assert.Equal(t, strconv.Itoa(os.Getpid()), m.proc)
 	assert.Equal(t, `disk full dev="sda1"`, strings.TrimSpace(m.msg))
+}
+
+// TestRsyslogMutualTLS: a receiver that requires a client certificate
+// takes records from a handler with CertFile and KeyFile. Without them,
+// rsyslog closes the connection after a handshake Go's TLS client
+// completes, and writes would succeed into the void: the handler looks for
+// that close after the handshake and fails the dial, so the records are
+// counted dropped and the error names the likely cause.
+func TestRsyslogMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	r := startRsyslog(t, dir, 0, 0, 0, func(r *rsyslog) { r.clientCerts = true })
+	h, err := New(r.addr("tls"), &Options{CAFile: r.caFile,
+		CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client.key"),
+		ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
+	require.NoError(t, err)
+	for i := range 10 {
+		slog.New(h).Info("mtls", "i", i)
+	}
+	shutdown(t, h)
+	require.Len(t, r.waitLines("tls.log", 10, 20*time.Second), 10)
+
+	var mu sync.Mutex
+	var errs []string
+	h, err = New(r.addr("tls"), &Options{CAFile: r.caFile, ErrorHandler: func(err error) {
+		mu.Lock()
+		errs = append(errs, err.Error())
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	for i := range 3 {
+		slog.New(h).Info("no client cert", "i", i)
+		require.NoError(t, h.Flush(context.Background()))
+		time.Sleep(100 * time.Millisecond)
+	}
+	shutdown(t, h)
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, r.lines("tls.log"), 10, "nothing arrives without a client certificate")
+	st := h.Stats()
+	assert.Zero(t, st.Written, "nothing counted as written that rsyslog threw away")
+	assert.Equal(t, uint64(3), st.Dropped)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs[0], "the receiver closed the connection right after the TLS handshake")
+	assert.Contains(t, errs[0], "client certificate (Options.CertFile and KeyFile)")
 }

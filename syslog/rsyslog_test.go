@@ -55,6 +55,7 @@ type rsyslog struct {
 	caFile                    string
 	exited                    chan struct{}
 	maxMessageSize            string // global(maxMessageSize=...); "" is rsyslog's default (8k)
+	clientCerts               bool   // the TLS input requires a client certificate signed by the CA
 }
 
 // startRsyslog starts rsyslogd. Ports that are 0 are chosen by rsyslog
@@ -79,6 +80,10 @@ func (r *rsyslog) start() {
 	for _, f := range []string{"tcp.port", "tls.port"} {
 		os.Remove(filepath.Join(r.dir, f))
 	}
+	authMode := "anon"
+	if r.clientCerts {
+		authMode = "x509/certvalid"
+	}
 	limit := ""
 	if r.maxMessageSize != "" {
 		limit = fmt.Sprintf("maxMessageSize=%q", r.maxMessageSize)
@@ -95,13 +100,13 @@ module(load="mmpstrucdata")
 template(name="sd" type="string" string="%%$!rfc5424-sd%%\n")
 input(type="imtcp" address="127.0.0.1" port=%[5]q listenPortFileName=%[6]q ruleset="tcp")
 input(type="imtcp" address="127.0.0.1" port=%[7]q listenPortFileName=%[8]q ruleset="tls"
-  streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+  streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode=%[11]q)
 input(type="imudp" address="127.0.0.1" port=%[9]q ruleset="udp")
 input(type="imuxsock" Socket=%[10]q ruleset="unix" CreatePath="on")
 `, r.dir, r.caFile, filepath.Join(r.dir, "server.pem"), filepath.Join(r.dir, "server.key"),
 		strconv.Itoa(r.tcpPort), filepath.Join(r.dir, "tcp.port"),
 		strconv.Itoa(r.tlsPort), filepath.Join(r.dir, "tls.port"),
-		strconv.Itoa(r.udpPort), filepath.Join(r.dir, "log.sock"))
+		strconv.Itoa(r.udpPort), filepath.Join(r.dir, "log.sock"), authMode)
 	for _, name := range []string{"tcp", "tls", "udp", "unix"} {
 		conf += fmt.Sprintf(`ruleset(name=%[1]q) {
   action(type="omfile" file=%[2]q template="RSYSLOG_SyslogProtocol23Format")
@@ -238,8 +243,9 @@ func freeUDPPort(t testing.TB) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// writeCerts writes a CA (ca.pem) and a server certificate for 127.0.0.1
-// (server.pem, server.key) into dir, and returns the CA's path.
+// writeCerts writes a CA (ca.pem), a server certificate for 127.0.0.1
+// (server.pem, server.key) and a client certificate (client.pem,
+// client.key) into dir, and returns the CA's path.
 func writeCerts(t testing.TB, dir string) string {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -268,6 +274,19 @@ func writeCerts(t testing.TB, dir string) string {
 	write := func(name, typ string, b []byte) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600))
 	}
+	ckey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	client := &x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	cder, err := x509.CreateCertificate(rand.Reader, client, caCert, &ckey.PublicKey, caKey)
+	require.NoError(t, err)
+	ckeyDER, err := x509.MarshalECPrivateKey(ckey)
+	require.NoError(t, err)
+	write("client.pem", "CERTIFICATE", cder)
+	write("client.key", "EC PRIVATE KEY", ckeyDER)
 	write("ca.pem", "CERTIFICATE", caDER)
 	write("server.pem", "CERTIFICATE", der)
 	write("server.key", "EC PRIVATE KEY", keyDER)

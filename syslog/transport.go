@@ -69,12 +69,37 @@ func (t *transport) dial(ctx context.Context) (conn, error) {
 			return nil, fmt.Errorf("syslog: dial %s: %w", t.c.addrText, err)
 		}
 		tc := tls.Client(raw, t.tls)
+		start := time.Now()
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("syslog: dial %s: TLS handshake: %w", t.c.addrText, err)
 		}
+		if err := rejected(tc, time.Since(start), t.c.DialTimeout); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("syslog: dial %s: %w", t.c.addrText, err)
+		}
 		return t.stream(tc, raw), nil
 	}
+}
+
+// rejected waits briefly after a TLS handshake for the receiver to close
+// the connection. A receiver that requires a client certificate and got
+// none (rsyslog's x509 modes) lets the client's side of the handshake
+// finish and then closes: without this look, every write would succeed
+// and every record be lost. A receiver never writes to a syslog sender,
+// so a read that times out is the good case; it costs the handshake's own
+// duration (at least 20ms, at most DialTimeout), once per connection.
+func rejected(tc *tls.Conn, handshake, most time.Duration) error {
+	wait := min(max(handshake, 20*time.Millisecond), most)
+	tc.SetReadDeadline(time.Now().Add(wait)) //nolint:errcheck
+	defer tc.SetReadDeadline(time.Time{})    //nolint:errcheck
+	var b [1]byte
+	_, err := tc.Read(b[:])
+	var ne net.Error
+	if err == nil || errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return fmt.Errorf("the receiver closed the connection right after the TLS handshake (%w): does it require a client certificate (Options.CertFile and KeyFile) this one lacks, or one it does not trust?", err)
 }
 
 func (t *transport) stream(nc, raw net.Conn) *streamConn {
