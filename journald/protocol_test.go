@@ -11,7 +11,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,9 +93,10 @@ func checkName(s string) error {
 // fakeJournal is a Unix datagram socket that takes entries as journald
 // does: datagrams, and memfds passed with SCM_RIGHTS.
 type fakeJournal struct {
-	t    testing.TB
-	path string
-	c    *net.UnixConn
+	t        testing.TB
+	path     string
+	c        *net.UnixConn
+	buf, oob []byte
 }
 
 func newFakeJournal(t testing.TB) *fakeJournal {
@@ -102,20 +105,18 @@ func newFakeJournal(t testing.TB) *fakeJournal {
 	require.NoError(t, err)
 	require.NoError(t, c.SetReadBuffer(8<<20))
 	t.Cleanup(func() { c.Close() })
-	return &fakeJournal{t: t, path: path, c: c}
+	return &fakeJournal{t: t, path: path, c: c, buf: make([]byte, 1<<20), oob: make([]byte, 1024)}
 }
 
 // next returns the next entry's bytes and whether it came in a memfd.
 func (j *fakeJournal) next() ([]byte, bool) {
-	buf := make([]byte, 1<<20)
-	oob := make([]byte, 1024)
 	require.NoError(j.t, j.c.SetReadDeadline(time.Now().Add(5*time.Second)))
-	n, oobn, _, _, err := j.c.ReadMsgUnix(buf, oob)
+	n, oobn, _, _, err := j.c.ReadMsgUnix(j.buf, j.oob)
 	require.NoError(j.t, err)
 	if oobn == 0 {
-		return buf[:n], false
+		return append([]byte(nil), j.buf[:n]...), false
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	msgs, err := unix.ParseSocketControlMessage(j.oob[:oobn])
 	require.NoError(j.t, err)
 	require.Len(j.t, msgs, 1)
 	fds, err := unix.ParseUnixRights(&msgs[0])
@@ -238,4 +239,41 @@ func TestJournalGoneIsCountedAndReported(t *testing.T) {
 	assert.ErrorIs(t, h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0)), multi.ErrClosed)
 	assert.ErrorIs(t, h.Flush(context.Background()), multi.ErrClosed)
 	assert.Equal(t, uint64(3), h.Stats().Dropped)
+}
+
+func TestConcurrentLoggersEveryEntryArrives(t *testing.T) {
+	j := newFakeJournal(t)
+	h, err := New(&Options{Socket: j.path, SendTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	defer h.Shutdown(context.Background()) //nolint:errcheck
+	const g, n = 4, 2000
+	got := make(chan map[string][]string, g*n)
+	go func() {
+		for range g * n {
+			got <- j.entry()
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range g {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := slog.New(h).With("w", w).WithGroup("g")
+			for i := range n {
+				l.Info("e", "i", w*n+i)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make([]bool, g*n)
+	for range g * n {
+		e := <-got
+		i, err := strconv.Atoi(e["G_I"][0])
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(i/n), e["W"][0])
+		require.False(t, seen[i])
+		seen[i] = true
+	}
+	assert.Equal(t, uint64(g*n), h.Stats().Written)
+	assert.Zero(t, h.Stats().Dropped)
 }

@@ -361,3 +361,42 @@ func TestADialTimeoutMarksTheReceiverDown(t *testing.T) {
 	assert.Contains(t, errs[0], "TLS handshake")
 	assert.Contains(t, errs[0], "deadline exceeded")
 }
+
+func TestConcurrentLoggersEveryRecordArrivesOnce(t *testing.T) {
+	r := newTCPReceiver(t)
+	h, err := New(r.addr(), &Options{ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
+	require.NoError(t, err)
+	const g, n = 8, 5000
+	var wg sync.WaitGroup
+	for w := range g {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := slog.New(h.WithAttrs([]slog.Attr{slog.Int("w", w)}).WithGroup("g"))
+			for i := range n {
+				l.Info("r", slog.Int("i", w*n+i))
+				if i%1000 == 0 {
+					h.Flush(context.Background()) //nolint:errcheck
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	shutdown(t, h)
+	msgs := r.wait(g * n)
+	require.Len(t, msgs, g*n)
+	seen := make([]bool, g*n)
+	for _, m := range msgs {
+		p, err := parse5424(m)
+		require.NoError(t, err)
+		ps := p.sd[0].params
+		require.Len(t, ps, 2)
+		i, err := strconv.Atoi(ps[1].value)
+		require.NoError(t, err)
+		require.Equal(t, "g.i", ps[1].name)
+		require.Equal(t, strconv.Itoa(i/n), ps[0].value, "a record carries its own logger's attributes")
+		require.False(t, seen[i], "record %d twice", i)
+		seen[i] = true
+	}
+	assert.Equal(t, uint64(g*n), h.Stats().Written)
+}
