@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"testing"
 
 	"github.com/jinpy-utils/multi/buffer"
@@ -61,4 +62,34 @@ func BenchmarkEncode(b *testing.B) {
 
 func logOne(l *slog.Logger, ctx context.Context, i int) {
 	l.LogAttrs(ctx, slog.LevelInfo, "request served", slog.Int("i", i), slog.String("path", `/a"b]`), slog.Bool("ok", true))
+}
+
+// BenchmarkHandleTCP is the caller's cost with a TCP receiver that keeps
+// up: batches go out in 64 KiB writes.
+func BenchmarkHandleTCP(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c) //nolint:errcheck
+		}
+	}()
+	h, err := New("tcp://"+ln.Addr().String(), &Options{ErrorHandler: func(error) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Shutdown(context.Background()) //nolint:errcheck
+	l := slog.New(h).With("service", "api")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		logOne(l, ctx, i)
+	}
 }

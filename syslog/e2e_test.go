@@ -51,15 +51,18 @@ func TestRsyslog100kRecordsOverTCPArrive(t *testing.T) {
 	require.NoError(t, err)
 	const n = 100_000
 	logger := slog.New(h)
+	start := time.Now()
 	for i := range n {
 		logger.Info("record", "i", i)
 	}
 	shutdown(t, h)
+	sent := time.Since(start)
 	st := h.Stats()
 	assert.Equal(t, uint64(n), st.Written)
 	assert.Zero(t, st.Dropped)
 	lines := r.waitLines("tcp.log", n, 60*time.Second)
 	require.Len(t, lines, n, "records rsyslog wrote")
+	t.Logf("%d records sent in %v (%.0f/s); all in rsyslog's file after %v", n, sent.Round(time.Millisecond), n/sent.Seconds(), time.Since(start).Round(time.Millisecond))
 	got := seqs(t, lines)
 	for i := range n {
 		if got[i] != 1 {
