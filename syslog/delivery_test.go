@@ -400,3 +400,40 @@ func TestConcurrentLoggersEveryRecordArrivesOnce(t *testing.T) {
 	}
 	assert.Equal(t, uint64(g*n), h.Stats().Written)
 }
+
+// A syslog daemon that restarts makes a new socket file: the connected
+// datagram socket is refused, and the handler dials the new one at once.
+func TestUnixgramReceiverRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	listen := func() *net.UnixConn {
+		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		require.NoError(t, err)
+		return c
+	}
+	read := func(c *net.UnixConn) string {
+		buf := make([]byte, 4096)
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		n, err := c.Read(buf)
+		require.NoError(t, err)
+		return string(buf[:n])
+	}
+	c := listen()
+	h, err := New("unix://"+path, &Options{ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
+	require.NoError(t, err)
+	logger := slog.New(h)
+	logger.Info("first")
+	require.NoError(t, h.Flush(context.Background()))
+	assert.Contains(t, read(c), "first")
+	c.Close()
+	os.Remove(path)
+	c = listen()
+	defer c.Close()
+	logger.Info("second")
+	require.NoError(t, h.Flush(context.Background()))
+	assert.Contains(t, read(c), "second")
+	st := h.Stats()
+	assert.Equal(t, uint64(2), st.Written)
+	assert.Zero(t, st.Dropped)
+	assert.Equal(t, uint64(1), st.Retries)
+	shutdown(t, h)
+}
