@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,6 +60,13 @@ type sink struct {
 	retryAt time.Time // when the next attempt may dial
 	lastErr error     // why it is down
 	bo      *backoff.ExponentialBackOff
+
+	// Drops not yet told to the receiver (see gap).
+	gapMu          sync.Mutex
+	gapN           int
+	gapFrom, gapTo time.Time
+	gapWhy         string
+	gapBuf         []byte
 
 	kick       chan struct{} // cap 1: the prober has work
 	stopProber context.CancelFunc
@@ -169,6 +177,11 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 		s.undeliverable(recs, s.lastErr)
 		return
 	}
+	if err := s.gap(ctx); err != nil {
+		s.failing(ctx, err)
+		s.undeliverable(recs, err)
+		return
+	}
 	// What the spool holds is older: it goes first.
 	if s.spool != nil && s.spool.Len() > 0 {
 		s.replay(ctx)
@@ -195,6 +208,12 @@ func (s *sink) waiting() bool { return s.down && s.now().Before(s.retryAt) }
 // of the first records are settled: written whole, or dropped alone for
 // being too large for a datagram.
 func (s *sink) send(ctx context.Context, recs [][]byte) (int, error) {
+	return s.sendCounted(ctx, recs, true)
+}
+
+// sendCounted is send; with count false (the gap record) it moves no
+// counter but Failed.
+func (s *sink) sendCounted(ctx context.Context, recs [][]byte, count bool) (int, error) {
 	settled, failures := 0, 0
 	for len(recs) > 0 {
 		if failures > 0 {
@@ -216,7 +235,9 @@ func (s *sink) send(ctx context.Context, recs [][]byte) (int, error) {
 		n, err := c.write(recs)
 		stop()
 		if n > 0 {
-			s.counters.Wrote(n, size(recs[:n]), s.now())
+			if count {
+				s.counters.Wrote(n, size(recs[:n]), s.now())
+			}
 			settled += n
 			recs = recs[n:]
 		}
@@ -230,6 +251,7 @@ func (s *sink) send(ctx context.Context, recs [][]byte) (int, error) {
 			s.counters.Dropped(1)
 			s.counters.SetError(tooBig)
 			s.rep.Error(tooBig)
+			s.noteGap(1, tooBig)
 			settled++
 			recs = recs[1:]
 			continue
@@ -303,6 +325,51 @@ func (s *sink) undeliverable(recs [][]byte, why error) {
 	s.counters.Dropped(len(recs))
 	s.counters.SetError(why)
 	s.rep.Dropped(len(recs), why)
+	s.noteGap(len(recs), why)
+}
+
+// noteGap remembers n records dropped for why, for the gap record.
+func (s *sink) noteGap(n int, why error) {
+	now := s.now()
+	s.gapMu.Lock()
+	if s.gapN == 0 {
+		s.gapFrom = now
+	}
+	s.gapN += n
+	s.gapTo = now
+	if why != nil {
+		s.gapWhy = why.Error()
+	}
+	s.gapMu.Unlock()
+}
+
+// gap sends, ahead of the next records, one record that says how many
+// records were dropped since the last one went out, when and why, so that
+// the gap shows where the logs are read. It is not counted as written. If
+// it cannot be sent, it waits for the next batch, with later drops added.
+func (s *sink) gap(ctx context.Context) error {
+	s.gapMu.Lock()
+	n, from, to, why := s.gapN, s.gapFrom, s.gapTo, s.gapWhy
+	s.gapMu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	r := slog.NewRecord(s.now(), slog.LevelWarn, "multi: records dropped before this one", 0)
+	r.AddAttrs(slog.Group("multi",
+		slog.Int("dropped", n), slog.Time("first", from), slog.Time("last", to), slog.String("reason", why)))
+	h := &Handler{s: s}
+	e := newEncoder(s.c)
+	h.encode(e, r)
+	e.fit(s.c, s.c.MaxMessageSize)
+	s.gapBuf = append(s.gapBuf[:0], e.buf...)
+	e.free()
+	if _, err := s.sendCounted(ctx, [][]byte{s.gapBuf}, false); err != nil {
+		return err
+	}
+	s.gapMu.Lock()
+	s.gapN -= n
+	s.gapMu.Unlock()
+	return nil
 }
 
 var errWaiting = errors.New("receiver down: waiting for the back-off")
@@ -375,6 +442,7 @@ func (s *sink) kickProber() {
 
 // queueDropped is the buffer's OnDrop.
 func (s *sink) queueDropped(n int, err error) {
+	s.noteGap(n, err)
 	s.counters.Dropped(n)
 	s.counters.SetError(err)
 	s.rep.Dropped(n, err)

@@ -116,6 +116,12 @@
 // DropNewest and DropOldest, and diverts its oldest batch to the spool
 // under Divert (the default with one).
 //
+// Gaps show where the logs are read: after records were dropped, the
+// next batch that goes out starts with one record saying so (severity
+// warning, MSG "multi: records dropped before this one", SD-PARAMs
+// multi.dropped, multi.first and multi.last, the times of the first and
+// last drop, and multi.reason). It is not counted in Written.
+//
 // TCP itself acknowledges nothing to the sender: Written counts records
 // the kernel took. Records in flight when a receiver dies abruptly
 // (SIGKILL, a cable pulled) are lost without an error the sender can see.

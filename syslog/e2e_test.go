@@ -239,7 +239,8 @@ func TestRsyslogRestartLosesNothingWithASpool(t *testing.T) {
 
 // TestRsyslogRestartWithoutASpoolCountsWhatIsLost: without a spool,
 // records written while rsyslog is down are dropped, and every one is
-// counted: what arrived plus what was dropped is what was logged.
+// counted: what arrived plus what was dropped is what was logged, and a
+// record in their place says so.
 func TestRsyslogRestartWithoutASpoolCountsWhatIsLost(t *testing.T) {
 	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
 	var dropErrs int
@@ -273,10 +274,26 @@ func TestRsyslogRestartWithoutASpoolCountsWhatIsLost(t *testing.T) {
 	}
 	shutdown(t, h)
 	st := h.Stats()
-	lines := r.waitLines("tcp.log", int(st.Written), 20*time.Second)
-	assert.Equal(t, int(st.Written), len(lines), "Written is what arrived")
+	lines := r.waitLines("tcp.log", int(st.Written)+1, 20*time.Second)
+	require.Equal(t, int(st.Written)+1, len(lines), "Written is what arrived, and one record for the gap")
 	assert.Equal(t, uint64(300), st.Written+st.Dropped)
 	assert.Equal(t, uint64(100), st.Dropped, "the records logged while rsyslog was down")
+	// The gap shows where the logs are read: one record, right where the
+	// records are missing, says how many, when and why.
+	gap, err := parse5424(lines[100])
+	require.NoError(t, err)
+	assert.Equal(t, 12, gap.pri, "user.warning")
+	assert.Equal(t, "multi: records dropped before this one", trimBOM(gap.msg))
+	params := map[string]string{}
+	for _, p := range gap.sd[0].params {
+		params[p.name] = p.value
+	}
+	assert.Equal(t, "100", params["multi.dropped"])
+	assert.Contains(t, params["multi.reason"], "connection refused")
+	assert.NotEmpty(t, params["multi.first"])
+	next, err := parse5424(lines[101])
+	require.NoError(t, err)
+	assert.Equal(t, param{"i", "200"}, next.sd[0].params[0])
 	mu.Lock()
 	assert.Positive(t, dropErrs)
 	mu.Unlock()
