@@ -277,3 +277,34 @@ func TestConcurrentLoggersEveryEntryArrives(t *testing.T) {
 	assert.Equal(t, uint64(g*n), h.Stats().Written)
 	assert.Zero(t, h.Stats().Dropped)
 }
+
+// A journal that falls behind (its socket's queue full) holds Handle for
+// at most SendTimeout; then the entry is dropped, counted and reported.
+func TestJournalBehindDropsAfterSendTimeout(t *testing.T) {
+	j := newFakeJournal(t) // never read: its queue fills
+	var mu sync.Mutex
+	var errs []string
+	h, err := New(&Options{Socket: j.path, SendTimeout: 5 * time.Millisecond, ErrorHandler: func(err error) {
+		mu.Lock()
+		errs = append(errs, err.Error())
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	defer h.Shutdown(context.Background()) //nolint:errcheck
+	const n = 60
+	start := time.Now()
+	for i := range n {
+		slog.New(h).Info("e", "i", i)
+	}
+	took := time.Since(start)
+	st := h.Stats()
+	assert.Positive(t, st.Written)
+	assert.Positive(t, st.Dropped)
+	assert.Equal(t, uint64(n), st.Written+st.Dropped)
+	assert.Less(t, took, time.Duration(n)*100*time.Millisecond, "each Handle waits about SendTimeout at most")
+	assert.False(t, h.Healthy())
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs[0], "journald is behind: no room in the socket's buffer")
+}
