@@ -49,7 +49,10 @@
 // When journald falls behind and the socket's buffer is full, Handle waits
 // up to SendTimeout (default 100ms) and then drops the record, counts it
 // and reports it; it never blocks longer. A journald that restarted is
-// reconnected to at the next record.
+// reconnected to at the next record. After drops, the next entry that goes
+// out is preceded by one that says so (MESSAGE "multi: entries dropped
+// before this one", PRIORITY 4, MULTI_DROPPED, MULTI_REASON), so that the
+// gap shows where the journal is read; it is not counted in Written.
 //
 // New fails when the socket is not there, so that a program on a machine
 // without systemd learns it at start; fall back to package syslog or to a

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +83,10 @@ type sink struct {
 	closed    atomic.Bool
 	errClosed error
 	shut      once.Shutdown
+
+	gapN   atomic.Int64 // entries dropped and not yet told to the journal
+	gapMu  sync.Mutex   // one gap entry at a time
+	gapWhy atomic.Pointer[string]
 }
 
 // New returns a Handler that writes to the journal's socket. It fails if
@@ -140,6 +146,9 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		s.reporter.Refused(s.errClosed)
 		return s.errClosed
 	}
+	if s.gapN.Load() > 0 {
+		s.gap()
+	}
 	e := newEncoder()
 	defer e.free()
 	h.encode(e, r)
@@ -153,6 +162,9 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		} else {
 			s.reporter.Dropped(1, err)
 		}
+		why := err.Error()
+		s.gapWhy.Store(&why)
+		s.gapN.Add(1)
 		return err
 	}
 	if !s.counters.Healthy() {
@@ -160,6 +172,33 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	}
 	s.counters.Wrote(1, len(e.buf), time.Now())
 	return nil
+}
+
+// gap sends, ahead of the next entry, one entry that says how many were
+// dropped since the last one went out and why (PRIORITY 4, MULTI_DROPPED,
+// MULTI_REASON), so that the gap shows where the journal is read. It is
+// not counted as written.
+func (s *sink) gap() {
+	s.gapMu.Lock()
+	defer s.gapMu.Unlock()
+	n := s.gapN.Load()
+	if n == 0 {
+		return
+	}
+	why := ""
+	if p := s.gapWhy.Load(); p != nil {
+		why = *p
+	}
+	b := appendStringField(nil, "MESSAGE", "multi: entries dropped before this one")
+	b = append(b, "PRIORITY=4\n"...)
+	b = append(b, s.ident...)
+	b = append(b, "MULTI_DROPPED="...)
+	b = strconv.AppendInt(b, n, 10)
+	b = append(b, '\n')
+	b = appendStringField(b, "MULTI_REASON", why)
+	if s.sock.send(b) == nil {
+		s.gapN.Add(-n)
+	}
 }
 
 // WithAttrs returns a Handler whose entries carry attrs, encoded once now.

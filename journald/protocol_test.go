@@ -232,8 +232,22 @@ func TestJournalGoneIsCountedAndReported(t *testing.T) {
 	require.NoError(t, err)
 	defer j2.Close()
 	logger.Info("four")
-	assert.Equal(t, uint64(2), h.Stats().Written)
+	assert.Equal(t, uint64(2), h.Stats().Written, "the gap entry is not counted")
 	assert.True(t, h.Healthy())
+	buf := make([]byte, 4096)
+	require.NoError(t, j2.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for _, want := range []string{"multi: entries dropped before this one", "four"} {
+		n, err := j2.Read(buf)
+		require.NoError(t, err)
+		fs, err := parseEntry(buf[:n])
+		require.NoError(t, err)
+		assert.Equal(t, field{"MESSAGE", want}, fs[0])
+		if want != "four" {
+			assert.Contains(t, fs, field{"PRIORITY", "4"})
+			assert.Contains(t, fs, field{"MULTI_DROPPED", "2"})
+			assert.Contains(t, string(buf[:n]), "MULTI_REASON=journald: send entry of")
+		}
+	}
 
 	require.NoError(t, h.Shutdown(context.Background()))
 	assert.ErrorIs(t, h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0)), multi.ErrClosed)
