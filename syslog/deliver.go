@@ -377,6 +377,7 @@ var errWaiting = errors.New("receiver down: waiting for the back-off")
 // replay sends what the spool holds, oldest first, and reports whether it
 // all went.
 func (s *sink) replay(ctx context.Context) bool {
+	sendFailed := false // reported by failing already
 	_, err := s.spool.Replay(ctx, func(recs [][]byte) error {
 		if s.waiting() {
 			return errWaiting
@@ -387,6 +388,7 @@ func (s *sink) replay(ctx context.Context) bool {
 			s.counters.Replayed(int(w))
 		}
 		if err != nil {
+			sendFailed = true
 			s.failing(ctx, err)
 			if n > 0 {
 				return &spool.PartialError{Sent: n, Err: err}
@@ -396,7 +398,7 @@ func (s *sink) replay(ctx context.Context) bool {
 		s.recovered()
 		return nil
 	})
-	if err != nil && !errors.Is(err, errWaiting) && ctx.Err() == nil && !errors.Is(err, s.lastErr) {
+	if err != nil && !sendFailed && !errors.Is(err, errWaiting) && ctx.Err() == nil {
 		s.rep.Error(fmt.Errorf("syslog: replay spool: %w", err))
 	}
 	return err == nil
