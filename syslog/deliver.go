@@ -5,8 +5,10 @@ package syslog
 // breaker that sends batches straight to the spool while the receiver is
 // down, the prober that drains the spool when no batches flow, and the
 // counters and error reports. When the module's shared delivery core
-// lands, this file is what is replaced; the rest of the package only calls
-// newSink, add, flush, shutdown, stats and healthy.
+// lands, this file is what is replaced: the rest of the package only calls
+// newSink, add, cut, flush, shutdown, stats and healthy, and this file
+// only uses the transport's dial and conn (transport.go) and the encoder,
+// for the gap record.
 
 import (
 	"context"
