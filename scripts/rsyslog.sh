@@ -12,7 +12,7 @@ find_rsyslogd() {
   command -v rsyslogd 2>/dev/null || { [ -x /usr/sbin/rsyslogd ] && echo /usr/sbin/rsyslogd; } || true
 }
 
-has_tls() { [ -n "$(find /usr/lib -name 'lmnsd_gtls.so' -print -quit 2>/dev/null)" ]; }
+has_tls() { compgen -G '/usr/lib/*/rsyslog/lmnsd_gtls.so' >/dev/null || compgen -G '/usr/lib/rsyslog/lmnsd_gtls.so' >/dev/null; }
 
 bin=$(find_rsyslogd)
 if [ -n "$bin" ] && has_tls; then

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,16 @@ func TestMaxMessageSizeCutsMSGThenParams(t *testing.T) {
 
 	_, err := New("tcp://h:1", &Options{MaxMessageSize: 100})
 	assert.ErrorContains(t, err, "Options.MaxMessageSize is 100: want at least 480")
+}
+
+func TestNewWithoutALocalSocketSaysWhatToWrite(t *testing.T) {
+	for _, p := range localSockets {
+		if _, err := os.Stat(p); err == nil {
+			t.Skipf("%s exists here", p)
+		}
+	}
+	_, err := New("", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no local syslog socket (tried /dev/log, /var/run/syslog, /var/run/log)")
+	assert.Contains(t, err.Error(), `like "udp://127.0.0.1:514"`)
 }
