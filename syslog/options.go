@@ -373,7 +373,7 @@ func resolve(addr string, o *Options) (*config, error) {
 func (c *config) parseAddr(addr string) error {
 	if addr == "" {
 		for _, p := range localSockets {
-			if _, err := os.Stat(p); err == nil {
+			if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 { // /var/run/log is journald's directory on Linux
 				c.network, c.addr, c.local = "unixgram", p, true
 				c.addrText = "unixgram://" + p
 				return nil
