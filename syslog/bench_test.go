@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	stdsyslog "log/syslog"
 	"net"
 	"testing"
 
@@ -87,6 +88,33 @@ func BenchmarkHandleTCP(b *testing.B) {
 	}
 	defer h.Shutdown(context.Background()) //nolint:errcheck
 	l := slog.New(h).With("service", "api")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		logOne(l, ctx, i)
+	}
+}
+
+// BenchmarkStdlibSyslogUDP is what a program gets from the standard
+// library: slog.TextHandler over log/syslog's Writer, which writes each
+// record on the caller's goroutine, its attributes flattened into the
+// message. Compare with BenchmarkHandle/rfc5424.
+func BenchmarkStdlibSyslogUDP(b *testing.B) {
+	u := newUDPReceiver(b)
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, _, err := u.c.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	w, err := stdsyslog.Dial("udp", u.c.LocalAddr().String(), stdsyslog.LOG_INFO|stdsyslog.LOG_USER, "app")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	l := slog.New(slog.NewTextHandler(w, nil)).With("service", "api")
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
