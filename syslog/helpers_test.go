@@ -1,0 +1,5 @@
+package syslog
+
+import "runtime"
+
+var runtimeCallers = runtime.Callers
