@@ -16,7 +16,7 @@
 //
 //	level: debug                 # optional: a floor for every sink (see below)
 //	sinks:
-//	  - type: console            # console, file, http, websocket, or a Register'ed type
+//	  - type: console            # console, file, http, websocket, syslog, journald, or a Register'ed type
 //	    output: stderr           # console only: stdout or stderr (default stderr)
 //	    level: trace
 //	  - type: file
@@ -32,9 +32,10 @@
 //	    url: wss://logs.example.com/ws
 //	    reconnect_interval: 5s
 //
-// Each sink's keys, besides "type" and the destination ("output", "path"
-// or "url"), are the fields of that sink's Options struct (console.Options,
-// file.Options, httpsink.Options, wssink.Options), by their Go name
+// Each sink's keys, besides "type", "name" and the destination ("output",
+// "path", "url", or a syslog sink's "address"), are the fields of that
+// sink's Options struct (console.Options, file.Options, httpsink.Options,
+// wssink.Options, syslog.Options, journald.Options), by their Go name
 // (MaxSize) or in snake_case (max_size). Values are read by [Decode]:
 // levels as names ("debug", "warning", "INFO+2"), durations as "5s", sizes
 // as "100MB" or "64KiB" (KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB,

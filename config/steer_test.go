@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -146,5 +147,36 @@ func TestFileFlushLevelKey(t *testing.T) {
 	}
 	if o.FlushLevel == nil || o.FlushLevel.Level() != slog.LevelWarn {
 		t.Fatalf("FlushLevel = %v, want WARN", o.FlushLevel)
+	}
+}
+
+func TestSyslogAndJournaldTypes(t *testing.T) {
+	_, err := Parse(strings.NewReader("sinks:\n  - type: syslog\n    address: udp://127.0.0.1:1\n    facility: local3\n    level: warn\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := loadString(t, "sinks:\n  - type: syslog\n    address: udp://127.0.0.1:1\n    facility: local3\n    app_name: billing\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := multi.Shutdown(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadString(t, "sinks:\n  - type: syslog\n    address: udp://127.0.0.1:1\n    facility: local9\n", nil)
+	if err == nil || !strings.Contains(err.Error(), "sinks[0].facility") {
+		t.Errorf("a bad facility: %v", err)
+	}
+	sock := filepath.Join(t.TempDir(), "socket")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	h, err = loadString(t, "sinks:\n  - type: journald\n    socket: "+sock+"\n    identifier: billing\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := multi.Shutdown(context.Background(), h); err != nil {
+		t.Fatal(err)
 	}
 }
