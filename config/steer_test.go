@@ -3,9 +3,9 @@ package config
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
