@@ -3,6 +3,7 @@ package syslog
 import (
 	"context"
 	"errors"
+	"github.com/jinpy-utils/multi/buffer"
 	"log/slog"
 	"os"
 	"strings"
@@ -182,7 +183,7 @@ func TestOptionErrorsNameTheField(t *testing.T) {
 		{"tcp://h:1", &Options{StructuredDataID: "nope"}, `Options.StructuredDataID is "nope"`},
 		{"tcp://h:1", &Options{CAFile: "x"}, "are for tls:// addresses"},
 		{"tcp://h:1", &Options{DialTimeout: -1}, "Options.DialTimeout is -1ns"},
-		{"tcp://h:1", &Options{OnFull: 3}, "Options.OnFull is divert but Options.Spool is empty"},
+		{"tcp://h:1", &Options{OnFull: buffer.Divert}, "Options.OnFull is divert but Options.Spool is empty"},
 		{"tls://h:1", &Options{CertFile: "c"}, "KeyFile is empty"},
 	} {
 		_, err := New(tt.addr, tt.o)

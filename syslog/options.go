@@ -228,11 +228,12 @@ type Options struct {
 	// QueueBytes is the most bytes of records held in memory (default 64
 	// MiB).
 	QueueBytes int
-	// OnFull is what happens when the queue is full, as in httpsink:
-	// without a Spool, Block (the default) makes Handle wait for the
-	// writer, DropNewest and DropOldest drop and count. With a Spool,
-	// Block (the zero value) and Divert both mean Divert: the oldest
-	// queued batch is written to the spool on the caller's goroutine.
+	// OnFull is what happens when the queue is full, as in httpsink: the
+	// default, Auto, is Divert with a Spool (the oldest queued batch is
+	// written to the spool on the caller's goroutine) and DropNewest
+	// without one, so Handle never waits on the network. DropOldest drops
+	// the oldest instead; Block makes Handle wait for the writer, at most
+	// a second, then drop and count.
 	OnFull buffer.Policy
 
 	// DialTimeout bounds one dial, TLS handshake included (default 5s).
@@ -355,8 +356,11 @@ func resolve(addr string, o *Options) (*config, error) {
 	if c.SpoolMaxBytes == 0 {
 		c.SpoolMaxBytes = DefaultSpoolMaxBytes
 	}
-	if c.Spool != "" && c.OnFull == buffer.Block {
-		c.OnFull = buffer.Divert
+	if c.OnFull == buffer.Auto {
+		c.OnFull = buffer.DropNewest
+		if c.Spool != "" {
+			c.OnFull = buffer.Divert
+		}
 	}
 	if c.Spool == "" && c.OnFull == buffer.Divert {
 		bad("Options.OnFull is divert but Options.Spool is empty: set Spool to a directory, or pick block, drop-newest or drop-oldest")
