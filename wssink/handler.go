@@ -71,8 +71,11 @@ func (h *Handler) Flush(ctx context.Context) error { return h.s.flush(ctx) }
 
 // Shutdown sends what is queued, waits for its acknowledgements, closes the
 // connection with a normal close frame and stops the handler's goroutines.
-// When ctx ends first, records not yet delivered go to the spool (or are
-// counted as dropped), the connection is cut, and the error says so.
+// When ctx ends first, or the server has not been connected for
+// DialTimeout plus a second (so with the server down,
+// Shutdown(context.Background()) returns after about DialTimeout plus a
+// second), records not yet delivered go to the spool (or are counted as
+// dropped), the connection is cut, and the error says so.
 // Shutdown is idempotent: a later call waits for the first to finish (or
 // for its own ctx to end, and then returns an error wrapping ctx.Err()) and
 // returns nil.

@@ -752,6 +752,13 @@ func (s *sink) shutdown(ctx context.Context) error {
 
 func (s *sink) doShutdown(ctx context.Context) error {
 	s.closed.Store(true)
+	// Shutdown is bounded whatever its ctx: once the server has not been
+	// connected for DialTimeout plus a second, Shutdown stops waiting for
+	// it, as if ctx had ended.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopWatch := s.watchDown(func() { cancel(errServerDown) })
+	defer stopWatch()
 	// When ctx ends, stop waiting for the network: writes, pings and the
 	// window give up at once and the socket is cut, so that a close
 	// handshake the server never answers cannot hang Shutdown.
@@ -784,6 +791,39 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	s.transport.CloseIdleConnections()
 	s.rep.Close()
 	return errors.Join(errs...)
+}
+
+// errServerDown is why Shutdown stopped waiting for a server that stayed
+// down.
+var errServerDown = errors.New("the server was not connected for DialTimeout plus a second")
+
+// watchDown calls down once the sink has not been connected for
+// DialTimeout plus a second, counted from the call; the returned function
+// stops the watch.
+func (s *sink) watchDown(down func()) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	budget := s.cfg.DialTimeout + time.Second
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				if s.connected.Load() {
+					last = now
+				} else if now.Sub(last) >= budget {
+					down()
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // cut makes every wait on the network end now.

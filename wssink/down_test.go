@@ -1,0 +1,118 @@
+package wssink
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// deadServer is a WebSocket server that is down: "refuse" is a port
+// nobody listens on; "silent" accepts TCP connections and reads, but never
+// answers the handshake.
+func deadServer(t *testing.T, mode string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if mode == "refuse" {
+		ln.Close()
+		return "ws://" + addr + "/logs"
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return "ws://" + addr + "/logs"
+}
+
+// TestServerDownShutdownIsBounded: with the server down, refusing or never
+// answering the handshake, 8 goroutines log 50,000 records; every record is
+// spooled or counted as dropped, and Shutdown(context.Background()) returns
+// (its time is logged; the test asserts only a generous bound).
+func TestServerDownShutdownIsBounded(t *testing.T) {
+	const goroutines, total = 8, 50_000
+	for _, mode := range []string{"refuse", "silent"} {
+		for _, spooled := range []bool{false, true} {
+			name := mode + "/nospool"
+			if spooled {
+				name = mode + "/spool"
+			}
+			t.Run(name, func(t *testing.T) {
+				o := &Options{DialTimeout: time.Second, WriteTimeout: time.Second, ErrorHandler: func(error) {}}
+				if spooled {
+					o.Spool = t.TempDir()
+				}
+				h, err := New(deadServer(t, mode), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := slog.New(h)
+				var wg sync.WaitGroup
+				var worst time.Duration
+				var mu sync.Mutex
+				for g := range goroutines {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						var w time.Duration
+						for i := range total / goroutines {
+							start := time.Now()
+							l.Info("request handled", "g", g, "i", i)
+							w = max(w, time.Since(start))
+						}
+						mu.Lock()
+						worst = max(worst, w)
+						mu.Unlock()
+					}()
+				}
+				wg.Wait()
+				start := time.Now()
+				done := make(chan error, 1)
+				go func() { done <- h.Shutdown(context.Background()) }()
+				select {
+				case <-done:
+				case <-time.After(60 * time.Second):
+					t.Fatal("Shutdown(context.Background()) had not returned after 60s with the server down")
+				}
+				took := time.Since(start)
+				t.Logf("max Handle %v; Shutdown(context.Background()) took %v", worst, took)
+				st := h.Stats()
+				if st.Written != 0 || st.Spooled+st.Dropped != total || st.Queued != 0 {
+					t.Errorf("stats %+v: want every one of %d records spooled or dropped", st, total)
+				}
+				if spooled && st.Dropped != 0 {
+					t.Errorf("with a spool, %d records were dropped", st.Dropped)
+				}
+			})
+		}
+	}
+}
