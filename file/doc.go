@@ -33,12 +33,35 @@
 // everything buffered before it, before Handle returns: the record that
 // explains an exit reaches the file even if os.Exit or log.Fatal follows.
 //
-// What a crash loses: records below FlushLevel handed to Handle but not
-// yet written, that is, at most FlushInterval's worth (and at most
-// BufferSize bytes) if the process dies without Shutdown. Written records
-// are in the operating system's cache, which outlives the process; with
-// Sync set, every write is followed by fsync, so they survive a crash of
-// the machine too. Call Shutdown (or multi.Shutdown) at exit.
+// # What survives a kill, and a crash of the machine
+//
+// The buffer is not ordinary memory: it is a memory-mapped side file,
+// .NAME.buf next to the log (NAME with {date} unexpanded; BufferSize plus
+// 64 bytes, its blocks allocated up front; removed by Shutdown). A record
+// is copied into it before Handle returns, so it is in the kernel's page
+// cache, which outlives the process:
+//
+//   - A kill of the process (SIGKILL, the OOM killer, a panic, os.Exit)
+//     loses no record whose Handle returned. The next New on the same path
+//     writes what the side file holds to the log, in order and after what
+//     the log already holds, before it writes anything new. No line is
+//     torn or written twice: a record counts in the side file only once it
+//     is whole, and a write of the buffer the kill cut short is found in
+//     the log and not repeated. Readers that tail the live log never see
+//     the side file, nor padding or NUL bytes. A record recovered into a
+//     {date} file goes to the file of the day New runs.
+//   - A crash of the machine (power, kernel panic) loses what the page
+//     cache had not written to the disk: the side file is not synced, nor,
+//     without Sync, the log. With Sync, every write of the buffer to the
+//     log is followed by fsync, so a crash loses only the records still in
+//     the buffer (at most FlushInterval's worth, at most BufferSize bytes)
+//     and never one at or above FlushLevel.
+//   - If the side file cannot be made (a full or read-only disk), the
+//     buffer lives on the heap, which a kill loses; New says so once
+//     (ErrorHandler, or standard error) and goes on.
+//
+// Two processes must not write the same log: the second would take over
+// the first one's side file.
 //
 // # Rotation and naming
 //

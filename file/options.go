@@ -68,9 +68,11 @@ type Options struct {
 	// The process umask applies. Existing files keep their mode.
 	Mode os.FileMode
 
-	// BufferSize is how many bytes of records are held in memory before
-	// they are written out in one system call; 0 means 64 KiB. It is also
-	// the most that is held while the file cannot be written.
+	// BufferSize is how many bytes of records are held before they are
+	// written out in one system call; 0 means 64 KiB. It is also the most
+	// that is held while the file cannot be written. The buffer is a
+	// memory-mapped side file that survives a kill of the process (see
+	// the package doc).
 	BufferSize int
 	// FlushInterval is the longest a record waits in memory before it is
 	// written to the file; 0 means one second.
@@ -84,7 +86,8 @@ type Options struct {
 	// such record; with Sync, an fsync as well.
 	FlushLevel slog.Leveler
 	// Sync calls fsync after every write of the buffer, so that written
-	// records survive a crash of the machine, not only of the process.
+	// records survive a crash of the machine; without it they survive a
+	// kill of the process (see the package doc).
 	Sync bool
 
 	// ErrorHandler is told about every runtime error: failed writes,
@@ -103,7 +106,8 @@ type Options struct {
 	pruneEvery time.Duration
 	// tiny lifts MinMaxSize and MinMaxAge, for tests that rotate at a few
 	// bytes.
-	tiny bool
+	tiny       bool
+	heapBuffer bool // benchmarks: the buffer on the heap, as before the side file
 }
 
 // config is the part of Options that belongs to the shared writer of a path.
@@ -121,6 +125,7 @@ type config struct {
 	now           func() time.Time
 	loc           *time.Location // of {date}
 	pruneEvery    time.Duration  // how often the mill sweeps for MaxAge; 0 = never
+	heapBuffer    bool
 }
 
 func (o *Options) config() (config, error) {
@@ -136,6 +141,7 @@ func (o *Options) config() (config, error) {
 		sync:          o.Sync,
 		now:           o.now,
 		pruneEvery:    o.pruneEvery,
+		heapBuffer:    o.heapBuffer,
 	}
 	switch {
 	case c.maxSize < 0:

@@ -59,6 +59,10 @@ func acquire(path string, cfg config, h *hook) (*writer, error) {
 		if w.refs == 1 {
 			w.start()
 		}
+		if err := w.setupErr; err != nil {
+			w.setupErr = nil
+			defer w.report(err)
+		}
 		registry.Unlock()
 		return w, nil
 	}

@@ -44,7 +44,10 @@ type writer struct {
 	date      string      // {date} of the live file
 	nextDay   time.Time   // when the date changes
 	size      int64       // bytes in the live file
-	buf       []byte      // records not yet written, whole lines only
+	buf       []byte      // records not yet written, whole lines only: a window on mem
+	mem       []byte      // the buffer's memory: side's mapping, or the heap
+	side      *side       // nil: the buffer is on the heap
+	setupErr  error       // why the side file could not be made, reported once
 	pending   int         // records in buf
 	failing   bool        // the last write failed: the logging path does not retry
 	dropping  bool        // the drops of this outage were reported
@@ -97,7 +100,6 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 		names:    names,
 		cfg:      cfg,
 		loc:      cfg.loc,
-		buf:      make([]byte, 0, cfg.bufferSize),
 		stop:     make(chan struct{}),
 		millReq:  make(chan struct{}, 1),
 		millStop: make(chan struct{}),
@@ -117,6 +119,10 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 	if err := w.openLocked(); err != nil {
 		return nil, w.errorf("open", err)
 	}
+	if err := w.recoverLocked(sidePath(abs)); err != nil {
+		_ = w.f.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -133,6 +139,40 @@ func fileKind(m os.FileMode) string {
 		return "a device"
 	}
 	return "a special file"
+}
+
+// recoverLocked writes to the log what a process killed before writing
+// out its buffer left in the side file at path, then maps a fresh side
+// file for this writer's buffer. If the side file cannot be made (a full
+// disk), the buffer lives on the heap, and that is reported once.
+func (w *writer) recoverLocked(path string) error {
+	data, err := recoverSide(path, w.path(), w.size)
+	if err != nil {
+		return fmt.Errorf("file: recover the buffer of %s from %s: %w", w.display(), filepath.Base(path), unwrapPath(err))
+	}
+	if len(data) > 0 {
+		n, err := w.f.Write(data)
+		if err != nil {
+			// The side file keeps them for the next New.
+			return fmt.Errorf("file: recover the buffer of %s: write %d bytes: %w", w.display(), len(data), unwrapPath(err))
+		}
+		w.wroteLocked(bytes.Count(data, []byte{'\n'}), n)
+		if err := w.syncLocked(); err != nil {
+			return err
+		}
+	}
+	w.mem = make([]byte, 0, w.cfg.bufferSize)
+	if !w.cfg.heapBuffer {
+		s, err := openSide(path, w.cfg.bufferSize, w.cfg.mode)
+		if err != nil {
+			w.setupErr = fmt.Errorf("file: buffer of %s in memory only, lost if the process is killed: side file %s: %w", w.display(), filepath.Base(path), unwrapPath(err))
+		} else {
+			w.side = s
+			w.mem = s.mem[sideHdr:sideHdr]
+		}
+	}
+	w.buf = w.mem[:0]
+	return nil
 }
 
 // start starts the goroutines, once the first ErrorHandler is attached.
@@ -272,6 +312,7 @@ func (w *writer) writeLocked(p []byte) (int, error) {
 		}
 	}
 	w.buf = append(w.buf, p...)
+	w.markEnd()
 	w.pending++
 	return len(p), nil
 }
@@ -318,13 +359,14 @@ func (w *writer) flushLocked() error {
 	if err := w.ensureLocked(); err != nil {
 		return w.failLocked(err)
 	}
+	w.markBase()
 	n, err := w.f.Write(w.buf)
 	if err != nil {
 		return w.partialLocked(n, err)
 	}
 	w.wroteLocked(w.pending, n)
 	w.pending = 0
-	w.buf = w.buf[:0]
+	w.resetBuf()
 	return w.syncLocked()
 }
 
@@ -370,7 +412,8 @@ func (w *writer) partialLocked(n int, err error) error {
 			w.wroteLocked(recs, n)
 		}
 		w.pending -= recs
-		w.buf = w.buf[:copy(w.buf, w.buf[n:])]
+		w.consumed(n)
+		w.markBase()
 	}
 	return w.failLocked(err)
 }
@@ -508,11 +551,13 @@ func (w *writer) reopen() error {
 	}
 	var err error
 	if len(w.buf) > 0 && !w.failing {
+		w.markBase()
 		if n, werr := w.f.Write(w.buf); werr != nil {
 			err = w.partialLocked(n, werr)
 		} else {
 			w.wroteLocked(w.pending, n)
-			w.pending, w.buf = 0, w.buf[:0]
+			w.pending = 0
+			w.resetBuf()
 		}
 	}
 	old, oldfi, oldsize := w.f, w.fi, w.size
@@ -538,7 +583,8 @@ func (w *writer) close(ctx context.Context) error {
 	if err != nil && w.pending > 0 {
 		w.c.Dropped(w.pending)
 		err = join(err, w.noteLocked(fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending)))
-		w.pending, w.buf = 0, w.buf[:0]
+		w.pending = 0
+		w.resetBuf()
 	}
 	if w.f != nil {
 		if cerr := w.f.Close(); cerr != nil {
@@ -546,6 +592,8 @@ func (w *writer) close(ctx context.Context) error {
 		}
 		w.setFileLocked(nil, nil)
 	}
+	w.side.close()
+	w.side = nil
 	w.unlock()
 
 	close(w.stop)
