@@ -114,7 +114,12 @@ func openSide(path string, size int, mode os.FileMode) (*side, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err != nil {
+	err = unix.Fallocate(int(f.Fd()), 0, 0, n)
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		// A filesystem without fallocate: allocate by writing zeros.
+		_, err = f.WriteAt(make([]byte, n), 0)
+	}
+	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("allocate %d bytes: %w", n, err)
