@@ -68,9 +68,9 @@
 // With MaxSize set, a record that would take the file past MaxSize goes to
 // a fresh file: the live file NAME is renamed NAME.1, and the backups shift
 // up (NAME.1 to NAME.2 and so on; NAME.N.gz when compressed), as the
-// jinpy-utils Python logger and logrotate do. A record is never split across two files; a
-// record larger than MaxSize is written whole, alone in its file. Rotate
-// rotates on demand.
+// jinpy-utils Python logger and logrotate do. A record is never split
+// across two files; a record larger than MaxSize is written whole, alone
+// in its file. Rotate rotates on demand.
 //
 // A {date} placeholder in the file name (logs/app-{date}.log) is replaced
 // by the date, YYYY-MM-DD, in UTC or, with LocalTime, in local time. When
