@@ -48,8 +48,10 @@
 //     torn or written twice: a record counts in the side file only once it
 //     is whole, and a write of the buffer the kill cut short is found in
 //     the log and not repeated. Readers that tail the live log never see
-//     the side file, nor padding or NUL bytes. A record recovered into a
-//     {date} file goes to the file of the day New runs.
+//     the side file, nor padding or NUL bytes. Recovered records count in
+//     the new handler's Stats.Written; into a {date} path they go to the
+//     file of the day New runs. A kill cut short by a second kill during
+//     recovery may write a record twice, never lose one.
 //   - A crash of the machine (power, kernel panic) loses what the page
 //     cache had not written to the disk: the side file is not synced, nor,
 //     without Sync, the log. With Sync, every write of the buffer to the
