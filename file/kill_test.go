@@ -93,17 +93,27 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 		}
 		accepted := map[int]bool{}
 		done := make(chan struct{})
+		first := make(chan struct{})
 		go func() {
 			defer close(done)
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				if n, err := strconv.Atoi(sc.Text()); err == nil {
+					if len(accepted) == 0 {
+						close(first)
+					}
 					accepted[n] = true
 				}
 			}
 		}()
-		// Kill at a random instant once the child logs.
+		// Kill at a random instant once the child logs: a busy machine
+		// may take longer than the wait to start it.
 		wait := time.Duration(50+rng.IntN(400)) * time.Millisecond
+		select {
+		case <-first:
+		case <-done:
+		case <-time.After(30 * time.Second):
+		}
 		time.Sleep(wait)
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
