@@ -21,6 +21,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/format"
+	"github.com/jinpy-utils/multi/internal/delivery"
 	"github.com/jinpy-utils/multi/internal/once"
 	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/spool"
@@ -60,6 +61,8 @@ type sink struct {
 	secrets    atomic.Pointer[[]string] // Options' secrets and recent tokens
 	lastDrop   atomic.Int64             // UnixNano of the last reported queue drop
 	dropsMute  atomic.Int64             // queue drops not reported since
+	gap        delivery.Gap             // drops not yet told to the collector
+	gapLine    []byte                   // the gap record being sent (sendMu)
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -371,6 +374,9 @@ func (s *sink) doShutdown(ctx context.Context) error {
 func (s *sink) queueDropped(n int, err error) {
 	s.counters.Dropped(n)
 	s.counters.SetError(err)
+	if !s.closed.Load() {
+		s.gap.Add(n, err, s.now())
+	}
 	if s.c.ErrorHandler == nil {
 		s.rep.Dropped(n, err)
 		return

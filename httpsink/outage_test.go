@@ -193,7 +193,8 @@ func TestRefusedBatchGetsOneMoreChanceFromTheSpool(t *testing.T) {
 	refused := 0
 	c.setFault(func(w http.ResponseWriter, r *http.Request, n int) bool {
 		body, _ := ReadBody(r, nil, 0)
-		if strings.Contains(string(body), "bad") {
+		// The record, not a gap record quoting the refusal.
+		if strings.Contains(string(body), `"msg":"bad"`) {
 			refused++
 			http.Error(w, "bad record", http.StatusBadRequest)
 			return true

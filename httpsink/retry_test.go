@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jinpy-utils/multi/internal/delivery"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -119,10 +120,11 @@ func TestPermanentStatusesAreDroppedAndReported(t *testing.T) {
 			if st.LastError == nil || st.LastError.Error() != msg {
 				t.Errorf("Stats.LastError = %v, want the report", st.LastError)
 			}
-			// The next batch goes through: a permanent error is the batch's, not the sink's.
+			// The next batch goes through: a permanent error is the batch's,
+			// not the sink's. A gap record about the 2 dropped goes ahead.
 			l.Info("c")
 			h.Flush(context.Background())
-			if got := msgs(t, c.got()); !slices.Equal(got, []string{"c"}) || !h.Healthy() {
+			if got := msgs(t, c.got()); !slices.Equal(got, []string{delivery.GapMessage, "c"}) || !h.Healthy() {
 				t.Fatalf("after the refused batch, collector got %q, healthy %v", got, h.Healthy())
 			}
 		})

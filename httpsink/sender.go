@@ -17,6 +17,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/delivery"
 	"github.com/jinpy-utils/multi/internal/jsonx"
 	"github.com/jinpy-utils/multi/internal/spool"
 )
@@ -103,9 +104,27 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 		}
 		retry = false // a probe: one attempt, then back to the spool
 	}
+	var gap delivery.Drops
+	if s.gap.Pending() {
+		// Drops since the last delivery: one record about them goes
+		// ahead of the batch. It is not counted as a record; if the
+		// batch fails, its drops wait for the next gap record.
+		gap = s.gap.Take()
+		s.gapLine = gap.Append(s.gapLine[:0], s.now(), s.c.Name)
+		recs = slices.Insert(recs, 0, s.gapLine)
+		s.recs = recs
+		defer func() { s.gapLine = s.gapLine[:0] }()
+	}
 	delivered := true
 	s.ship(ctx, recs, retry, func(r [][]byte, err error) bool {
 		delivered = false
+		if i := s.gapIndex(r); i >= 0 {
+			s.gap.Restore(gap)
+			r = slices.Delete(slices.Clone(r), i, i+1)
+			if len(r) == 0 {
+				return true
+			}
+		}
 		if s.draining.Load() && s.silent() {
 			s.drainDown = true
 		}
@@ -255,6 +274,9 @@ func (s *sink) drop(n int, err error) {
 	s.counters.Dropped(n)
 	s.counters.SetError(err)
 	s.report(err)
+	if !s.draining.Load() {
+		s.gap.Add(n, err, s.now())
+	}
 }
 
 // openBreaker notes that the collector is down: until probeAt, batches go
@@ -361,9 +383,12 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 		s.gz.Close()
 		payload = s.zbody.b
 	}
-	size := 0
+	size, n := 0, len(recs)
 	for _, r := range recs {
 		size += len(r)
+	}
+	if i := s.gapIndex(recs); i >= 0 {
+		size, n = size-len(recs[i]), n-1 // the gap record is not a record of the program's
 	}
 	s.bo.Reset()
 	for try := 0; ; try++ {
@@ -381,7 +406,7 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 			s.lastAnswer.Store(s.now().UnixNano()) // it answered: it is up
 		}
 		if ae == nil {
-			s.counters.Wrote(len(recs), size, s.now())
+			s.counters.Wrote(n, size, s.now())
 			if s.failing {
 				s.failing, s.cooldown = false, 0
 			}
@@ -441,6 +466,19 @@ func (s *sink) send(ctx context.Context, recs [][]byte, retry bool) error {
 			return fmt.Errorf("%w (gave up: %w)", err, cerr)
 		}
 	}
+}
+
+// gapIndex returns the index of the gap record in recs, or -1.
+func (s *sink) gapIndex(recs [][]byte) int {
+	if len(s.gapLine) == 0 {
+		return -1
+	}
+	for i, r := range recs {
+		if len(r) > 0 && &r[0] == &s.gapLine[0] {
+			return i
+		}
+	}
+	return -1
 }
 
 // wroteBulk counts the items of recs a bulk response accepted: all but

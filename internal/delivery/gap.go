@@ -1,0 +1,123 @@
+// Package delivery holds what the network sinks share to deliver records:
+// for now the gap record, which tells the collector about records that
+// were dropped. (The rest of the delivery core, the queue, retries, the
+// breaker, spool replay and drop accounting, still lives in httpsink and
+// wssink; see issue 10.)
+package delivery
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jinpy-utils/multi/internal/jsonx"
+)
+
+// GapMessage is the message of a gap record.
+const GapMessage = "records dropped before this one"
+
+// Gap counts the records dropped since the last gap record, so that a
+// sink can send one record about them ahead of the next records it
+// delivers. It is safe for concurrent use; Add does not allocate.
+type Gap struct {
+	mu     sync.Mutex
+	n      int
+	reason error
+	first  time.Time
+	last   time.Time
+}
+
+// Add notes n records dropped at now for reason.
+func (g *Gap) Add(n int, reason error, now time.Time) {
+	if n <= 0 {
+		return
+	}
+	g.mu.Lock()
+	if g.n == 0 {
+		g.first = now
+	}
+	g.n += n
+	g.last = now
+	g.reason = reason
+	g.mu.Unlock()
+}
+
+// Pending reports whether drops wait for a gap record.
+func (g *Gap) Pending() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n > 0
+}
+
+// Drops is what a gap record stands for: n records dropped between first
+// and last, the newest for reason.
+type Drops struct {
+	N           int
+	Reason      error
+	First, Last time.Time
+}
+
+// Take returns the drops so far and starts counting again.
+func (g *Gap) Take() Drops {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d := Drops{g.n, g.reason, g.first, g.last}
+	g.n, g.reason = 0, nil
+	return d
+}
+
+// Restore puts back drops taken for a gap record that could not be
+// delivered, so that the next gap record counts them too.
+func (g *Gap) Restore(d Drops) {
+	if d.N <= 0 {
+		return
+	}
+	g.mu.Lock()
+	if g.n == 0 || d.First.Before(g.first) {
+		g.first = d.First
+	}
+	if g.n == 0 || d.Last.After(g.last) {
+		g.last = d.Last
+	}
+	if g.reason == nil {
+		g.reason = d.Reason
+	}
+	g.n += d.N
+	g.mu.Unlock()
+}
+
+// Append appends the gap record for d to dst, as one JSON line without
+// its newline; with no drops it returns dst unchanged. The record is level
+// WARN with the message [GapMessage] and the attributes dropped (the
+// count), reason (the newest drop's reason), first_drop and last_drop
+// (RFC 3339 times); its time is now, and name, when not empty, is its
+// "logger".
+func (d Drops) Append(dst []byte, now time.Time, name string) []byte {
+	n, reason, first, last := d.N, d.Reason, d.First, d.Last
+	if n <= 0 {
+		return dst
+	}
+	why := "unknown"
+	if reason != nil {
+		why = reason.Error()
+	}
+	dst = append(dst, `{"time":"`...)
+	dst = now.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","level":"WARN",`...)
+	if name != "" {
+		dst = append(dst, `"logger":`...)
+		dst = jsonx.AppendString(dst, name)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"msg":`...)
+	dst = jsonx.AppendString(dst, GapMessage)
+	dst = append(dst, `,"dropped":`...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, `,"reason":`...)
+	dst = jsonx.AppendString(dst, why)
+	dst = append(dst, `,"first_drop":"`...)
+	dst = first.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","last_drop":"`...)
+	dst = last.AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, `"}`...)
+}
