@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jinpy-utils/multi/buffer"
 )
 
 // logOne is the record every benchmark logs: a message and four
@@ -47,7 +49,9 @@ func BenchmarkHandle(b *testing.B) {
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		defer srv.Close()
-		h, err := New(srv.URL, &Options{Encoding: NDJSON})
+		// Block, as before the default changed: the caller's cost with
+		// every record delivered, not the cost of a refusal.
+		h, err := New(srv.URL, &Options{Encoding: NDJSON, OnFull: buffer.Block})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -118,7 +122,7 @@ func BenchmarkVictoriaLogsNDJSONGzip(b *testing.B) {
 		b.Fatal(sharedVL.err)
 	}
 	h, err := New(victoriaLogsURL(sharedVL.v.base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
-		BatchSize: 4096, BatchBytes: 4 << 20, QueueSize: 65536})
+		BatchSize: 4096, BatchBytes: 4 << 20, QueueSize: 65536, OnFull: buffer.Block})
 	if err != nil {
 		b.Fatal(err)
 	}

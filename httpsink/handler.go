@@ -355,7 +355,7 @@ func (s *sink) doShutdown(ctx context.Context) error {
 		s.sendMu.Lock()
 		if !s.drainDown && ctx.Err() == nil && s.spool.Len() > 0 {
 			s.failing = false
-			s.replay(ctx)
+			s.replay(ctx, 0)
 		}
 		s.sendMu.Unlock()
 		if e := s.spool.Close(); e != nil {

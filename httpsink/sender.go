@@ -133,7 +133,8 @@ func (s *sink) write(ctx context.Context, b *buffer.Batch) {
 	s.inflight.Store(0) // the batch is settled: not queued during the replay
 	// The collector took a whole batch: send what waits in the spool.
 	if delivered && s.spool != nil && s.spool.Len() > 0 && ctx.Err() == nil {
-		s.replay(ctx)
+		s.replay(ctx, 1) // one frame per live batch: neither starves
+		s.kickProber()   // the prober replays the rest between batches
 	}
 }
 
@@ -293,15 +294,23 @@ func (s *sink) openBreaker(err error) {
 	s.kickProber()
 }
 
-// replay sends the spool, oldest first, one attempt per frame; a failure
-// stops it and opens the breaker. Called with sendMu held.
-func (s *sink) replay(ctx context.Context) {
+// replay sends the spool, oldest first, at most frames frames (0: all),
+// each with the same retries and back-off as a live batch; a frame that
+// still fails stops it and opens the breaker. Called with sendMu held: a
+// small frames lets live batches take their turn on the connection
+// between frames.
+func (s *sink) replay(ctx context.Context, frames int) {
+	sent := 0
 	_, _ = s.spool.Replay(ctx, func(recs [][]byte) error {
+		if frames > 0 && sent == frames {
+			return errYield // left in the spool for the next turn
+		}
+		sent++
 		var stop error
 		// Replayed is what the collector took of these records: the
 		// growth of Written, which only send moves, under sendMu.
 		written := s.counters.Snapshot().Written
-		settled, _ := s.ship(ctx, recs, false, func(r [][]byte, err error) bool {
+		settled, _ := s.ship(ctx, recs, true, func(r [][]byte, err error) bool {
 			if retryable(err) && !errors.Is(err, errRefusedItems) && !(tooLarge(err) && len(r) == 1) {
 				stop = err
 				return false
@@ -311,7 +320,7 @@ func (s *sink) replay(ctx context.Context) {
 		})
 		s.counters.Replayed(int(s.counters.Snapshot().Written - written))
 		if stop != nil {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !s.draining.Load() {
 				s.openBreaker(stop)
 			}
 			if settled > 0 {
@@ -324,6 +333,9 @@ func (s *sink) replay(ctx context.Context) {
 		return nil
 	})
 }
+
+// errYield ends a replay's turn; it is not a failure.
+var errYield = errors.New("httpsink: replay: live batches' turn")
 
 // probe is the prober goroutine: it replays the spool when no batches
 // flow to do it (at start, after an overflow, when the breaker's wait is
@@ -359,13 +371,14 @@ func (s *sink) replayIdle() time.Duration {
 			return d
 		}
 	}
-	s.replay(s.proberCtx)
+	s.replay(s.proberCtx, 1)
 	if s.failing {
 		return max(s.probeAt.Sub(s.now()), time.Millisecond)
 	}
 	if s.spool.Len() > 0 {
-		// Appended while replaying: go on after a pause for the sender.
-		return 10 * time.Millisecond
+		// More to replay: go on at once, after the sender has had its
+		// chance at the lock.
+		return time.Microsecond
 	}
 	return 0
 }
