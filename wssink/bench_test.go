@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jinpy-utils/multi/buffer"
 )
 
 // benchLog logs the record every benchmark here logs: a message and four
@@ -45,7 +47,9 @@ func BenchmarkHandle(b *testing.B) {
 	})
 	b.Run("wssink", func(b *testing.B) {
 		srv, _ := countingReceiver(b)
-		o := &Options{QueueSize: 1 << 16, FlushInterval: 50 * time.Millisecond}
+		// Block, as before the default changed: the caller's cost with
+		// every record delivered, not the cost of a refusal.
+		o := &Options{QueueSize: 1 << 16, FlushInterval: 50 * time.Millisecond, OnFull: buffer.Block}
 		h, err := New(srv.url(), o)
 		if err != nil {
 			b.Fatal(err)
@@ -89,7 +93,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			srv, got := countingReceiver(b)
-			h, err := New(srv.url(), &Options{Ack: ack, FlushInterval: 10 * time.Millisecond})
+			h, err := New(srv.url(), &Options{Ack: ack, FlushInterval: 10 * time.Millisecond, OnFull: buffer.Block})
 			if err != nil {
 				b.Fatal(err)
 			}
