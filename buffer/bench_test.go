@@ -15,7 +15,7 @@ var benchRecord = []byte(`{"time":"2025-11-25T09:15:00.123456789Z","level":"INFO
 // (impl=chan), which allocates a copy per record. The writer does nothing.
 func BenchmarkAdd(b *testing.B) {
 	b.Run("serial/impl=buffer", func(b *testing.B) {
-		buf := benchBuffer(b, nil)
+		buf := benchBuffer(b, &Options{OnFull: Block}) // as before the default changed
 		b.ReportAllocs()
 		b.SetBytes(int64(len(benchRecord)))
 		for b.Loop() {
@@ -33,7 +33,7 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	})
 	b.Run("parallel/impl=buffer", func(b *testing.B) {
-		buf := benchBuffer(b, nil)
+		buf := benchBuffer(b, &Options{OnFull: Block}) // as before the default changed
 		b.ReportAllocs()
 		b.SetBytes(int64(len(benchRecord)))
 		b.RunParallel(func(pb *testing.PB) {
