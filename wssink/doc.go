@@ -113,6 +113,11 @@
 // Every record accepted by Handle is delivered, spooled, or counted in
 // Stats().Dropped with the reason passed to ErrorHandler.
 //
+// Shutdown is bounded whatever its ctx: once the server has been
+// unreachable for DialTimeout and a second (no connection up), it stops
+// waiting, and what is undelivered goes to the spool or is counted
+// dropped; its error names the cause ("... unreachable for 11s").
+//
 // # Defaults
 //
 // Level INFO; Mode Batch; BatchSize 512; BatchBytes 1 MiB; FlushInterval
@@ -120,7 +125,7 @@
 // Spool, else DropNewest); ReconnectInterval
 // 1s up to 30s, forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s;
 // WriteTimeout 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout
-// 30s; SpoolMaxBytes 256 MiB; Compression off; Source the executable's name.
+// 30s; SpoolMaxBytes 256 MiB (negative: no bound); Compress off; Source the executable's name.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
 // errors or stats; the URL's user information (user name and password) and

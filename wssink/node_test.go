@@ -122,7 +122,7 @@ func TestNodeWSServerGetsEveryRecord(t *testing.T) {
 			url, stop := startNode(t, compress)
 			o := fastOptions()
 			o.Ack = true
-			o.Compression = compress
+			o.Compress = compress
 			h, err := New(url, o)
 			if err != nil {
 				t.Fatal(err)

@@ -97,9 +97,9 @@ type Options struct {
 	InsecureSkipVerify bool
 	// Subprotocols are offered in the handshake, in order of preference.
 	Subprotocols []string
-	// Compression negotiates permessage-deflate (RFC 7692, with context
+	// Compress negotiates permessage-deflate (RFC 7692, with context
 	// takeover); a server that declines it gets uncompressed messages.
-	Compression bool
+	Compress bool
 
 	// BatchSize is the most records per batch (default 512, the buffer's).
 	BatchSize int
@@ -176,8 +176,9 @@ type Options struct {
 	// once a connection is up, by this process or the next one using the
 	// same directory. Empty: no spool.
 	Spool string
-	// SpoolMaxBytes bounds the spool on disk (default 256 MiB); records
-	// that do not fit are dropped and counted.
+	// SpoolMaxBytes bounds the spool on disk (default 256 MiB; negative:
+	// no bound, as in httpsink). Records that do not fit are dropped and
+	// counted.
 	SpoolMaxBytes int64
 
 	// ErrorHandler is told about delivery errors (failed dials, lost
@@ -199,25 +200,27 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	if o != nil {
 		c.Options = *o
 	}
+	var errs []error
+	bad := func(err error) { errs = append(errs, err) }
 	u, err := url.Parse(rawURL)
-	if err != nil {
+	switch {
+	case rawURL != "" && !strings.Contains(rawURL, "://"):
+		bad(fmt.Errorf("wssink: url %q has no scheme: did you mean %s?", redactURL(rawURL), redactURL("ws://"+rawURL)))
+	case err != nil:
 		// url.Error repeats the raw URL, password included: quote the
 		// redacted one instead.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("wssink: url %q: %w", redactURL(rawURL), err)
-	}
-	switch u.Scheme {
-	case "ws", "wss":
+		bad(fmt.Errorf("wssink: url %q: %w", redactURL(rawURL), err))
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		bad(fmt.Errorf("wssink: url %q: scheme must be ws or wss", redactURL(rawURL)))
+	case u.Host == "":
+		bad(fmt.Errorf("wssink: url %q: no host", redactURL(rawURL)))
 	default:
-		return fmt.Errorf("wssink: url %q: scheme must be ws or wss", redactURL(rawURL))
+		c.url = u
 	}
-	if u.Host == "" {
-		return fmt.Errorf("wssink: url %q: no host", redactURL(rawURL))
-	}
-	c.url = u
 	durations := []struct {
 		name string
 		p    *time.Duration
@@ -232,7 +235,7 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	}
 	for _, d := range durations {
 		if *d.p < 0 {
-			return fmt.Errorf("wssink: Options.%s %v: must not be negative", d.name, *d.p)
+			bad(fmt.Errorf("wssink: Options.%s %v: must not be negative", d.name, *d.p))
 		}
 		if *d.p == 0 {
 			*d.p = d.def
@@ -243,12 +246,12 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	}
 	switch {
 	case c.MaxReconnectInterval < 0:
-		return fmt.Errorf("wssink: Options.MaxReconnectInterval %v: must not be negative", c.MaxReconnectInterval)
+		bad(fmt.Errorf("wssink: Options.MaxReconnectInterval %v: must not be negative", c.MaxReconnectInterval))
 	case c.MaxReconnectInterval == 0:
 		// The default never undercuts a first step set above it.
 		c.MaxReconnectInterval = max(DefaultMaxReconnectInterval, c.ReconnectInterval)
 	case c.MaxReconnectInterval < c.ReconnectInterval:
-		return fmt.Errorf("wssink: Options.MaxReconnectInterval %v: less than ReconnectInterval %v", c.MaxReconnectInterval, c.ReconnectInterval)
+		bad(fmt.Errorf("wssink: Options.MaxReconnectInterval %v: less than ReconnectInterval %v", c.MaxReconnectInterval, c.ReconnectInterval))
 	}
 	ints := []struct {
 		name string
@@ -265,26 +268,26 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	}
 	for _, n := range ints {
 		if *n.p < 0 {
-			return fmt.Errorf("wssink: Options.%s %d: must not be negative", n.name, *n.p)
+			bad(fmt.Errorf("wssink: Options.%s %d: must not be negative", n.name, *n.p))
 		}
 		if *n.p == 0 {
 			*n.p = n.def
 		}
 	}
-	if c.SpoolMaxBytes < 0 {
-		return fmt.Errorf("wssink: Options.SpoolMaxBytes %d: must not be negative", c.SpoolMaxBytes)
-	}
-	if c.SpoolMaxBytes == 0 {
+	switch {
+	case c.SpoolMaxBytes == 0:
 		c.SpoolMaxBytes = DefaultSpoolMaxBytes
+	case c.SpoolMaxBytes < 0:
+		c.SpoolMaxBytes = 0 // spool: no bound, as in httpsink
 	}
 	if c.MaxMessageSize < MinMaxMessageSize {
-		return fmt.Errorf("wssink: Options.MaxMessageSize %d: must be at least %d", c.MaxMessageSize, MinMaxMessageSize)
+		bad(fmt.Errorf("wssink: Options.MaxMessageSize %d: must be at least %d", c.MaxMessageSize, MinMaxMessageSize))
 	}
 	if c.Mode != Batch && c.Mode != Record {
-		return fmt.Errorf("wssink: Options.Mode %d: must be Batch or Record", int(c.Mode))
+		bad(fmt.Errorf("wssink: Options.Mode %d: must be Batch or Record", int(c.Mode)))
 	}
 	if c.OnFull < buffer.Auto || c.OnFull > buffer.Divert {
-		return fmt.Errorf("wssink: Options.OnFull %d: not a buffer policy", int(c.OnFull))
+		bad(fmt.Errorf("wssink: Options.OnFull %d: not a buffer policy", int(c.OnFull)))
 	}
 	if c.OnFull == buffer.Auto {
 		c.OnFull = buffer.DropNewest
@@ -293,25 +296,25 @@ func (c *config) resolve(rawURL string, o *Options) error {
 		}
 	}
 	if c.OnFull == buffer.Divert && c.Spool == "" {
-		return fmt.Errorf("wssink: Options.OnFull %v: needs Options.Spool, the directory to divert to", c.OnFull)
+		bad(fmt.Errorf("wssink: Options.OnFull %v: needs Options.Spool, the directory to divert to", c.OnFull))
 	}
 	if c.Source == "" {
 		c.Source = filepath.Base(os.Args[0])
 	}
 	if strings.ContainsAny(c.BearerToken, "\r\n") {
-		return fmt.Errorf("wssink: Options.BearerToken: contains a line break")
+		bad(fmt.Errorf("wssink: Options.BearerToken: contains a line break"))
 	}
 	for k, vs := range c.Headers {
 		for _, v := range vs {
 			if strings.ContainsAny(k, "\r\n: ") || strings.ContainsAny(v, "\r\n") {
-				return fmt.Errorf("wssink: Options.Headers %q: not a valid header line", k)
+				bad(fmt.Errorf("wssink: Options.Headers %q: not a valid header line", k))
 			}
 		}
 	}
 	if len(c.Source)+64 > c.MaxMessageSize/2 {
-		return fmt.Errorf("wssink: Options.Source: %d bytes leave too little room in a message of MaxMessageSize %d", len(c.Source), c.MaxMessageSize)
+		bad(fmt.Errorf("wssink: Options.Source: %d bytes leave too little room in a message of MaxMessageSize %d", len(c.Source), c.MaxMessageSize))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // redactURL is safeURL for a URL that may not parse: what does not parse

@@ -19,8 +19,8 @@ type ReceiverOptions struct {
 	// sender's default. Keep it at least the sender's MaxMessageSize.
 	MaxMessageSize int64
 
-	// Compression accepts permessage-deflate when the client offers it.
-	Compression bool
+	// Compress accepts permessage-deflate when the client offers it.
+	Compress bool
 
 	// Subprotocols are the subprotocols the receiver speaks, in order of
 	// preference.
@@ -69,7 +69,7 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Subprotocols:   rv.opts.Subprotocols,
 		OriginPatterns: rv.opts.OriginPatterns,
 	}
-	if rv.opts.Compression {
+	if rv.opts.Compress {
 		ao.CompressionMode = websocket.CompressionContextTakeover
 	}
 	c, err := websocket.Accept(w, r, ao)

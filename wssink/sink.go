@@ -138,7 +138,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 		HTTPHeader:   header,
 		Subprotocols: s.cfg.Subprotocols,
 	}
-	if s.cfg.Compression {
+	if s.cfg.Compress {
 		s.dialOpts.CompressionMode = websocket.CompressionContextTakeover
 	}
 	bopts := &buffer.Options{
@@ -723,7 +723,7 @@ func (s *sink) wait(ctx context.Context, waitSpool bool) error {
 	for {
 		n, gaveUp, ch := s.pending(waitSpool)
 		if gaveUp {
-			return fmt.Errorf("wssink: %s: %w", s.urlText, errGaveUp)
+			return fmt.Errorf("%s: %w", s.urlText, errGaveUp)
 		}
 		if n == 0 {
 			return nil
@@ -731,7 +731,7 @@ func (s *sink) wait(ctx context.Context, waitSpool bool) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("wssink: %d records not yet delivered to %s: %w", n, s.urlText, ctx.Err())
+			return fmt.Errorf("%d records not yet delivered to %s: %w", n, s.urlText, context.Cause(ctx))
 		}
 	}
 }
@@ -743,7 +743,10 @@ func (s *sink) flush(ctx context.Context) error {
 	if err := s.buf.Flush(ctx); err != nil {
 		return report.Rewrap("wssink: ", err)
 	}
-	return s.wait(ctx, true)
+	if err := s.wait(ctx, true); err != nil {
+		return fmt.Errorf("wssink: flush: %w", err)
+	}
+	return nil
 }
 
 func (s *sink) shutdown(ctx context.Context) error {

@@ -321,7 +321,7 @@ func TestHandshakeCarriesHeadersTokenAndCompression(t *testing.T) {
 	o := fastOptions()
 	o.Headers = http.Header{"X-Tenant": {"blue"}}
 	o.BearerToken = "s3cret-token"
-	o.Compression = true
+	o.Compress = true
 	o.Subprotocols = []string{"logs.v1"}
 	h, err := New(srv.url(), o)
 	if err != nil {
@@ -503,7 +503,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"ws://x/", Options{Mode: 7}, "Mode"},
 		{"ws://x/", Options{OnFull: 9}, "OnFull"},
 		{"ws://x/", Options{OnFull: buffer.Divert}, "Spool"},
-		{"ws://x/", Options{SpoolMaxBytes: -1}, "SpoolMaxBytes"},
+		{"localhost:8080/logs", Options{}, "did you mean ws://localhost:8080/logs?"},
 		{"ws://x/", Options{BearerToken: "a\nb"}, "BearerToken"},
 		{"ws://x/", Options{Headers: http.Header{"Bad Key": {"v"}}}, "Headers"},
 		{"ws://x/", Options{CertFile: "c.pem"}, "KeyFile"},

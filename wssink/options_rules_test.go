@@ -1,0 +1,30 @@
+package wssink
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Bad options are all named in one error, not only the first.
+func TestNewJoinsEveryOptionError(t *testing.T) {
+	_, err := New("ws://x/", &Options{QueueSize: -1, DialTimeout: -1, QueueBytes: -1})
+	if err == nil {
+		t.Fatal("New accepted three bad options")
+	}
+	for _, want := range []string{"QueueSize", "DialTimeout", "QueueBytes"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+// A negative SpoolMaxBytes means no bound, as in httpsink.
+func TestNegativeSpoolMaxBytesIsNoBound(t *testing.T) {
+	h, err := New("ws://127.0.0.1:1/", &Options{Spool: t.TempDir(), SpoolMaxBytes: -1, DialTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("New with SpoolMaxBytes -1: %v", err)
+	}
+	h.Shutdown(context.Background())
+}
