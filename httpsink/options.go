@@ -439,11 +439,14 @@ func resolve(rawURL string, o *Options) (*config, error) {
 
 // isSecretHeader reports whether a header's value is a credential.
 func isSecretHeader(k string) bool {
-	switch http.CanonicalHeaderKey(k) {
-	case "Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token", "Cookie":
+	// The same rule as wssink's: credentials by name, and any *-Token or
+	// *-Key header (X-Access-Token, X-Api-Key, ...).
+	k = http.CanonicalHeaderKey(k)
+	switch k {
+	case "Authorization", "Proxy-Authorization", "Api-Key", "Cookie":
 		return true
 	}
-	return false
+	return strings.HasSuffix(k, "-Token") || strings.HasSuffix(k, "-Key")
 }
 
 // isSecretParam reports whether a query parameter's name says it carries

@@ -126,3 +126,16 @@ func checkNoSecret(t *testing.T, where, s string, secrets []string) {
 		}
 	}
 }
+
+// X-Access-Token is a secret in httpsink as in wssink: one rule, any
+// *-Token or *-Key header.
+func TestAccessTokenHeaderIsScrubbed(t *testing.T) {
+	for _, k := range []string{"X-Access-Token", "x-api-key", "Private-Key", "Authorization"} {
+		if !isSecretHeader(k) {
+			t.Errorf("%s is not treated as a secret", k)
+		}
+	}
+	if isSecretHeader("X-Request-Id") {
+		t.Error("X-Request-Id is treated as a secret")
+	}
+}
