@@ -69,7 +69,8 @@ func BenchmarkHandle(b *testing.B) {
 // diverted batch, for a file append.
 func BenchmarkHandleCollectorDown(b *testing.B) {
 	addr := reservePort(b)
-	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: b.TempDir(), SpoolMaxBytes: -1})
+	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: b.TempDir(), SpoolMaxBytes: -1,
+		ErrorHandler: func(error) {}}) // its reports would cut the benchmark lines on stderr
 	if err != nil {
 		b.Fatal(err)
 	}
