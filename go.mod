@@ -10,3 +10,5 @@ require (
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
+
+require google.golang.org/protobuf v1.36.10
