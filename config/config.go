@@ -162,6 +162,9 @@ func fromTree(root *node) (*Config, error) {
 			}
 		}
 		if _, err := expandTree(opts, sat, nil, nil); err != nil {
+			if e, ok := err.(*Error); ok && name != "" {
+				e.sink = name
+			}
 			return nil, err
 		}
 		raw := opts.appendJSON(nil)
@@ -228,18 +231,27 @@ func (c *Config) Build() (*multi.Handler, error) {
 func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *BuildOptions) (t *Tree, err error) {
 	var env envUse
 	var built []slog.Handler
+	var builtAt []int // the sink index of each of built
 	levels := map[string]*slog.LevelVar{}
 	fail := func(e *Error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		for _, b := range built {
-			_ = multi.Shutdown(ctx, b)
+		var down []string
+		for j, b := range built {
+			if err := multi.Shutdown(ctx, b); err != nil {
+				down = append(down, "shut down "+sinkLabel(builtAt[j], c.Sinks[builtAt[j]].Name)+": "+err.Error())
+			}
 		}
 		if c.src != nil {
 			e.File = c.src.file
 		}
+		if len(down) > 0 {
+			// Not lost: a sink that could not release its file or
+			// connection is named after the error that made Build stop.
+			e.Err = fmt.Errorf("%w; and %s", e.Err, strings.Join(down, "; "))
+		}
 		e.Err = redactError(e.Err, env.used)
-		return e
+		return e.withSink(c.Sinks)
 	}
 	if len(c.Sinks) == 0 {
 		return nil, fail(errAt(path{}.key("sinks"), 0, errors.New("empty: list at least one sink")))
@@ -312,7 +324,7 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *Bu
 		}
 		if err != nil {
 			if sh != nil {
-				built = append(built, sh) // shut down with the others, not leaked
+				built, builtAt = append(built, sh), append(builtAt, i) // shut down with the others, not leaked
 			}
 			return nil, fail(c.rebase(i, err))
 		}
@@ -322,7 +334,7 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *Bu
 		if floor != nil {
 			sh = multi.MinLevel(sh, floor)
 		}
-		built = append(built, sh)
+		built, builtAt = append(built, sh), append(builtAt, i)
 		if st.level != nil {
 			levels[s.Name] = st.level
 		}

@@ -468,3 +468,20 @@ func TestParseMemoryIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// JSON keeps its own parser because go.yaml.in/yaml/v3, given the same
+// bytes, accepts the first two without an error and refuses the third
+// ("yaml: found invalid Unicode character escape code", with no line).
+// Each case here fails if JSON documents are sent through the YAML parser.
+func TestJSONIsReadAsJSONNotAsYAML(t *testing.T) {
+	for doc, want := range map[string]string{
+		"{\"sinks\": [{\"type\": \"console\"},\n]}":                    `config: line 2: invalid character ']' looking for beginning of value`,
+		"{\"sinks\": [{\"type\": \"console\", \"logger\": \"a\tb\"}]}": `config: line 1: invalid character '\t' in string literal`,
+	} {
+		_, err := Parse(strings.NewReader(doc))
+		assert.EqualError(t, err, want, doc)
+	}
+	c, err := Parse(strings.NewReader(`{"sinks": [{"type": "console", "logger": "\ud83d\ude00"}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, `{"logger":"😀"}`, string(c.Sinks[0].Options))
+}

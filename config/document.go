@@ -245,8 +245,16 @@ func (p *jsonParser) syntax(err error, line int) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		msg := se.Error()
-		return &Error{Line: p.lineAt(se.Offset - 1), Err: errors.New(msg)}
+		// The offset of a Decoder.Token error may be that of an earlier
+		// token (before the comma, for "[1,\n x]"): the line is taken
+		// from the whole-document scanner of Unmarshal, whose offset is
+		// the bad byte's. Only on this error path, so a valid document
+		// is scanned once.
+		var full *json.SyntaxError
+		if errors.As(json.Unmarshal(p.data, new(json.RawMessage)), &full) {
+			se = full
+		}
+		return &Error{Line: p.lineAt(se.Offset - 1), Err: errors.New(se.Error())}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &Error{Line: p.lineAt(int64(len(p.data))), Err: errors.New("unexpected end of document")}
 	}

@@ -23,7 +23,8 @@ type Error struct {
 	Path string // path to the value: "sinks[2].max_size"; "" for the whole document
 	Err  error  // what is wrong
 
-	segs path // Path as segments, to find the line again
+	segs path   // Path as segments, to find the line again
+	sink string // the name of the sink Path is in, printed after sinks[N]
 }
 
 func (e *Error) Error() string {
@@ -44,11 +45,46 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Path != "" {
-		b.WriteString(e.Path)
+		p := e.Path
+		if k := sinkPrefix(p); e.sink != "" && k > 0 {
+			b.WriteString(p[:k])
+			b.WriteString(" (name ")
+			b.WriteString(strconv.Quote(e.sink))
+			b.WriteByte(')')
+			p = p[k:]
+		}
+		b.WriteString(p)
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
+}
+
+// sinkPrefix returns the length of the "sinks[N]" that p starts with, or 0.
+func sinkPrefix(p string) int {
+	rest, ok := strings.CutPrefix(p, "sinks[")
+	if !ok {
+		return 0
+	}
+	end := strings.IndexByte(rest, ']')
+	if end <= 0 {
+		return 0
+	}
+	if _, err := strconv.Atoi(rest[:end]); err != nil {
+		return 0
+	}
+	return len("sinks[") + end + 1
+}
+
+// withSink names the sink e is in, if its path is in sinks[i] and the sink
+// has a name.
+func (e *Error) withSink(sinks []Sink) *Error {
+	if len(e.segs) >= 2 && e.segs[0].key == "sinks" && e.segs[1].isIdx {
+		if i := e.segs[1].idx; i < len(sinks) {
+			e.sink = sinks[i].Name
+		}
+	}
+	return e
 }
 
 // Unwrap returns the cause.

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"log/slog"
 	"strconv"
 
@@ -47,13 +46,20 @@ type SinkError struct {
 	Err   error
 }
 
-// Error reads "sinks[2] (http "audit"): <the error>".
+// Error reads "sinks[2] (name "audit"): <the error>", or "sinks[2]: <the
+// error>" for a sink without a name: the sink's place as the document's
+// errors write it.
 func (e *SinkError) Error() string {
-	who := e.Type
-	if e.Name != "" {
-		who += " " + strconv.Quote(e.Name)
+	return sinkLabel(e.Index, e.Name) + ": " + e.Err.Error()
+}
+
+// sinkLabel writes sinks[i], with the sink's name if it has one.
+func sinkLabel(i int, name string) string {
+	s := "sinks[" + strconv.Itoa(i) + "]"
+	if name != "" {
+		s += " (name " + strconv.Quote(name) + ")"
 	}
-	return fmt.Sprintf("sinks[%d] (%s): %v", e.Index, who, e.Err)
+	return s
 }
 
 // Unwrap returns the sink's error.

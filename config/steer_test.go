@@ -101,10 +101,68 @@ func TestBuildTreeErrorHandlerNamesTheSink(t *testing.T) {
 	if !errors.As(got[0], &se) || se.Index != 1 || se.Name != "audit" || se.Type != "file" || !errors.Is(got[0], multi.ErrClosed) {
 		t.Fatalf("got %#v", got[0])
 	}
-	if !strings.HasPrefix(got[0].Error(), `sinks[1] (file "audit"): file: record refused after Shutdown`) {
+	if !strings.HasPrefix(got[0].Error(), `sinks[1] (name "audit"): file: record refused after Shutdown`) {
 		t.Errorf("error text %q", got[0])
 	}
 }
+
+func TestSinkErrorText(t *testing.T) {
+	cause := errors.New("httpsink: send batch of 3 records: 503")
+	for _, tc := range []struct {
+		e    SinkError
+		want string
+	}{
+		{SinkError{Index: 2, Name: "audit", Type: "http", Err: cause}, `sinks[2] (name "audit"): httpsink: send batch of 3 records: 503`},
+		{SinkError{Index: 0, Type: "http", Err: cause}, `sinks[0]: httpsink: send batch of 3 records: 503`},
+	} {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("got %s\nwant %s", got, tc.want)
+		}
+	}
+}
+
+// Build errors about a named sink carry its name after sinks[N], in every
+// kind of error: a value the sink's type refuses, an unknown type, a
+// builder's own error, an environment variable that is not set.
+func TestBuildErrorsNameTheSink(t *testing.T) {
+	dir := t.TempDir()
+	for doc, want := range map[string]string{
+		"sinks:\n  - type: console\n  - type: file\n    name: audit\n    path: " + filepath.Join(dir, "a.log") + "\n    max_size: 10XB\n": `config: line 6: sinks[1] (name "audit").max_size: "10XB" is not a size`,
+		"sinks:\n  - type: kafka\n    name: bus\n":                          `config: line 2: sinks[0] (name "bus").type: unknown type "kafka" (known: `,
+		"sinks:\n  - type: failing\n    name: f\n":                          `config: line 2: sinks[0] (name "f"): no luck`,
+		"sinks:\n  - type: http\n    name: c\n    url: ${NOPE_NOT_SET_X}\n": `config: line 4: sinks[0] (name "c").url: environment variable NOPE_NOT_SET_X is not set`,
+		"sinks:\n  - type: http\n    name: c\n    url: \"${1X}\"\n":         `config: line 4: sinks[0] (name "c").url: "${1X}" is not a variable reference (want ${NAME} or ${NAME:-default})`,
+		"sinks:\n  - type: console\n    name: c\n    max_sise: 1\n":         `config: line 4: sinks[0] (name "c").max_sise: unknown field`,
+	} {
+		_, err := loadString(t, doc, nil)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(want, " ") && err.Error() != want {
+			t.Errorf("%q:\n got %v\nwant %s", doc, err, want)
+		}
+	}
+}
+
+// A sink that cannot shut down while Build undoes a failed document is
+// named in the error, after the error that stopped Build, not dropped.
+func TestBuildReportsShutdownErrorsOfSinksItUndoes(t *testing.T) {
+	reg := &registry{m: map[string]buildFunc{
+		"stuck": func(json.RawMessage) (slog.Handler, error) { return stuckSink{}, nil },
+		"bad":   func(json.RawMessage) (slog.Handler, error) { return nil, errors.New("no luck") },
+	}}
+	c, err := Parse(strings.NewReader("sinks:\n  - type: stuck\n    name: s\n  - type: stuck\n  - type: bad\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.build(reg, os.LookupEnv, &BuildOptions{})
+	want := `config: line 5: sinks[2]: no luck; and shut down sinks[0] (name "s"): disk gone; shut down sinks[1]: disk gone`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+type stuckSink struct{ slog.Handler }
+
+func (stuckSink) Enabled(context.Context, slog.Level) bool { return true }
+func (stuckSink) Shutdown(context.Context) error           { return errors.New("disk gone") }
 
 func TestRegisteredTypeNamedLevelIsAFloor(t *testing.T) {
 	reg := &registry{m: map[string]buildFunc{}}
