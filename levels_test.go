@@ -1,6 +1,7 @@
 package multi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,6 +82,53 @@ func TestLevelHandlerConcurrent(t *testing.T) {
 					t.Errorf("PUT %s: %d", lvl, resp.StatusCode)
 				}
 				_ = v.Level()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// A PUT that sets two levels is all or nothing for readers too: GETs that
+// race PUTs of {"a":X,"b":X} always see a and b equal.
+func TestLevelHandlerPutIsAtomicForGet(t *testing.T) {
+	a, b := new(slog.LevelVar), new(slog.LevelVar)
+	srv := httptest.NewServer(multi.LevelHandler(map[string]*slog.LevelVar{"a": a, "b": b}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(2)
+		go func() { // writer
+			defer wg.Done()
+			for j := range 25 {
+				lvl := []string{"trace", "debug", "warn", "critical"}[(i+j)%4]
+				req, _ := http.NewRequest("PUT", srv.URL, strings.NewReader(fmt.Sprintf(`{"a":%q,"b":%q}`, lvl, lvl)))
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("PUT %s: %d", lvl, resp.StatusCode)
+				}
+			}
+		}()
+		go func() { // reader
+			defer wg.Done()
+			for range 25 {
+				resp, err := srv.Client().Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var got map[string]string
+				err = json.NewDecoder(resp.Body).Decode(&got)
+				resp.Body.Close()
+				if err != nil || len(got) != 2 || got["a"] != got["b"] {
+					t.Errorf("GET = %v (%v), want a and b equal", got, err)
+					return
+				}
 			}
 		}()
 	}

@@ -81,6 +81,13 @@
 //	...
 //	http.Handle("/debug/log-levels", multi.LevelHandler(tree.Levels))
 //
+// A named sink's LevelVar starts at its "level" (INFO without one).
+// Setting it changes that sink alone, at once, from any goroutine. The
+// top-level "level" stays a floor above it: with level: warn at the top,
+// setting a sink's LevelVar to DEBUG lets it see WARN and above, no more;
+// to let one sink go below the floor, leave the top-level level out and
+// give each sink its own.
+//
 // # JSON and YAML
 //
 // A document whose first non-blank character is '{' or '[' is read as
@@ -90,9 +97,10 @@
 //
 // JSON is not read by the YAML parser, though YAML 1.2 is nearly a
 // superset of it: go.yaml.in/yaml/v3 accepts what is not JSON (a trailing
-// comma, a raw tab in a string) without a word, refuses what is (an
-// escaped surrogate pair, which Python's json.dumps writes for an emoji),
-// and names no line for either.
+// comma, a raw tab in a string) without an error, and refuses what is (an
+// escaped surrogate pair such as "\ud83d\ude00", which many encoders
+// write for an emoji) with an error that names no line. Sinks' Options,
+// which a program may set in Go as JSON, are read by the same JSON parser.
 //
 // YAML is read with go.yaml.in/yaml/v3, the YAML organisation's maintained
 // continuation of gopkg.in/yaml.v3 (same API and behaviour; the original
@@ -140,9 +148,18 @@
 //	config: multi.yaml:12: sinks[3].headers.Authorization: environment variable LOG_TOKEN is not set
 //	config: multi.yaml:2: sinks[0].type: unknown type "kafka" (known: console, file, http, websocket)
 //
+// A sink with a name is named after its place, in build errors and in the
+// [*SinkError]s an ErrorHandler is given alike:
+//
+//	config: multi.yaml:9: sinks[2] (name "audit").max_size: "10XB" is not a size
+//	sinks[2] (name "audit"): file: write logs/audit.log: no space left on device
+//
 // If a sink fails to build, Build first shuts down the sinks of the same
 // document it already built, so that no file, connection or goroutine is
-// left behind, waiting for them at most 5 seconds.
+// left behind, waiting for them at most 5 seconds. A sink that fails to
+// shut down is named in the error, after the one that stopped Build:
+//
+//	config: multi.yaml:14: sinks[3].url: missing: the collector's URL; and shut down sinks[1]: file: flush logs/app.log: write logs/app.log: input/output error
 //
 // # Limits
 //
