@@ -66,6 +66,20 @@ func (p Policy) String() string {
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
 
+// Resolve returns the policy Auto stands for: Divert when there is
+// somewhere to divert to (an Overflow, a sink's spool), else DropNewest.
+// Any other policy is returned as it is. Sinks resolve their OnFull with
+// it, so that one rule holds for all of them.
+func (p Policy) Resolve(canDivert bool) Policy {
+	switch {
+	case p != Auto:
+		return p
+	case canDivert:
+		return Divert
+	}
+	return DropNewest
+}
+
 // ParsePolicy reads a policy name in any case: auto, block, drop-newest,
 // drop-oldest or divert ("drop_newest" and "dropnewest" are accepted too).
 func ParsePolicy(s string) (Policy, error) {
@@ -190,12 +204,7 @@ func resolve(o *Options) (Options, error) {
 	if r.BlockTimeout < 0 {
 		bad("BlockTimeout", r.BlockTimeout, "must not be negative (0 means 1s)")
 	}
-	if r.OnFull == Auto {
-		r.OnFull = DropNewest
-		if r.Overflow != nil {
-			r.OnFull = Divert
-		}
-	}
+	r.OnFull = r.OnFull.Resolve(r.Overflow != nil)
 	switch {
 	case r.OnFull < Auto || r.OnFull > Divert:
 		bad("OnFull", r.OnFull, "must be Auto, Block, DropNewest, DropOldest or Divert")

@@ -142,3 +142,18 @@ func TestBlockWaitsAtMostBlockTimeout(t *testing.T) {
 		close(gate)
 	})
 }
+
+func TestPolicyResolve(t *testing.T) {
+	for _, tc := range []struct {
+		p         Policy
+		canDivert bool
+		want      Policy
+	}{
+		{Auto, false, DropNewest}, {Auto, true, Divert},
+		{Block, true, Block}, {DropOldest, false, DropOldest}, {Divert, false, Divert},
+	} {
+		if got := tc.p.Resolve(tc.canDivert); got != tc.want {
+			t.Errorf("%v.Resolve(%v) = %v, want %v", tc.p, tc.canDivert, got, tc.want)
+		}
+	}
+}

@@ -376,12 +376,7 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	if c.Spool == "" && c.OnFull == buffer.Divert {
 		bad("Options.OnFull is divert but Options.Spool is empty: divert writes to the spool")
 	}
-	if c.OnFull == buffer.Auto {
-		c.OnFull = buffer.DropNewest
-		if c.Spool != "" {
-			c.OnFull = buffer.Divert
-		}
-	}
+	c.OnFull = c.OnFull.Resolve(c.Spool != "")
 	switch {
 	case c.SpoolMaxBytes == 0:
 		c.SpoolMaxBytes = DefaultSpoolMaxBytes

@@ -356,12 +356,7 @@ func resolve(addr string, o *Options) (*config, error) {
 	if c.SpoolMaxBytes == 0 {
 		c.SpoolMaxBytes = DefaultSpoolMaxBytes
 	}
-	if c.OnFull == buffer.Auto {
-		c.OnFull = buffer.DropNewest
-		if c.Spool != "" {
-			c.OnFull = buffer.Divert
-		}
-	}
+	c.OnFull = c.OnFull.Resolve(c.Spool != "")
 	if c.Spool == "" && c.OnFull == buffer.Divert {
 		bad("Options.OnFull is divert but Options.Spool is empty: set Spool to a directory, or pick block, drop-newest or drop-oldest")
 	}

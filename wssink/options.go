@@ -289,12 +289,7 @@ func (c *config) resolve(rawURL string, o *Options) error {
 	if c.OnFull < buffer.Auto || c.OnFull > buffer.Divert {
 		bad(fmt.Errorf("wssink: Options.OnFull %d: not a buffer policy", int(c.OnFull)))
 	}
-	if c.OnFull == buffer.Auto {
-		c.OnFull = buffer.DropNewest
-		if c.Spool != "" {
-			c.OnFull = buffer.Divert
-		}
-	}
+	c.OnFull = c.OnFull.Resolve(c.Spool != "")
 	if c.OnFull == buffer.Divert && c.Spool == "" {
 		bad(fmt.Errorf("wssink: Options.OnFull %v: needs Options.Spool, the directory to divert to", c.OnFull))
 	}
