@@ -2,57 +2,14 @@ package httpsink
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-)
 
-// deadCollector is a collector that is down: "refuse" is a port nobody
-// listens on; "silent" accepts connections and reads, but never answers.
-func deadCollector(t *testing.T, mode string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if mode == "refuse" {
-		ln.Close()
-		return "http://" + addr + "/insert"
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + addr + "/insert"
-}
+	"github.com/jinpy-utils/multi/internal/faultnet"
+)
 
 // TestCollectorDownNeverHurtsTheCaller: with the collector down, refusing
 // connections or never answering, 8 goroutines log 50,000 records. Every
@@ -63,18 +20,18 @@ func deadCollector(t *testing.T, mode string) string {
 func TestCollectorDownNeverHurtsTheCaller(t *testing.T) {
 	const goroutines, total = 8, 50_000
 	const timeout = time.Second
-	for _, mode := range []string{"refuse", "silent"} {
+	for _, mode := range faultnet.Modes {
 		for _, spooled := range []bool{false, true} {
-			name := mode + "/nospool"
+			name := string(mode) + "/nospool"
 			if spooled {
-				name = mode + "/spool"
+				name = string(mode) + "/spool"
 			}
 			t.Run(name, func(t *testing.T) {
 				o := &Options{Timeout: timeout, ErrorHandler: func(error) {}}
 				if spooled {
 					o.Spool = t.TempDir()
 				}
-				h, err := New(deadCollector(t, mode), o)
+				h, err := New("http://"+faultnet.Down(t, mode)+"/insert", o)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -2,57 +2,13 @@ package wssink
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
-)
 
-// deadServer is a WebSocket server that is down: "refuse" is a port
-// nobody listens on; "silent" accepts TCP connections and reads, but never
-// answers the handshake.
-func deadServer(t *testing.T, mode string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if mode == "refuse" {
-		ln.Close()
-		return "ws://" + addr + "/logs"
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "ws://" + addr + "/logs"
-}
+	"github.com/jinpy-utils/multi/internal/faultnet"
+)
 
 // TestServerDownShutdownIsBounded: with the server down, refusing or never
 // answering the handshake, 8 goroutines log 50,000 records; every record is
@@ -60,18 +16,18 @@ func deadServer(t *testing.T, mode string) string {
 // (its time is logged; the test asserts only a generous bound).
 func TestServerDownShutdownIsBounded(t *testing.T) {
 	const goroutines, total = 8, 50_000
-	for _, mode := range []string{"refuse", "silent"} {
+	for _, mode := range faultnet.Modes {
 		for _, spooled := range []bool{false, true} {
-			name := mode + "/nospool"
+			name := string(mode) + "/nospool"
 			if spooled {
-				name = mode + "/spool"
+				name = string(mode) + "/spool"
 			}
 			t.Run(name, func(t *testing.T) {
 				o := &Options{DialTimeout: time.Second, WriteTimeout: time.Second, ErrorHandler: func(error) {}}
 				if spooled {
 					o.Spool = t.TempDir()
 				}
-				h, err := New(deadServer(t, mode), o)
+				h, err := New("ws://"+faultnet.Down(t, mode)+"/logs", o)
 				if err != nil {
 					t.Fatal(err)
 				}
