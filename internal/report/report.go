@@ -56,10 +56,11 @@ type Reporter struct {
 	closed   bool
 	lastLine time.Time
 	timer    *time.Timer
-	held     string // the newest line held back by the limit
-	missed   int    // errors not shown since the last line (or call)
-	dropped  int    // records dropped since the last line
-	dropWhy  error  // the newest drop reason
+	held     string                 // the newest line held back by the limit
+	missed   int                    // errors not shown since the last line (or call)
+	armed    atomic.Bool            // a held line waits for the timer: drops need not lock
+	dropped  atomic.Int64           // records dropped since the last line
+	dropWhy  atomic.Pointer[errBox] // the first drop reason since the last line
 	down     bool
 	downAt   time.Time
 }
@@ -101,10 +102,13 @@ func (r *Reporter) Dropped(n int, reason error) {
 		r.call(fmt.Errorf("dropped %d records: %w", n, reason))
 		return
 	}
-	r.mu.Lock()
-	r.dropped += n
-	r.dropWhy = reason
-	r.mu.Unlock()
+	r.dropped.Add(int64(n))
+	if r.dropWhy.Load() == nil {
+		r.dropWhy.CompareAndSwap(nil, &errBox{reason}) // once a line, not once a drop
+	}
+	if r.armed.Load() {
+		return // the timer's line will count it: no lock on the caller's path
+	}
 	r.line("")
 }
 
@@ -177,6 +181,7 @@ func (r *Reporter) Close() {
 		r.timer.Stop()
 		r.timer = nil
 	}
+	r.armed.Store(false)
 	s := r.takeLocked("")
 	r.mu.Unlock()
 	r.write(s)
@@ -200,6 +205,9 @@ func (r *Reporter) call(err error) {
 	}
 	r.handler(err)
 }
+
+// errBox holds a drop reason for an atomic.Pointer.
+type errBox struct{ err error }
 
 // moreError is an error that stands for others not shown.
 type moreError struct {
@@ -226,6 +234,7 @@ func (r *Reporter) line(msg string) {
 		}
 		if r.timer == nil && !r.closed {
 			r.timer = time.AfterFunc(r.every-now.Sub(r.lastLine), r.release)
+			r.armed.Store(true)
 		}
 		r.mu.Unlock()
 		return
@@ -240,6 +249,7 @@ func (r *Reporter) line(msg string) {
 func (r *Reporter) release() {
 	r.mu.Lock()
 	r.timer = nil
+	r.armed.Store(false)
 	s := r.takeLocked("")
 	if s != "" {
 		r.lastLine = r.now()
@@ -260,10 +270,14 @@ func (r *Reporter) takeLocked(msg string) string {
 	if r.missed > 0 {
 		extra = append(extra, fmt.Sprintf("%d more errors", r.missed))
 	}
-	if r.dropped > 0 {
-		extra = append(extra, fmt.Sprintf("%d records dropped (%v)", r.dropped, r.dropWhy))
+	if n := r.dropped.Swap(0); n > 0 {
+		var why error
+		if b := r.dropWhy.Swap(nil); b != nil {
+			why = b.err
+		}
+		extra = append(extra, fmt.Sprintf("%d records dropped (%v)", n, why))
 	}
-	r.missed, r.dropped, r.dropWhy = 0, 0, nil
+	r.missed = 0
 	switch {
 	case msg == "" && len(extra) == 0:
 		return ""

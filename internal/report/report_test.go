@@ -195,3 +195,19 @@ func TestRewrap(t *testing.T) {
 		t.Error("Rewrap(nil) is not nil")
 	}
 }
+
+type sliceErr []string
+
+func (e sliceErr) Error() string { return "slice error" }
+
+// TestDroppedWithAnUncomparableReason: a reason whose type cannot be
+// compared with == is reported, not a panic on the logging goroutine.
+func TestDroppedWithAnUncomparableReason(t *testing.T) {
+	r, _, out := stderrReporter(t)
+	r.Dropped(1, sliceErr{"a"})
+	r.Dropped(2, sliceErr{"b"})
+	r.Close()
+	if !strings.Contains(out.String(), "2 records dropped (slice error)") {
+		t.Fatalf("got %q", out.String())
+	}
+}
