@@ -59,8 +59,6 @@ type sink struct {
 	drainStop  context.CancelFunc
 	addErr     report.Rewrapper         // the buffer's Add errors, as ours
 	secrets    atomic.Pointer[[]string] // Options' secrets and recent tokens
-	lastDrop   atomic.Int64             // UnixNano of the last reported queue drop
-	dropsMute  atomic.Int64             // queue drops not reported since
 	gap        delivery.Gap             // drops not yet told to the collector
 	gapLine    []byte                   // the gap record being sent (sendMu)
 
@@ -377,18 +375,7 @@ func (s *sink) queueDropped(n int, err error) {
 	if !s.closed.Load() {
 		s.gap.Add(n, err, s.now())
 	}
-	if s.c.ErrorHandler == nil {
-		s.rep.Dropped(n, err)
-		return
-	}
-	now := time.Now().UnixNano()
-	last := s.lastDrop.Load()
-	if now-last < int64(time.Second) || !s.lastDrop.CompareAndSwap(last, now) {
-		s.dropsMute.Add(int64(n))
-		return
-	}
-	n += int(s.dropsMute.Swap(0))
-	s.rep.Error(fmt.Errorf("httpsink: dropped %d records: %w", n, err))
+	s.rep.Dropped(n, s.addErr.Wrap(err)) // folded to one report a second
 }
 
 // overflow is the buffer's Overflow under Divert: the oldest queued batch
