@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,7 +52,7 @@ func BenchmarkHandle(b *testing.B) {
 		defer srv.Close()
 		// Block, as before the default changed: the caller's cost with
 		// every record delivered, not the cost of a refusal.
-		h, err := New(srv.URL, &Options{Encoding: NDJSON, OnFull: buffer.Block})
+		h, err := New(srv.URL, &Options{Encoding: NDJSON, Queue: delivery.Queue{OnFull: buffer.Block}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func BenchmarkHandle(b *testing.B) {
 // diverted batch, for a file append.
 func BenchmarkHandleCollectorDown(b *testing.B) {
 	addr := reservePort(b)
-	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: b.TempDir(), SpoolMaxBytes: -1,
+	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: b.TempDir(), MaxBytes: -1},
 		ErrorHandler: func(error) {}}) // its reports would cut the benchmark lines on stderr
 	if err != nil {
 		b.Fatal(err)
@@ -123,7 +124,7 @@ func BenchmarkVictoriaLogsNDJSONGzip(b *testing.B) {
 		b.Fatal(sharedVL.err)
 	}
 	h, err := New(victoriaLogsURL(sharedVL.v.base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
-		BatchSize: 4096, BatchBytes: 4 << 20, QueueSize: 65536, OnFull: buffer.Block})
+		Queue: delivery.Queue{BatchSize: 4096, BatchBytes: 4 << 20, Size: 65536, OnFull: buffer.Block}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/internal/core"
 	"log/slog"
 	"slices"
 	"sync"
@@ -29,7 +30,7 @@ func TestCollectorDownNeverHurtsTheCaller(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				o := &Options{Timeout: timeout, ErrorHandler: func(error) {}}
 				if spooled {
-					o.Spool = t.TempDir()
+					o.Spool.Dir = t.TempDir()
 				}
 				h, err := New("http://"+faultnet.Down(t, mode)+"/insert", o)
 				if err != nil {
@@ -66,8 +67,8 @@ func TestCollectorDownNeverHurtsTheCaller(t *testing.T) {
 				}
 				took := time.Since(start)
 				t.Logf("Shutdown(context.Background()) took %v (Timeout %v)", took, timeout)
-				if took > timeout+drainGrace+10*time.Second {
-					t.Errorf("Shutdown took %v, want about Timeout+1s = %v", took, timeout+drainGrace)
+				if took > timeout+core.DrainGrace+10*time.Second {
+					t.Errorf("Shutdown took %v, want about Timeout+1s = %v", took, timeout+core.DrainGrace)
 				}
 				st := h.Stats()
 				if st.Written != 0 || st.Spooled+st.Dropped != total || st.Queued != 0 {

@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -79,8 +80,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	faults.Store(true)
 	start := time.Now()
 	h := mustNew(t, srv.URL+"/insert/jsonline?_msg_field=msg&_time_field=time&_stream_fields=test",
-		&Options{Spool: t.TempDir(), Timeout: time.Second, BatchSize: 500, QueueSize: 1000, MaxRetries: 2,
-			Backoff: Backoff{InitialInterval: 200 * time.Millisecond}, ErrorHandler: func(error) {}})
+		&Options{Spool: delivery.Spool{Dir: t.TempDir()}, Queue: delivery.Queue{BatchSize: 500, Size: 1000}, Retry: delivery.Retry{Max: 2, Backoff: delivery.Backoff{InitialInterval: 200 * time.Millisecond}}, Timeout: time.Second,
+			ErrorHandler: func(error) {}})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
@@ -100,7 +101,7 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	stFault := h.Stats()
 	faults.Store(false)
 	healthyAt := time.Now()
-	waitFor(t, "the spool to drain", healthy, func() bool { return h.s.spool.Len() == 0 })
+	waitFor(t, "the spool to drain", healthy, func() bool { return h.s.Spool.Len() == 0 })
 	drainTook := time.Since(healthyAt)
 	stDrained := h.Stats()
 	if err := h.Shutdown(context.Background()); err != nil {

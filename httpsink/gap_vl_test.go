@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jinpy-utils/multi/internal/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 )
 
 // TestGapRecordReachesVictoriaLogs: records dropped while the collector
@@ -38,7 +39,7 @@ func TestGapRecordReachesVictoriaLogs(t *testing.T) {
 
 	down.Store(true)
 	h := mustNew(t, srv.URL+"/insert/jsonline?_msg_field=msg&_time_field=time&_stream_fields=test",
-		&Options{MaxRetries: -1, BatchSize: 5, ErrorHandler: func(error) {}})
+		&Options{Retry: delivery.Retry{Max: -1}, Queue: delivery.Queue{BatchSize: 5}, ErrorHandler: func(error) {}})
 	l := slog.New(h).With("test", "gap")
 	for i := range 5 {
 		l.Info("lost", "seq", i)
@@ -53,7 +54,7 @@ func TestGapRecordReachesVictoriaLogs(t *testing.T) {
 		t.Fatalf("stats %+v, want 1 written (the gap record is not counted), 5 dropped", st)
 	}
 	v.flush(t)
-	rows := v.query(t, `_msg:"`+delivery.GapMessage+`" | fields _msg, _time, level, dropped, reason, first_drop, last_drop`)
+	rows := v.query(t, `_msg:"`+core.GapMessage+`" | fields _msg, _time, level, dropped, reason, first_drop, last_drop`)
 	if len(rows) != 1 {
 		t.Fatalf("LogsQL found %d gap records, want 1: %v", len(rows), rows)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
 	"go/build"
 	"io"
 	"log/slog"
@@ -215,11 +216,11 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
 	for _, enc := range []Encoding{NDJSON, ElasticsearchBulk, Loki} {
 		// gzip costs most under the race detector: there only NDJSON has it.
-		o := &Options{Encoding: enc, Compress: enc == NDJSON || !raceEnabled, Level: slog.LevelDebug, BatchSize: 4096, BatchBytes: 4 << 20,
-			QueueSize: 32768, Name: "e2e", Source: "httpsink-test",
+		o := &Options{Encoding: enc, Compress: enc == NDJSON || !raceEnabled, Level: slog.LevelDebug, Queue: delivery.Queue{BatchSize: 4096, BatchBytes: 4 << 20, Size: 32768, OnFull: buffer.Block},
+			Name: "e2e", Source: "httpsink-test",
 			// A burst faster than the collector: wait for it rather than
 			// drop (the default), since this test counts every record.
-			OnFull: buffer.Block}
+		}
 		if enc == Loki {
 			o.Labels = []string{"enc"}
 		}

@@ -1,9 +1,9 @@
-// Package delivery holds what the network sinks share to deliver records:
-// for now the gap record, which tells the collector about records that
-// were dropped. (The rest of the delivery core, the queue, retries, the
-// breaker, spool replay and drop accounting, still lives in httpsink and
-// wssink; see issue 10.)
-package delivery
+// Package core is the delivery core under the network sinks (httpsink,
+// wssink): the queue and its spool, retries, the breaker, replay, drop
+// accounting and the gap record, error reporting, secret scrubbing, and
+// the validation of the options in package delivery. A sink keeps only its
+// transport and its encoding.
+package core
 
 import (
 	"strconv"

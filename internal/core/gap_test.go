@@ -1,4 +1,4 @@
-package delivery
+package core
 
 import (
 	"encoding/json"
