@@ -89,6 +89,7 @@ func New(url string, opts *Options) (*Handler, error) {
 	}
 	s.Sender, err = core.NewSender(core.Config{
 		Name:         "httpsink",
+		TrimNewline:  true,
 		Endpoint:     c.endpoint,
 		Buffer:       c.buffer,
 		Spool:        c.Spool,

@@ -132,6 +132,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	}
 	if s.Core, err = core.New(core.Config{
 		Name:         "wssink",
+		TrimNewline:  true,
 		Endpoint:     core.SafeURL(s.cfg.url),
 		Buffer:       s.cfg.buffer,
 		Spool:        s.cfg.Spool,

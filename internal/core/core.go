@@ -38,6 +38,9 @@ type Config struct {
 	// Wake, if set, is called when records have been spooled, so that
 	// the sink replays them once the destination answers.
 	Wake func()
+	// TrimNewline takes a record's trailing newline off in Write (a JSON
+	// line's, which the encodings frame their own way).
+	TrimNewline bool
 }
 
 // Core is the state every network sink shares between the Handler from
@@ -55,6 +58,7 @@ type Core struct {
 	Now func() time.Time
 
 	closed    atomic.Bool
+	trimNL    bool
 	wake      func()
 	addErr    report.Rewrapper
 	errClosed error
@@ -70,6 +74,7 @@ func New(c Config) (*Core, error) {
 		Scrub:     NewScrubber(c.Secrets),
 		Now:       time.Now,
 		wake:      c.Wake,
+		trimNL:    c.TrimNewline,
 		addErr:    report.Rewrapper{Prefix: c.Name + ": "},
 		errClosed: fmt.Errorf("%s: %w", c.Name, multi.ErrClosed),
 	}
@@ -97,8 +102,9 @@ func New(c Config) (*Core, error) {
 }
 
 // Write queues one encoded record; the format core calls it from Handle.
-// A trailing newline is not part of the record. After Close it refuses the
-// record, counts it as dropped and reports the first such refusal.
+// With TrimNewline a trailing newline is not part of the record. After
+// Shutdown it refuses the record, counts it as dropped and reports the
+// first such refusal.
 func (k *Core) Write(p []byte) (int, error) {
 	if k.closed.Load() {
 		k.Counters.Dropped(1)
@@ -106,7 +112,7 @@ func (k *Core) Write(p []byte) (int, error) {
 		return 0, k.errClosed
 	}
 	rec := p
-	if n := len(rec); n > 0 && rec[n-1] == '\n' {
+	if n := len(rec); k.trimNL && n > 0 && rec[n-1] == '\n' {
 		rec = rec[:n-1]
 	}
 	if err := k.Buf.Add(rec); err != nil {

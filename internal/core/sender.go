@@ -61,6 +61,17 @@ type Partial struct {
 	Again []int
 }
 
+// Sent is an Attempt's error when the transport delivered the first N
+// records of the batch before it failed (a stream cut mid-batch): those
+// count as delivered, and only the rest are retried.
+type Sent struct {
+	N   int
+	Err error
+}
+
+func (e *Sent) Error() string { return e.Err.Error() }
+func (e *Sent) Unwrap() error { return e.Err }
+
 // ErrRefused marks records the destination refused for good.
 var ErrRefused = errors.New("refused by the destination")
 
@@ -109,6 +120,7 @@ type Sender struct {
 	retry   delivery.Retry
 	timeout time.Duration
 	name    string // the logger name, for the gap record
+	gapEnc  func(dst []byte, d Drops, now time.Time) []byte
 
 	// Sleep waits d or until ctx ends; replaced by tests.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -146,12 +158,18 @@ type SenderConfig struct {
 	Retry     delivery.Retry // checked
 	Timeout   time.Duration  // checked
 	Name      string         // the logger name, for the gap record
+	// Gap, if set, encodes the gap record for d (see Drops.Append, the
+	// default: a JSON line).
+	Gap func(dst []byte, d Drops, now time.Time) []byte
 }
 
 // NewSender starts a Sender: the queue, and with a spool the prober
 // (which replays at once what an earlier process left there).
 func NewSender(c Config, sc SenderConfig) (*Sender, error) {
-	s := &Sender{t: sc.Transport, retry: sc.Retry, timeout: sc.Timeout, name: sc.Name, Sleep: sleepCtx, Kick: make(chan struct{}, 1)}
+	s := &Sender{t: sc.Transport, retry: sc.Retry, timeout: sc.Timeout, name: sc.Name, gapEnc: sc.Gap, Sleep: sleepCtx, Kick: make(chan struct{}, 1)}
+	if s.gapEnc == nil {
+		s.gapEnc = func(dst []byte, d Drops, now time.Time) []byte { return d.Append(dst, now, s.name) }
+	}
 	c.Write = s.write
 	c.Wake = s.kickProber
 	k, err := New(c)
@@ -271,11 +289,12 @@ func (s *Sender) write(ctx context.Context, b *buffer.Batch) {
 		retry = false // a probe: one attempt, then back to the spool
 	}
 	var gap Drops
-	var hasGap bool
-	if s.gapLine, gap, hasGap = s.GapRecord(s.gapLine[:0], s.name); hasGap {
+	if s.Gap.Pending() {
 		// Drops since the last delivery: one record about them goes
 		// ahead of the batch. It is not counted as a record; if the batch
 		// fails, its drops wait for the next gap record.
+		gap = s.Gap.Take()
+		s.gapLine = s.gapEnc(s.gapLine[:0], gap, s.Now())
 		recs = slices.Insert(recs, 0, s.gapLine)
 		s.recs = recs
 	}
@@ -329,10 +348,16 @@ func (s *Sender) ship(ctx context.Context, recs [][]byte, retry bool, fail func(
 }
 
 func (s *Sender) shipRound(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int) (int, bool) {
-	err := s.send(ctx, recs, retry)
+	done, err := s.send(ctx, recs, retry)
 	if err == nil {
 		return len(recs), true
 	}
+	n, ok := s.shipRest(ctx, recs[done:], retry, fail, round, err)
+	return done + n, ok
+}
+
+// shipRest settles recs, which the last attempt failed with err.
+func (s *Sender) shipRest(ctx context.Context, recs [][]byte, retry bool, fail func([][]byte, error) bool, round int, err error) (int, bool) {
 	if tooLarge(err) && len(recs) > 1 {
 		h := len(recs) / 2
 		n, ok := s.shipRound(ctx, recs[:h], retry, fail, round)
@@ -504,17 +529,25 @@ func (s *Sender) replayIdle() time.Duration {
 	return 0
 }
 
-// send delivers recs with one request, retried as the options say. It
-// counts every attempt in the stats.
-func (s *Sender) send(ctx context.Context, recs [][]byte, retry bool) error {
-	s.t.Encode(recs, s.Now())
-	size, n := 0, len(recs)
+// count returns how many of recs are the program's records, and their
+// bytes: the gap record is not one.
+func (s *Sender) count(recs [][]byte) (n, size int) {
 	for _, r := range recs {
 		size += len(r)
 	}
+	n = len(recs)
 	if i := s.gapIndex(recs); i >= 0 {
-		size, n = size-len(recs[i]), n-1 // the gap record is not a record of the program's
+		size, n = size-len(recs[i]), n-1
 	}
+	return n, size
+}
+
+// send delivers recs with one request, retried as the options say, and
+// returns how many of the first records were delivered (all of them, with
+// a nil error). It counts every attempt in the stats.
+func (s *Sender) send(ctx context.Context, recs [][]byte, retry bool) (done int, _ error) {
+	now := s.Now()
+	s.t.Encode(recs, now)
 	s.bo.Reset()
 	for try := 0; ; try++ {
 		if try > 0 {
@@ -529,25 +562,48 @@ func (s *Sender) send(ctx context.Context, recs [][]byte, retry bool) error {
 		}
 		aerr := s.t.Attempt(actx, recs)
 		cancel()
+		var sent *Sent
+		if errors.As(aerr, &sent) {
+			// A stream took the first records: they are delivered; the
+			// rest are the batch from here on.
+			if k := min(sent.N, len(recs)); k > 0 {
+				n, size := s.count(recs[:k])
+				s.Counters.Wrote(n, size, s.Now())
+				s.lastAnswer.Store(s.Now().UnixNano())
+				done += k
+				recs = recs[k:]
+				if len(recs) > 0 {
+					s.t.Encode(recs, now)
+				}
+			}
+			aerr = sent.Err
+			if len(recs) == 0 {
+				aerr = nil
+			}
+		}
 		a := answerOf(aerr)
 		if aerr == nil || a != nil {
 			s.lastAnswer.Store(s.Now().UnixNano()) // it answered: it is up
 		}
 		if aerr == nil {
-			s.Counters.Wrote(n, size, s.Now())
+			if sent == nil {
+				n, size := s.count(recs)
+				s.Counters.Wrote(n, size, s.Now())
+				done += len(recs)
+			}
 			if s.failing {
 				s.failing, s.cooldown = false, 0
 			}
 			s.Rep.Up()
-			return nil
+			return done, nil
 		}
 		if a != nil && a.Partial != nil {
-			s.wrotePartial(recs, size, a.Partial)
+			s.wrotePartial(recs, a.Partial)
 		}
 		err := fmt.Errorf("%s: send batch of %d records to %s: %w", s.Name, len(recs), s.Endpoint, aerr)
 		if ctx.Err() != nil {
 			// Given up by Shutdown: not the destination's failure.
-			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+			return done, fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
 		}
 		err = s.Scrub.Error(err)
 		s.Counters.Failed(err)
@@ -555,26 +611,26 @@ func (s *Sender) send(ctx context.Context, recs [][]byte, retry bool) error {
 			s.Rep.Down(err) // standard error: the first failure at once, then a line per interval
 		}
 		if a != nil && a.Partial != nil {
-			return err // delivered in part: ship sorts the records out
+			return done, err // delivered in part: ship sorts the records out
 		}
 		if tooLarge(err) || !retryable(err) || !retry || try >= s.retry.Max {
-			return err
+			return done, err
 		}
 		wait := s.bo.NextBackOff()
 		if wait == backoff.Stop {
-			return fmt.Errorf("%w (retried for %v)", err, s.bo.GetElapsedTime().Round(time.Millisecond))
+			return done, fmt.Errorf("%w (retried for %v)", err, s.bo.GetElapsedTime().Round(time.Millisecond))
 		}
 		if a != nil && a.HasRetryAfter {
 			wait = min(a.RetryAfter, s.retry.MaxInterval)
 			if m := s.bo.MaxElapsedTime; m != 0 && s.bo.GetElapsedTime()+wait > m {
 				// The destination asks for a wait past the time to retry.
-				return fmt.Errorf("%w (retried for %v; Retry-After %v would pass MaxElapsedTime %v)",
+				return done, fmt.Errorf("%w (retried for %v; Retry-After %v would pass MaxElapsedTime %v)",
 					err, s.bo.GetElapsedTime().Round(time.Millisecond), wait, m)
 			}
 		}
 		if s.draining.Load() {
 			if s.silent() {
-				return fmt.Errorf("%w (gave up: shutting down, and no answer for %v)", err, s.timeout+DrainGrace)
+				return done, fmt.Errorf("%w (gave up: shutting down, and no answer for %v)", err, s.timeout+DrainGrace)
 			}
 			wait = min(wait, DrainGrace)
 		}
@@ -590,7 +646,7 @@ func (s *Sender) send(ctx context.Context, recs [][]byte, retry bool) error {
 		stop()
 		cancel()
 		if cerr != nil && !(s.draining.Load() && ctx.Err() == nil) {
-			return fmt.Errorf("%w (gave up: %w)", err, cerr)
+			return done, fmt.Errorf("%w (gave up: %w)", err, cerr)
 		}
 	}
 }
@@ -616,8 +672,9 @@ func (s *Sender) gapIndex(recs [][]byte) int {
 
 // wrotePartial counts the records a partial answer took: all but the
 // refused ones and those to send again.
-func (s *Sender) wrotePartial(recs [][]byte, size int, p *Partial) {
-	n := len(recs) - len(p.Refused) - len(p.Again)
+func (s *Sender) wrotePartial(recs [][]byte, p *Partial) {
+	n, size := s.count(recs)
+	n -= len(p.Refused) + len(p.Again)
 	for _, idx := range [...][]int{p.Refused, p.Again} {
 		for _, i := range idx {
 			size -= len(recs[i])
