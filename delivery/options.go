@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/jinpy-utils/multi/buffer"
@@ -120,4 +121,20 @@ type TLS struct {
 	// InsecureSkipVerify turns off server certificate verification. It is
 	// off unless set here.
 	InsecureSkipVerify bool
+}
+
+// StatusError is an HTTP response that was not a success (2xx), from a
+// sink that speaks HTTP (httpsink, otlpsink). Errors reported to the
+// ErrorHandler and kept in Stats wrap it; errors.As finds it.
+type StatusError struct {
+	StatusCode int    // 413, 503, ...
+	Status     string // "503 Service Unavailable"
+	Body       string // the first bytes of the response body, secrets removed
+}
+
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return "status " + e.Status
+	}
+	return fmt.Sprintf("status %s: %q", e.Status, e.Body)
 }

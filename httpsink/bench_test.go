@@ -3,6 +3,7 @@ package httpsink
 import (
 	"context"
 	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -103,7 +104,7 @@ func BenchmarkHandleCollectorDown(b *testing.B) {
 // stopped by TestMain.
 var sharedVL struct {
 	once sync.Once
-	v    *victoriaLogs
+	v    *vltest.Server
 	stop func()
 	dir  string
 	err  error
@@ -113,17 +114,17 @@ var sharedVL struct {
 // NDJSON and gzip: b.N records handled, then Shutdown, which returns when
 // the last batch was accepted. It reports records per second.
 func BenchmarkVictoriaLogsNDJSONGzip(b *testing.B) {
-	bin := victoriaLogsBinary(b)
+	bin := vltest.Binary(b)
 	sharedVL.once.Do(func() {
 		sharedVL.dir, sharedVL.err = os.MkdirTemp("", "httpsink-bench-vl-")
 		if sharedVL.err == nil {
-			sharedVL.v, sharedVL.stop, sharedVL.err = launchVictoriaLogs(bin, sharedVL.dir)
+			sharedVL.v, sharedVL.stop, sharedVL.err = vltest.Launch(bin, sharedVL.dir)
 		}
 	})
 	if sharedVL.err != nil {
 		b.Fatal(sharedVL.err)
 	}
-	h, err := New(victoriaLogsURL(sharedVL.v.base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
+	h, err := New(victoriaLogsURL(sharedVL.v.Base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
 		Queue: delivery.Queue{BatchSize: 4096, BatchBytes: 4 << 20, Size: 65536, OnFull: buffer.Block}})
 	if err != nil {
 		b.Fatal(err)

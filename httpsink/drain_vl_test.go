@@ -3,6 +3,7 @@ package httpsink
 import (
 	"context"
 	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -28,8 +29,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	}
 	const n = 20_000
 	const faulty, healthy = 20 * time.Second, 10 * time.Second
-	v := startVictoriaLogs(t)
-	target, _ := url.Parse(v.base)
+	v := vltest.Start(t)
+	target, _ := url.Parse(v.Base)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var faults atomic.Bool
 	var hung atomic.Int64
@@ -118,8 +119,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	if st.Dropped != 0 || st.Queued != 0 {
 		t.Fatalf("stats %+v: want nothing dropped or left", st)
 	}
-	v.flush(t)
-	rows := v.query(t, `test:drain | fields seq`)
+	v.Flush(t)
+	rows := v.Query(t, `test:drain | fields seq`)
 	seen := make(map[int]int, n)
 	for _, r := range rows {
 		i, err := strconv.Atoi(r["seq"])

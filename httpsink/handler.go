@@ -4,18 +4,16 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/cipher"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/format"
 	"github.com/jinpy-utils/multi/internal/core"
+	"github.com/jinpy-utils/multi/internal/httpx"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
 )
 
@@ -81,7 +79,7 @@ func New(url string, opts *Options) (*Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("httpsink: %w", err)
 		}
-		s.transport = newTransport(tc)
+		s.transport = httpx.NewTransport(tc)
 		s.client = &http.Client{Transport: s.transport}
 	}
 	if c.Compress {
@@ -101,30 +99,6 @@ func New(url string, opts *Options) (*Handler, error) {
 	}
 	return &Handler{core: format.New(s, fo), s: s}, nil
 }
-
-// newTransport is http.DefaultTransport's settings, with two changes for a
-// sender of large bodies on one connection: a 64 KiB write buffer, and
-// connections that do not offer io.ReaderFrom, so the body is copied
-// through that buffer instead of through the 32 KiB buffer net.TCPConn's
-// ReadFrom allocates for every request (the transport hides the body's
-// WriterTo behind an io.LimitedReader).
-func newTransport(tc *tls.Config) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = tc
-	t.WriteBufferSize = 64 << 10
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return plainConn{c}, nil
-	}
-	return t
-}
-
-// plainConn is a net.Conn and nothing more.
-type plainConn struct{ net.Conn }
 
 // Enabled reports whether l is at least the handler's level.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {

@@ -9,31 +9,21 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/core"
+	"github.com/jinpy-utils/multi/internal/httpx"
 	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
 // StatusError is a response that was not a success (2xx). Errors reported
 // to ErrorHandler and Stats wrap it; errors.As finds it.
-type StatusError struct {
-	StatusCode int    // 413, 503, ...
-	Status     string // "503 Service Unavailable"
-	Body       string // the first bytes of the response body, secrets removed
-}
+type StatusError = delivery.StatusError
 
 // bodySnippet is how much of an error response is kept.
-const bodySnippet = 512
-
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return "status " + e.Status
-	}
-	return fmt.Sprintf("status %s: %q", e.Status, e.Body)
-}
+const bodySnippet = httpx.BodySnippet
 
 // retryableStatus reports whether a status is worth retrying.
 func retryableStatus(code int) bool {
@@ -136,30 +126,8 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 		Retryable: retryableStatus(resp.StatusCode),
 		TooLarge:  resp.StatusCode == http.StatusRequestEntityTooLarge,
 	}
-	a.RetryAfter, a.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+	a.RetryAfter, a.HasRetryAfter = httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
 	return a
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an
-// HTTP-date (RFC 9110, 10.2.3).
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // bulkError is a 2xx bulk response with failed items: refused ones are
