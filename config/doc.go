@@ -16,7 +16,7 @@
 //
 //	level: debug                 # optional: a floor for every sink (see below)
 //	sinks:
-//	  - type: console            # console, file, http, websocket, syslog, journald, or a Register'ed type
+//	  - type: console            # console, file, http, websocket, otlp, syslog, journald, or a Register'ed type
 //	    output: stderr           # console only: stdout or stderr (default stderr)
 //	    level: trace
 //	  - type: file
@@ -35,7 +35,7 @@
 // Each sink's keys, besides "type", "name" and the destination ("output",
 // "path", "url", or a syslog sink's "address"), are the fields of that
 // sink's Options struct (console.Options, file.Options, httpsink.Options,
-// wssink.Options, syslog.Options, journald.Options), by their Go name
+// wssink.Options, otlpsink.Options, syslog.Options, journald.Options), by their Go name
 // (MaxSize) or in snake_case (max_size); a nested struct is a nested map,
 // so the network sinks' shared options read as queue: {size: 50000},
 // retry: {max: 10, initial_interval: 1s} and spool: {dir: /var/spool/app}
