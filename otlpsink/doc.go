@@ -1,5 +1,6 @@
 // Package otlpsink is a slog.Handler that exports records as OpenTelemetry
-// logs over OTLP/HTTP with protobuf bodies: to the OpenTelemetry
+// logs over OTLP/HTTP, with protobuf bodies (or the OTLP/JSON mapping,
+// with Encoding JSON): to the OpenTelemetry
 // Collector, Grafana Alloy, VictoriaLogs (/insert/opentelemetry/v1/logs)
 // or any backend that takes OTLP.
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,7 +113,7 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	sp, ok := multi.SpanFromContext(ctx)
 	e := encoders.Get().(*encoder)
-	h.encodeRecord(e, r, time.Now(), sp, ok)
+	h.encode(e, r, time.Now(), sp, ok)
 	_, err := h.s.Write(e.buf)
 	if cap(e.buf) <= 64<<10 {
 		encoders.Put(e)
@@ -130,7 +132,12 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	e := &encoder{replace: h.s.c.ReplaceAttr, groups: slices.Clone(h.groupNames)}
 	b := slices.Clip(h2.levels[i].attrs)
 	for _, a := range attrs {
-		b = e.appendKV(b, fieldAt(i), a)
+		if h.s.c.Encoding == JSON {
+			notFirst := false // every item with its comma: see appendItems
+			b = e.appendKVJSON(b, a, &notFirst)
+		} else {
+			b = e.appendKV(b, fieldAt(i), a)
+		}
 	}
 	h2.levels[i].attrs = b
 	return h2
@@ -193,14 +200,27 @@ func (s *sink) gapRecord(dst []byte, d core.Drops, now time.Time) []byte {
 		slog.Time("first_drop", d.First), slog.Time("last_drop", d.Last))
 	h := &Handler{s: s, levels: []level{{}}}
 	e := &encoder{buf: dst}
-	h.encodeRecord(e, r, now, multi.SpanContext{}, false)
+	h.encode(e, r, now, multi.SpanContext{}, false)
 	return e.buf
+}
+
+// encode encodes r in the handler's encoding.
+func (h *Handler) encode(e *encoder, r slog.Record, now time.Time, sp multi.SpanContext, ok bool) {
+	if h.s.c.Encoding == JSON {
+		h.encodeRecordJSON(e, r, now, sp, ok)
+		return
+	}
+	h.encodeRecord(e, r, now, sp, ok)
 }
 
 // Encode builds the request body for recs: an ExportLogsServiceRequest of
 // one resource and one scope, gzipped unless compression is off.
 func (s *sink) Encode(recs [][]byte, _ time.Time) {
-	s.body = otlp.AppendRequest(s.body[:0], s.c.resource, s.c.Name, recs)
+	if s.c.Encoding == JSON {
+		s.body = appendRequestJSON(s.body[:0], s.c.resource, s.c.Name, recs)
+	} else {
+		s.body = otlp.AppendRequest(s.body[:0], s.c.resource, s.c.Name, recs)
+	}
 	s.payload = s.body
 	if s.gz != nil {
 		s.zbody.Reset()
@@ -224,7 +244,11 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 	for k, vs := range s.c.headers {
 		h[k] = vs
 	}
-	h.Set("Content-Type", "application/x-protobuf")
+	if s.c.Encoding == JSON {
+		h.Set("Content-Type", "application/json")
+	} else {
+		h.Set("Content-Type", "application/x-protobuf")
+	}
 	if s.gz != nil {
 		h.Set("Content-Encoding", "gzip")
 	}
@@ -243,7 +267,11 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 == 2 {
-		if n, msg := partialSuccess(body); n > 0 {
+		n, msg := partialSuccess(body)
+		if s.c.Encoding == JSON {
+			n, msg = partialSuccessJSON(body)
+		}
+		if n > 0 {
 			k := min(int(n), len(recs))
 			idx := make([]int, k)
 			for i := range idx {
@@ -277,6 +305,35 @@ func retryable(code int) bool {
 		return true
 	}
 	return false
+}
+
+// partialSuccessJSON reads partialSuccess from a JSON response; the count
+// may be a string or a number.
+func partialSuccessJSON(b []byte) (int64, string) {
+	var r struct {
+		PartialSuccess struct {
+			RejectedLogRecords json.Number `json:"rejectedLogRecords"`
+			ErrorMessage       string      `json:"errorMessage"`
+		} `json:"partialSuccess"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if d.Decode(&r) != nil {
+		// Accept the count as a JSON string too.
+		var q struct {
+			PartialSuccess struct {
+				RejectedLogRecords string `json:"rejectedLogRecords"`
+				ErrorMessage       string `json:"errorMessage"`
+			} `json:"partialSuccess"`
+		}
+		if json.Unmarshal(b, &q) != nil {
+			return 0, ""
+		}
+		n, _ := strconv.ParseInt(q.PartialSuccess.RejectedLogRecords, 10, 64)
+		return n, q.PartialSuccess.ErrorMessage
+	}
+	n, _ := r.PartialSuccess.RejectedLogRecords.Int64()
+	return n, r.PartialSuccess.ErrorMessage
 }
 
 // partialSuccess reads ExportLogsServiceResponse.partial_success (field

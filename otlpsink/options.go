@@ -31,6 +31,42 @@ const (
 	None
 )
 
+// Encoding is the body's wire format.
+type Encoding int
+
+const (
+	// Protobuf, the default, is binary protobuf (application/x-protobuf),
+	// what every OTLP/HTTP receiver takes and the smaller on the wire.
+	Protobuf Encoding = iota
+	// JSON is the OTLP/JSON mapping (application/json), for receivers and
+	// proxies that only read JSON.
+	JSON
+)
+
+// String returns "protobuf" or "json".
+func (e Encoding) String() string {
+	switch e {
+	case Protobuf:
+		return "protobuf"
+	case JSON:
+		return "json"
+	}
+	return fmt.Sprintf("Encoding(%d)", int(e))
+}
+
+// UnmarshalText reads "protobuf" (or "proto", "") or "json".
+func (e *Encoding) UnmarshalText(b []byte) error {
+	switch strings.ToLower(strings.TrimSpace(string(b))) {
+	case "", "protobuf", "proto", "http/protobuf":
+		*e = Protobuf
+	case "json", "http/json":
+		*e = JSON
+	default:
+		return fmt.Errorf("otlpsink: encoding %q is not protobuf or json", b)
+	}
+	return nil
+}
+
 // Options configure a [Handler]. A nil *Options means the defaults; a zero
 // field means that field's default, read from the OpenTelemetry
 // environment variables where the specification defines one (see the
@@ -60,6 +96,8 @@ type Options struct {
 	// Cookie, Api-Key and every *-Token and *-Key header are secrets: they
 	// never appear in errors or stats.
 	Headers http.Header
+	// Encoding is Protobuf (the default) or JSON.
+	Encoding Encoding
 	// Compression is FromEnv (default: gzip unless the environment says
 	// none), Gzip or None.
 	Compression Compression
@@ -105,6 +143,9 @@ func resolve(o *Options, getenv func(string) string) (*config, error) {
 		c.Options = *o
 	}
 	e := core.Errors{Prefix: "otlpsink: "}
+	if c.Encoding != Protobuf && c.Encoding != JSON {
+		e.Add("Options.Encoding is %d: not Protobuf or JSON", int(c.Encoding))
+	}
 	explicit := otlp.Config{Endpoint: c.Endpoint, Timeout: c.Timeout}
 	switch c.Compression {
 	case FromEnv:
