@@ -3,6 +3,7 @@ package otlpsink
 import (
 	"encoding/json"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // otherwise) and carry the value; and a JSON LogRecord that is valid JSON.
 func FuzzEncode(f *testing.F) {
 	f.Add("msg", "k", "v", int64(1), 0.5)
-	f.Add("\xff\xfe", "a.b", "\x00\n\"\\", int64(-1), -0.0)
+	f.Add("\xff\xfe", "a.b", "\x00\n\"\\", int64(-1), math.Inf(-1))
 	f.Add("", "", "\u2028", int64(9223372036854775807), 1e308)
 	f.Fuzz(func(t *testing.T, msg, key, val string, n int64, x float64) {
 		for _, enc := range []Encoding{Protobuf, JSON} {
