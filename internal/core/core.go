@@ -57,12 +57,13 @@ type Core struct {
 	// Now is the clock, replaced by tests.
 	Now func() time.Time
 
-	closed    atomic.Bool
-	trimNL    bool
-	wake      func()
-	addErr    report.Rewrapper
-	errClosed error
-	shut      once.Shutdown
+	closed      atomic.Bool
+	lastDropErr atomic.Int64 // UnixNano of the last queue drop kept as LastError
+	trimNL      bool
+	wake        func()
+	addErr      report.Rewrapper
+	errClosed   error
+	shut        once.Shutdown
 }
 
 // New opens the spool and starts the queue.
@@ -227,7 +228,12 @@ func (k *Core) ToSpool(recs [][]byte, cause error) bool {
 // once; reported folded, at most once a second (see report.Dropped).
 func (k *Core) queueDropped(n int, err error) {
 	k.Counters.Dropped(n)
-	k.Counters.SetError(err)
+	// The last error, at most once a millisecond: a full queue drops
+	// records as fast as the callers log them, for the same reason.
+	if now := time.Now().UnixNano(); now-k.lastDropErr.Load() >= int64(time.Millisecond) {
+		k.lastDropErr.Store(now)
+		k.Counters.SetError(err)
+	}
 	if !k.closed.Load() {
 		k.Gap.Add(n, err, k.Now())
 	}
