@@ -111,7 +111,7 @@ func (w *writer) prune() ([]string, error) {
 		remove(t)
 	}
 	files = slices.DeleteFunc(files, func(b backup) bool {
-		return b.name == w.live || (!w.names.hasDate && b.index == 0)
+		return b.name == w.live || w.names.isLive(b)
 	})
 	slices.SortFunc(files, func(a, b backup) int {
 		switch {

@@ -1,5 +1,5 @@
 // Package file is a log/slog handler that writes one line per record to a
-// file, rotating it by size and by date, keeping numbered backups,
+// file, rotating it by size, by date or on the clock, keeping backups,
 // compressing them in the background and removing old ones.
 //
 //	h, err := file.New("logs/app-{date}.log", &file.Options{
@@ -82,14 +82,36 @@
 // Size rotation within a day numbers that day's backups
 // (app-2024-05-01.log.1). Earlier days' files are backups too.
 //
-// MaxBackups counts backups, newest first (a later date, then a lower
-// number), and removes the rest; MaxAge removes backups last modified
+// RotateEvery rotates on an interval aligned to the clock, counted from
+// midnight: time.Hour at every full hour, 15*time.Minute at :00, :15, :30
+// and :45, 24*time.Hour at midnight; RotateAt at fixed times of day
+// ([]time.Duration{6 * time.Hour} for 06:00). The clock is UTC, or the
+// local time zone with LocalTime. The live file keeps its name; when a
+// period ends, the first record of the next one, or the flush goroutine
+// within FlushInterval, renames it NAME.STAMP, STAMP being the time the
+// period began on that clock with its offset from UTC, layout
+// 2006-01-02T15-04Z0700: app.log.2024-05-01T13-00Z in UTC,
+// app.log.2024-10-27T02-00+0200 in Berlin's summer time. A period with no
+// record leaves no file. Size rotation within a period numbers the
+// period's earlier files NAME.STAMP.1 (the newer), NAME.STAMP.2 …; NAME.N
+// stays the naming of rotation by size alone. Periods follow the wall
+// clock across daylight saving time: on the night the clocks go back, the
+// repeated hour is one period, named by its first start; on the night
+// they go forward, a skipped start starts no period (02:00 becomes
+// 03:00). A live file left by an earlier run belongs to the period of its
+// last write. {date} and RotateEvery/RotateAt are two ways to say the
+// same thing and are refused together.
+//
+// MaxBackups counts backups, newest first (a later date or period, then a
+// lower number), and removes the rest; MaxAge removes backups last modified
 // longer ago. Both apply when the file rotates and when it is opened, and
 // MaxAge also in a background sweep every MaxAge/10 (between a minute and
 // an hour), so that a quiet file does not keep old backups forever.
 // Only files named exactly like our backups are ever renamed or removed
-// (NAME.N and NAME.N.gz with N a plain decimal, and for {date}, NAME with a
-// valid date): anything else in the directory is left alone.
+// (NAME.N and NAME.N.gz with N a plain decimal, for {date}, NAME with a
+// valid date, and with RotateEvery or RotateAt, NAME.STAMP and
+// NAME.STAMP.N with a STAMP exactly as we write it): anything else in the
+// directory is left alone.
 //
 // # Compression
 //
@@ -108,7 +130,7 @@
 // spelling of the path) share one writer: one buffer, one lock, one file
 // descriptor, one rotation. The last Shutdown closes it. They must agree on
 // the file options (MaxSize, MaxBackups, MaxAge, Compress, LocalTime,
-// Mode, BufferSize, FlushInterval, Sync); New returns an error otherwise.
+// RotateEvery, RotateAt, Mode, BufferSize, FlushInterval, Sync); New returns an error otherwise.
 // Two processes must not write the same file.
 //
 // # Coming from lumberjack

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -61,9 +62,25 @@ type Options struct {
 	MaxAge time.Duration
 	// Compress gzips rotated files in the background (NAME.1.gz).
 	Compress bool
-	// LocalTime makes {date} in the path follow the local time zone
-	// rather than UTC.
+	// LocalTime makes {date} in the path, RotateEvery and RotateAt follow
+	// the local time zone rather than UTC.
 	LocalTime bool
+
+	// RotateEvery rotates the file on an interval aligned to the clock,
+	// counted from midnight (UTC, or local time with LocalTime): time.Hour
+	// rotates at every full hour, 15*time.Minute at :00, :15, :30 and :45,
+	// 24*time.Hour at midnight. It must be whole minutes and divide a day.
+	// Each backup is named by the time its period began (NAME.STAMP, see
+	// the package doc). 0 means no rotation on the clock. A path with
+	// {date} rotates daily already and takes neither RotateEvery nor
+	// RotateAt.
+	RotateEvery time.Duration
+	// RotateAt rotates the file at fixed times of day, each written as the
+	// time since midnight on the clock (UTC, or local time with
+	// LocalTime): []time.Duration{0, 12 * time.Hour} rotates at midnight
+	// and noon. Whole minutes, below 24h, no time twice; not together with
+	// RotateEvery. Backups are named as with RotateEvery.
+	RotateAt []time.Duration
 	// Mode is the permission of files this handler creates; 0 means 0600.
 	// The process umask applies. Existing files keep their mode.
 	Mode os.FileMode
@@ -110,6 +127,8 @@ type Options struct {
 	heapBuffer bool // benchmarks: the buffer on the heap, as before the side file
 }
 
+const day = 24 * time.Hour
+
 // config is the part of Options that belongs to the shared writer of a path.
 // Two handlers on one path must agree on it.
 type config struct {
@@ -118,6 +137,9 @@ type config struct {
 	maxAge        time.Duration
 	compress      bool
 	localTime     bool
+	rotateEvery   time.Duration
+	rotateAt      []time.Duration // sorted
+	slots         []time.Duration // the times of day a period starts, sorted; nil: no clock rotation
 	mode          os.FileMode
 	bufferSize    int
 	flushInterval time.Duration
@@ -135,6 +157,8 @@ func (o *Options) config() (config, error) {
 		maxAge:        o.MaxAge,
 		compress:      o.Compress,
 		localTime:     o.LocalTime,
+		rotateEvery:   o.RotateEvery,
+		rotateAt:      slices.Sorted(slices.Values(o.RotateAt)),
 		mode:          o.Mode,
 		bufferSize:    o.BufferSize,
 		flushInterval: o.FlushInterval,
@@ -154,12 +178,35 @@ func (o *Options) config() (config, error) {
 		return c, fmt.Errorf("file: option MaxSize is %d bytes, below the minimum of 64 KiB: MaxSize counts bytes, not megabytes as in lumberjack; for %d MB write MaxSize: %d << 20", c.maxSize, c.maxSize, c.maxSize)
 	case !o.tiny && c.maxAge > 0 && c.maxAge < MinMaxAge:
 		return c, fmt.Errorf("file: option MaxAge is %v, below the minimum of 1m: MaxAge is a time.Duration, not days as in lumberjack; for %d days write MaxAge: %d * 24 * time.Hour", c.maxAge, int64(c.maxAge), int64(c.maxAge))
+	case c.rotateEvery < 0:
+		return c, fmt.Errorf("file: option RotateEvery is %v: must be 0 (no clock rotation) or more", c.rotateEvery)
+	case c.rotateEvery > 0 && (c.rotateEvery%time.Minute != 0 || day%c.rotateEvery != 0):
+		return c, fmt.Errorf("file: option RotateEvery is %v: must be whole minutes that divide a day, such as 15 * time.Minute, time.Hour or 24 * time.Hour; for other times of day write RotateAt", c.rotateEvery)
+	case c.rotateEvery > 0 && len(c.rotateAt) > 0:
+		return c, fmt.Errorf("file: options RotateEvery and RotateAt are both set: write one of them (RotateAt: []time.Duration{0} is RotateEvery: 24 * time.Hour)")
 	case c.bufferSize < 0:
 		return c, fmt.Errorf("file: option BufferSize is %d: must be 0 (default %d) or more", c.bufferSize, DefaultBufferSize)
 	case c.flushInterval < 0:
 		return c, fmt.Errorf("file: option FlushInterval is %v: must be 0 (default %v) or more", c.flushInterval, DefaultFlushInterval)
 	case c.mode&^os.ModePerm != 0:
 		return c, fmt.Errorf("file: option Mode is %v: only permission bits are allowed", c.mode)
+	}
+	for i, a := range c.rotateAt {
+		switch {
+		case a < 0 || a >= day || a%time.Minute != 0:
+			return c, fmt.Errorf("file: option RotateAt holds %v: each time of day must be whole minutes from 0 to 23h59m, such as 3*time.Hour + 30*time.Minute for 03:30", a)
+		case i > 0 && a == c.rotateAt[i-1]:
+			return c, fmt.Errorf("file: option RotateAt holds %v twice: write each time of day once", a)
+		}
+	}
+	c.slots = c.rotateAt
+	if c.rotateEvery > 0 {
+		for a := time.Duration(0); a < day; a += c.rotateEvery {
+			c.slots = append(c.slots, a)
+		}
+	}
+	if len(c.slots) == 0 {
+		c.rotateAt, c.slots = nil, nil
 	}
 	if c.mode == 0 {
 		c.mode = DefaultMode
@@ -197,6 +244,10 @@ func (c config) conflict(o config) string {
 		return fmt.Sprintf("Compress %v, not %v", c.compress, o.compress)
 	case c.localTime != o.localTime:
 		return fmt.Sprintf("LocalTime %v, not %v", c.localTime, o.localTime)
+	case c.rotateEvery != o.rotateEvery:
+		return fmt.Sprintf("RotateEvery %v, not %v", c.rotateEvery, o.rotateEvery)
+	case !slices.Equal(c.rotateAt, o.rotateAt):
+		return fmt.Sprintf("RotateAt %v, not %v", c.rotateAt, o.rotateAt)
 	case c.mode != o.mode:
 		return fmt.Sprintf("Mode %v, not %v", c.mode, o.mode)
 	case c.bufferSize != o.bufferSize:

@@ -11,16 +11,25 @@ import (
 )
 
 // rotateLocked starts a new live file: by size (the live file becomes
-// NAME.1 and older backups shift up) or, with bySize false, because the date
-// of t differs from the live file's. The buffer is written out to the old
-// file first; while the file cannot be written, no rotation happens. After a
+// NAME.1, or for a clock period NAME.STAMP.1, and older backups of the
+// same date or period shift up) or, with bySize false, because t lies in
+// another date (the {date} of the path) or clock period (RotateEvery,
+// RotateAt) than the live file. The buffer is written out to the old file
+// first; while the file cannot be written, no rotation happens. After a
 // failed rotation none is tried for a FlushInterval, unless force is set
 // (an explicit Rotate).
 func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
-	if !bySize && w.names.date(t.In(w.loc)) == w.date {
-		y, m, d := t.In(w.loc).Date()
-		w.nextDay = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
-		return nil
+	if !bySize {
+		if w.cfg.timed() {
+			if start, next := w.cfg.period(t); start.Equal(w.period) {
+				w.nextCut = next
+				return nil
+			}
+		} else if w.names.date(t.In(w.loc)) == w.date {
+			y, m, d := t.In(w.loc).Date()
+			w.nextCut = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
+			return nil
+		}
 	}
 	if !force && !w.holdUntil.IsZero() {
 		if w.cfg.now().Before(w.holdUntil) {
@@ -40,10 +49,25 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 	if bySize && w.size == 0 {
 		return nil // nothing to rotate
 	}
+	timed := w.cfg.timed() && !bySize
+	if timed && w.size == 0 {
+		// Nothing to keep: the empty live file serves the new period.
+		w.setPeriod(t)
+		return nil
+	}
 
-	if bySize {
+	if bySize || timed {
+		date, from := w.date, 1
+		switch {
+		case timed:
+			// The period's file becomes NAME.STAMP; one already there
+			// (the clock went back) is older and shifts up to .1.
+			date, from = w.stamp(w.period), 0
+		case w.cfg.timed():
+			date = w.stamp(w.period)
+		}
 		w.fsMu.Lock()
-		err := w.shiftLocked()
+		err := w.shiftLocked(date, from)
 		w.fsMu.Unlock()
 		if err != nil {
 			w.holdUntil = w.cfg.now().Add(w.cfg.flushInterval)
@@ -51,6 +75,9 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 			e := w.errorf("rotate", err)
 			w.c.SetError(e)
 			return w.noteLocked(e)
+		}
+		if timed {
+			w.setPeriod(t)
 		}
 	} else {
 		w.setDate(t)
@@ -67,21 +94,22 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 	return nil
 }
 
-// shiftLocked renames NAME.N to NAME.N+1 for every backup of the live
-// file, highest first, removes those that would pass MaxBackups (counted
-// in order, newest first, after the new NAME.1: numbers may have gaps), and
-// renames the live file to NAME.1. Backups that vanish meanwhile are
-// skipped. Called with mu and fsMu held.
-func (w *writer) shiftLocked() error {
+// shiftLocked renames the backups of date (a {date}, a period's STAMP, or
+// "") numbered from and above, NAME.N to NAME.N+1, highest first (NAME.0
+// is the main file NAME), removes those that would pass MaxBackups
+// (counted in order, newest first, after the new one: numbers may have
+// gaps), and renames the live file to the backup numbered from. Backups
+// that vanish meanwhile are skipped. Called with mu and fsMu held.
+func (w *writer) shiftLocked(date string, from int) error {
 	files, _, err := w.names.scan()
 	if err != nil {
 		return err
 	}
-	base := w.names.base(w.date)
+	base := w.names.base(date)
 	var idx []int
 	gz := map[int]int{} // index → 1 plain, 2 compressed, 3 both
 	for _, b := range files {
-		if b.date != w.date || b.index == 0 {
+		if b.date != date || b.index < from || w.names.isLive(b) || b.name == w.live {
 			continue
 		}
 		if gz[b.index] == 0 {
@@ -94,9 +122,15 @@ func (w *writer) shiftLocked() error {
 		}
 	}
 	slices.Sort(idx)
+	if from == 0 && gz[0] == 0 {
+		idx = nil // the period's main name is free: nothing moves
+	}
 	dir := w.names.dir
 	name := func(i int, z bool) string {
-		n := base + "." + strconv.Itoa(i)
+		n := base
+		if i > 0 {
+			n += "." + strconv.Itoa(i)
+		}
 		if z {
 			n += gzExt
 		}
@@ -109,7 +143,8 @@ func (w *writer) shiftLocked() error {
 				continue
 			}
 			if w.cfg.maxBackups > 0 && j+2 > w.cfg.maxBackups {
-				// After the shift it is backup j+2 in order, NAME.1 first.
+				// After the shift it is backup j+2 in order, the new one
+				// first.
 				err = os.Remove(name(i, z))
 			} else {
 				err = os.Rename(name(i, z), name(i+1, z))
@@ -121,7 +156,7 @@ func (w *writer) shiftLocked() error {
 	}
 	// The live file may have been removed meanwhile: there is then nothing
 	// to keep, and a new one is opened all the same.
-	if err := os.Rename(w.path(), name(1, false)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Rename(w.path(), name(from, false)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -132,4 +167,65 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// timed reports whether the file rotates on the clock (RotateEvery or
+// RotateAt).
+func (c config) timed() bool { return c.slots != nil }
+
+// period returns the start of the clock period that holds t and the start
+// of the next one. Periods start at the wall-clock times of day in slots,
+// in loc: on the night the clocks go back the repeated hour lies in one
+// period, on the night they go forward a skipped time starts none.
+func (c config) period(t time.Time) (start, next time.Time) {
+	t = t.In(c.loc)
+	y, mo, d := t.Date()
+	h, mi, _ := t.Clock()
+	n := len(c.slots)
+	// slot(j) is the j-th start counted from today's first; j < 0 or
+	// j >= n fall on other days.
+	slot := func(j int) time.Time {
+		dd := j / n
+		if j%n < 0 {
+			dd--
+		}
+		off := c.slots[j-dd*n]
+		s := time.Date(y, mo, d+dd, int(off/time.Hour), int(off%time.Hour/time.Minute), 0, 0, c.loc)
+		// A wall time the clocks go back over comes twice: take the
+		// first, so that the repeated hour is one period.
+		for _, back := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
+			if e := s.Add(-back); sameWall(e, s) {
+				s = e
+			}
+		}
+		return s
+	}
+	wall := time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute
+	j, found := slices.BinarySearch(c.slots, wall)
+	if !found {
+		j--
+	}
+	for slot(j).After(t) {
+		j--
+	}
+	k := j + 1
+	for !slot(k).After(t) {
+		k++
+	}
+	return slot(k - 1), slot(k)
+}
+
+// sameWall reports whether a and b show the same time on the clock.
+func sameWall(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute()
+}
+
+// stamp formats a period's start as the STAMP of its backups' names.
+func (w *writer) stamp(start time.Time) string { return start.In(w.loc).Format(stampLayout) }
+
+// setPeriod moves the live file to the clock period of t.
+func (w *writer) setPeriod(t time.Time) {
+	w.period, w.nextCut = w.cfg.period(t)
 }

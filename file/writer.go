@@ -37,12 +37,15 @@ type writer struct {
 	names naming
 	cfg   config
 	loc   *time.Location
+	// onClock: the live file changes with the date or the clock period.
+	onClock bool
 
 	mu        sync.Mutex
 	f         *os.File    // nil when the file could not be opened
 	fi        os.FileInfo // identity of f, to notice that the path moved on
 	date      string      // {date} of the live file
-	nextDay   time.Time   // when the date changes
+	period    time.Time   // start of the live file's clock period (RotateEvery, RotateAt)
+	nextCut   time.Time   // when the date or the clock period changes
 	size      int64       // bytes in the live file
 	buf       []byte      // records not yet written, whole lines only: a window on mem
 	mem       []byte      // the buffer's memory: side's mapping, or the heap
@@ -94,12 +97,17 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if names.hasDate && cfg.timed() {
+		return nil, fmt.Errorf("file: path %s: %s rotates daily already: write a path without it for RotateEvery or RotateAt, or leave them out", given, datePlaceholder)
+	}
+	names.stamped = cfg.timed()
 	w := &writer{
 		key:      key,
 		given:    given,
 		names:    names,
 		cfg:      cfg,
 		loc:      cfg.loc,
+		onClock:  names.hasDate || cfg.timed(),
 		stop:     make(chan struct{}),
 		millReq:  make(chan struct{}, 1),
 		millStop: make(chan struct{}),
@@ -118,6 +126,16 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 	}
 	if err := w.openLocked(); err != nil {
 		return nil, w.errorf("open", err)
+	}
+	if cfg.timed() {
+		// A file left by an earlier run belongs to the period of its
+		// last write (not later than now): the first write or flush
+		// after that period rotates it.
+		t := cfg.now()
+		if m := w.fi.ModTime(); w.size > 0 && m.Before(t) {
+			t = m
+		}
+		w.setPeriod(t)
 	}
 	if err := w.recoverLocked(sidePath(abs)); err != nil {
 		_ = w.f.Close()
@@ -196,7 +214,7 @@ func (w *writer) setDate(t time.Time) {
 	t = t.In(w.loc)
 	w.date = w.names.date(t)
 	y, m, d := t.Date()
-	w.nextDay = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
+	w.nextCut = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
 	w.fsMu.Lock()
 	w.live = w.names.base(w.date)
 	w.fsMu.Unlock()
@@ -282,8 +300,8 @@ func (w *writer) writeLocked(p []byte) (int, error) {
 		w.c.Dropped(1)
 		return 0, errClosed
 	}
-	if w.names.hasDate {
-		if t := w.cfg.now(); !t.Before(w.nextDay) {
+	if w.onClock {
+		if t := w.cfg.now(); !t.Before(w.nextCut) {
 			w.rotateLocked(t, false, false)
 		}
 	}
@@ -491,8 +509,8 @@ func (w *writer) flusher() {
 			if !w.closed {
 				// A new day starts its file even when no record comes, so
 				// that yesterday's is compressed and pruned without delay.
-				if w.names.hasDate {
-					if now := w.cfg.now(); !now.Before(w.nextDay) {
+				if w.onClock {
+					if now := w.cfg.now(); !now.Before(w.nextCut) {
 						w.rotateLocked(now, false, false)
 					}
 				}
