@@ -13,13 +13,16 @@ import (
 )
 
 // pruneInterval is how often the mill sweeps for backups past MaxAge:
-// MaxAge/10, between a minute and an hour; 0 without MaxAge.
+// MaxAge/10, between a minute and an hour; with MaxTotalSize alone, every
+// minute (the live file grows between rotations); 0 without either.
 func (c config) pruneInterval() time.Duration {
 	switch {
-	case c.maxAge <= 0:
+	case c.maxAge <= 0 && c.maxTotalSize <= 0:
 		return 0
 	case c.pruneEvery > 0:
 		return c.pruneEvery
+	case c.maxAge <= 0:
+		return time.Minute
 	}
 	return min(max(c.maxAge/10, time.Minute), time.Hour)
 }
@@ -62,11 +65,20 @@ func (w *writer) mill() {
 	}
 }
 
-// millPass prunes, then compresses every uncompressed backup, newest first.
-func (w *writer) millPass() error {
-	todo, err := w.prune()
+// millPass prunes, then compresses every uncompressed backup, newest
+// first, then applies MaxTotalSize to the archives' sizes.
+func (w *writer) millPass() (err error) {
+	todo, err := w.prune(!w.cfg.compress)
 	if !w.cfg.compress {
 		return err
+	}
+	if w.cfg.maxTotalSize > 0 {
+		defer func() {
+			if _, perr := w.prune(true); perr != nil {
+				err = join(err, perr)
+				w.c.SetError(err)
+			}
+		}()
 	}
 	for _, name := range todo {
 		if w.millCtx.Err() != nil {
@@ -87,10 +99,12 @@ func (w *writer) millPass() error {
 }
 
 // prune removes half-written archives left by a crash, uncompressed copies
-// of backups whose archive is complete, backups past MaxBackups and backups
-// older than MaxAge. It returns the uncompressed backups left, newest
-// first. Only names of ours are considered (see naming.parse).
-func (w *writer) prune() ([]string, error) {
+// of backups whose archive is complete, backups past MaxBackups, backups
+// older than MaxAge and, with total, the oldest backups that take the live
+// file and the backups past MaxTotalSize. It returns the uncompressed
+// backups left, newest first. Only names of ours are considered (see
+// naming.parse).
+func (w *writer) prune(total bool) ([]string, error) {
 	w.fsMu.Lock()
 	defer w.fsMu.Unlock()
 	files, temps, err := w.names.scan()
@@ -130,6 +144,13 @@ func (w *writer) prune() ([]string, error) {
 	if w.cfg.maxAge > 0 {
 		cutoff = w.cfg.now().Add(-w.cfg.maxAge).UnixNano()
 	}
+	var used int64 // MaxTotalSize: the live file, then each backup kept
+	total = total && w.cfg.maxTotalSize > 0
+	if total {
+		if fi, err := os.Stat(filepath.Join(dir, w.live)); err == nil {
+			used = fi.Size()
+		}
+	}
 	var todo []string
 	slot := 0
 	for i, b := range files {
@@ -142,10 +163,23 @@ func (w *writer) prune() ([]string, error) {
 			remove(b.name)
 			continue
 		}
-		if cutoff != 0 {
-			if fi, err := os.Lstat(filepath.Join(dir, b.name)); err == nil && fi.ModTime().UnixNano() < cutoff {
-				remove(b.name)
-				continue
+		if cutoff != 0 || total {
+			if fi, err := os.Lstat(filepath.Join(dir, b.name)); err == nil {
+				if cutoff != 0 && fi.ModTime().UnixNano() < cutoff {
+					remove(b.name)
+					continue
+				}
+				// Once one backup is over the total, every older one is.
+				// A backup waiting for compression counts once compressed
+				// (the pass after the compression is done).
+				if counted := !w.cfg.compress || b.gz; counted {
+					used += fi.Size()
+				}
+				if total && used > w.cfg.maxTotalSize {
+					used = w.cfg.maxTotalSize + 1
+					remove(b.name)
+					continue
+				}
 			}
 		}
 		if !b.gz {

@@ -107,6 +107,14 @@
 // longer ago. Both apply when the file rotates and when it is opened, and
 // MaxAge also in a background sweep every MaxAge/10 (between a minute and
 // an hour), so that a quiet file does not keep old backups forever.
+// MaxTotalSize caps the bytes on disk of the live file and its backups
+// together, a backup counted at its compressed size once compressed: the
+// oldest backups are removed first, until the rest fit. It applies when
+// the file rotates, after each compression, when the file is opened and
+// closed, and every minute (the live file grows between rotations). The
+// live file itself is never cut and a record is never refused to make
+// room: a live file above the cap on its own leaves no backup, so between
+// two sweeps the total may pass the cap by what the live file grew.
 // Only files named exactly like our backups are ever renamed or removed
 // (NAME.N and NAME.N.gz with N a plain decimal, for {date}, NAME with a
 // valid date, and with RotateEvery or RotateAt, NAME.STAMP and

@@ -52,6 +52,16 @@ type Options struct {
 	// MaxBackups is how many rotated files are kept; older ones are
 	// removed. 0 keeps them all (MaxAge may still remove them).
 	MaxBackups int
+	// MaxTotalSize caps the bytes on disk of the live file and its
+	// backups together, each backup counted at its size on disk
+	// (compressed, with Compress): the oldest backups are removed first,
+	// until the rest fit. The live file is never cut, nor a record refused
+	// to make room: a live file alone above the cap leaves no backup. It
+	// applies when the file rotates, once a backup is compressed, when the
+	// file is opened, and every minute. 0 means no cap; otherwise it is at
+	// least [MinMaxSize] and MaxSize, in bytes as MaxSize is: for 1 GiB
+	// write 1 << 30.
+	MaxTotalSize int64
 	// MaxAge removes rotated files last written more than MaxAge ago:
 	// when the file rotates, when it is opened, and in a sweep every
 	// MaxAge/10 (at least a minute, at most an hour apart), so a file that
@@ -134,6 +144,7 @@ const day = 24 * time.Hour
 type config struct {
 	maxSize       int64
 	maxBackups    int
+	maxTotalSize  int64
 	maxAge        time.Duration
 	compress      bool
 	localTime     bool
@@ -154,6 +165,7 @@ func (o *Options) config() (config, error) {
 	c := config{
 		maxSize:       o.MaxSize,
 		maxBackups:    o.MaxBackups,
+		maxTotalSize:  o.MaxTotalSize,
 		maxAge:        o.MaxAge,
 		compress:      o.Compress,
 		localTime:     o.LocalTime,
@@ -172,6 +184,12 @@ func (o *Options) config() (config, error) {
 		return c, fmt.Errorf("file: option MaxSize is %d: must be 0 (no size rotation) or more", c.maxSize)
 	case c.maxBackups < 0:
 		return c, fmt.Errorf("file: option MaxBackups is %d: must be 0 (keep all) or more", c.maxBackups)
+	case c.maxTotalSize < 0:
+		return c, fmt.Errorf("file: option MaxTotalSize is %d: must be 0 (no cap) or more", c.maxTotalSize)
+	case !o.tiny && c.maxTotalSize > 0 && c.maxTotalSize < MinMaxSize:
+		return c, fmt.Errorf("file: option MaxTotalSize is %d bytes, below the minimum of 64 KiB: MaxTotalSize counts bytes; for %d MB write MaxTotalSize: %d << 20", c.maxTotalSize, c.maxTotalSize, c.maxTotalSize)
+	case c.maxTotalSize > 0 && c.maxTotalSize < c.maxSize:
+		return c, fmt.Errorf("file: option MaxTotalSize is %d, below MaxSize %d: the live file alone may reach MaxSize; write a MaxTotalSize of at least MaxSize, such as %d", c.maxTotalSize, c.maxSize, 10*c.maxSize)
 	case c.maxAge < 0:
 		return c, fmt.Errorf("file: option MaxAge is %v: must be 0 (no age limit) or more", c.maxAge)
 	case !o.tiny && c.maxSize > 0 && c.maxSize < MinMaxSize:
@@ -238,6 +256,8 @@ func (c config) conflict(o config) string {
 		return fmt.Sprintf("MaxSize %d, not %d", c.maxSize, o.maxSize)
 	case c.maxBackups != o.maxBackups:
 		return fmt.Sprintf("MaxBackups %d, not %d", c.maxBackups, o.maxBackups)
+	case c.maxTotalSize != o.maxTotalSize:
+		return fmt.Sprintf("MaxTotalSize %d, not %d", c.maxTotalSize, o.maxTotalSize)
 	case c.maxAge != o.maxAge:
 		return fmt.Sprintf("MaxAge %v, not %v", c.maxAge, o.maxAge)
 	case c.compress != o.compress:

@@ -613,6 +613,9 @@ func (w *writer) close(ctx context.Context) error {
 	w.side.close()
 	w.side = nil
 	w.unlock()
+	if w.cfg.maxTotalSize > 0 {
+		w.kickMill() // the live file grew since the last pass
+	}
 
 	close(w.stop)
 	<-w.flushDone
