@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // pruneInterval is how often the mill sweeps for backups past MaxAge:
@@ -190,7 +192,7 @@ func (w *writer) prune(total bool) ([]string, error) {
 }
 
 // compress writes name's archive to a hidden temporary file, then, under
-// fsMu, renames it to the backup's current name + ".gz" and removes the
+// fsMu, renames it to the backup's current name + ".gz" (".zst") and removes the
 // backup. The backup may have been shifted up meanwhile: it is found again
 // by identity. If it was removed meanwhile the archive is dropped. A crash
 // leaves at worst a temporary file, which the next pass removes; the
@@ -216,7 +218,8 @@ func (w *writer) compress(name string) (err error) {
 		// it has let go of it, under fsMu: what is read now is all.
 		return nil
 	}
-	tmp, err := os.CreateTemp(dir, tmpPattern(name))
+	ext := w.cfg.compression.ext()
+	tmp, err := os.CreateTemp(dir, tmpPattern(name, ext))
 	if err != nil {
 		return unwrapPath(err)
 	}
@@ -226,15 +229,19 @@ func (w *writer) compress(name string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	// The mill reuses one compressor and one copy buffer: a flate
+	// The mill reuses one compressor and one copy buffer: a flate or zstd
 	// compressor is most of a megabyte.
 	if w.zw == nil {
-		w.zw, w.zbuf = gzip.NewWriter(tmp), make([]byte, 128<<10)
-	} else {
-		w.zw.Reset(tmp)
+		if w.zw, err = newArchiver(w.cfg.compression); err != nil {
+			return err
+		}
+		w.zbuf = make([]byte, 128<<10)
 	}
+	w.zw.Reset(tmp)
 	zw, buf := w.zw, w.zbuf
-	zw.Name, zw.ModTime = name, fi.ModTime()
+	if gz, ok := zw.(*gzip.Writer); ok {
+		gz.Name, gz.ModTime = name, fi.ModTime()
+	}
 	for {
 		if err := w.millCtx.Err(); err != nil {
 			return err
@@ -278,7 +285,7 @@ func (w *writer) compress(name string) (err error) {
 	if cur == "" {
 		return nil // removed meanwhile: the deferred cleanup drops the archive
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, cur+gzExt)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, cur+ext)); err != nil {
 		return unwrapPath(err)
 	}
 	tmp = nil
@@ -292,6 +299,24 @@ func (w *writer) compress(name string) (err error) {
 		return unwrapPath(err)
 	}
 	return nil
+}
+
+// archiver is a compressor the mill reuses, file after file.
+type archiver interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// newArchiver returns the compressor of c. Gzip is the standard library's
+// at its default level. Zstd is klauspost/compress's at its default level
+// (about zstd -3), with a checksum, on the mill's goroutine alone
+// (concurrency 1): compression must not compete with the application for
+// CPUs.
+func newArchiver(c Compression) (archiver, error) {
+	if c == Zstd {
+		return zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+	}
+	return gzip.NewWriter(nil), nil
 }
 
 // isOpen reports whether fi is the file the writer writes to.

@@ -17,7 +17,8 @@ const (
 	// time the period began and its offset, Z for UTC.
 	stampLayout = "2006-01-02T15-04Z0700"
 	gzExt       = ".gz"
-	tmpExt      = ".gz.tmp"
+	zstExt      = ".zst"
+	tmpExt      = ".tmp"
 )
 
 // naming knows the names of a log's files: the live file, its numbered
@@ -82,8 +83,14 @@ type backup struct {
 	date  string // the {date} or the period's STAMP; "" for neither
 	order string // date, or STAMP's time in UTC: sorts as time does
 	index int    // 0 for a day's or period's main file, N for NAME.N
-	gz    bool
+	gz    bool   // compressed, with ext
+	ext   string // "", gzExt or zstExt
 }
+
+// archiveExts are the extensions of compressed backups, whichever
+// Compression made them: a change of Compression prunes the old archives
+// too.
+var archiveExts = [...]string{gzExt, zstExt}
 
 // newer orders backups newest first: later date or period, then lower
 // index.
@@ -98,13 +105,17 @@ func (b backup) newer(o backup) bool {
 func (n naming) isLive(b backup) bool { return !n.hasDate && b.date == "" && b.index == 0 }
 
 // parse recognises one of our file names. It accepts exactly
-// BASE, BASE.N, BASE.gz and BASE.N.gz, where N is a decimal without leading
-// zeros and, with {date}, BASE holds a valid YYYY-MM-DD date.
+// BASE, BASE.N, BASE.gz and BASE.N.gz (or .zst), where N is a decimal
+// without leading zeros and, with {date}, BASE holds a valid YYYY-MM-DD
+// date.
 func (n naming) parse(name string) (backup, bool) {
 	b := backup{name: name}
 	rest := name
-	if strings.HasSuffix(rest, gzExt) {
-		rest, b.gz = rest[:len(rest)-len(gzExt)], true
+	for _, ext := range archiveExts {
+		if strings.HasSuffix(rest, ext) {
+			rest, b.gz, b.ext = rest[:len(rest)-len(ext)], true, ext
+			break
+		}
 	}
 	if date, ok := n.parseBase(rest); ok {
 		// The live file's BASE.gz is no name of ours: only earlier days'
@@ -179,17 +190,29 @@ func parseIndex(s string) (int, bool) {
 	return n, true
 }
 
-// tmpPattern is the os.CreateTemp pattern for the archive of a backup:
-// hidden, and not ending in .gz, so that nobody picks it up half written.
-func tmpPattern(src string) string { return "." + src + ".*" + tmpExt }
+// tmpPattern is the os.CreateTemp pattern for the archive (extension ext)
+// of a backup: hidden, and not ending in ext, so that nobody picks it up
+// half written.
+func tmpPattern(src, ext string) string { return "." + src + ".*" + ext + tmpExt }
 
 // isTemp recognises an archive left half written by a crash:
-// "." + the name of a backup we compress + "." + digits + ".gz.tmp".
+// "." + the name of a backup we compress + "." + digits + ".gz.tmp" (or
+// ".zst.tmp").
 func (n naming) isTemp(name string) bool {
 	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, tmpExt) {
 		return false
 	}
 	rest := name[1 : len(name)-len(tmpExt)]
+	cut := false
+	for _, ext := range archiveExts {
+		if r, ok := strings.CutSuffix(rest, ext); ok {
+			rest, cut = r, true
+			break
+		}
+	}
+	if !cut {
+		return false
+	}
 	i := strings.LastIndexByte(rest, '.')
 	if i < 0 || rest[i+1:] == "" || strings.Trim(rest[i+1:], "0123456789") != "" {
 		return false

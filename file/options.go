@@ -25,6 +25,31 @@ const (
 	MinMaxAge  time.Duration = time.Minute
 )
 
+// Compression is how rotated files are compressed; see
+// [Options.Compression].
+type Compression string
+
+const (
+	// Gzip writes NAME.N.gz, which gzip, zcat, zgrep and every log tool
+	// read.
+	Gzip Compression = "gzip"
+	// Zstd writes NAME.N.zst (one zstd frame, with a checksum): as a rule
+	// smaller than gzip and faster to write and to read; zstd -d, zstdcat
+	// and zstdgrep read it.
+	Zstd Compression = "zstd"
+)
+
+// ext is the extension of an archive, "" for no compression.
+func (c Compression) ext() string {
+	switch c {
+	case Gzip:
+		return gzExt
+	case Zstd:
+		return zstExt
+	}
+	return ""
+}
+
 // Options configure a file handler. A nil *Options means all defaults: JSON
 // lines at level INFO, no rotation, new files with mode 0600, a 64 KiB
 // buffer flushed at least once a second.
@@ -70,7 +95,13 @@ type Options struct {
 	// lumberjack's MaxAge: 28 (days) is refused rather than read as 28ns:
 	// write 28 * 24 * time.Hour.
 	MaxAge time.Duration
-	// Compress gzips rotated files in the background (NAME.1.gz).
+	// Compression compresses rotated files in the background, with
+	// [Gzip] (NAME.1.gz) or [Zstd] (NAME.1.zst); "" (or "none") keeps
+	// them as they are.
+	Compression Compression
+	// Compress is the earlier spelling of Compression: Gzip, kept so that
+	// Compress: true goes on working. With Compression set it must be
+	// false or agree (Gzip).
 	Compress bool
 	// LocalTime makes {date} in the path, RotateEvery and RotateAt follow
 	// the local time zone rather than UTC.
@@ -147,6 +178,7 @@ type config struct {
 	maxTotalSize  int64
 	maxAge        time.Duration
 	compress      bool
+	compression   Compression // "", Gzip or Zstd
 	localTime     bool
 	rotateEvery   time.Duration
 	rotateAt      []time.Duration // sorted
@@ -167,7 +199,8 @@ func (o *Options) config() (config, error) {
 		maxBackups:    o.MaxBackups,
 		maxTotalSize:  o.MaxTotalSize,
 		maxAge:        o.MaxAge,
-		compress:      o.Compress,
+		compress:      o.Compress || (o.Compression != "" && o.Compression != "none"),
+		compression:   o.Compression,
 		localTime:     o.LocalTime,
 		rotateEvery:   o.RotateEvery,
 		rotateAt:      slices.Sorted(slices.Values(o.RotateAt)),
@@ -202,6 +235,10 @@ func (o *Options) config() (config, error) {
 		return c, fmt.Errorf("file: option RotateEvery is %v: must be whole minutes that divide a day, such as 15 * time.Minute, time.Hour or 24 * time.Hour; for other times of day write RotateAt", c.rotateEvery)
 	case c.rotateEvery > 0 && len(c.rotateAt) > 0:
 		return c, fmt.Errorf("file: options RotateEvery and RotateAt are both set: write one of them (RotateAt: []time.Duration{0} is RotateEvery: 24 * time.Hour)")
+	case c.compression != "" && c.compression != "none" && c.compression != Gzip && c.compression != Zstd:
+		return c, fmt.Errorf("file: option Compression is %q: write %q, %q or \"\" (none)", c.compression, Gzip, Zstd)
+	case o.Compress && c.compression != "" && c.compression != Gzip:
+		return c, fmt.Errorf("file: options Compress (gzip) and Compression %q disagree: write Compression alone, and leave Compress out", c.compression)
 	case c.bufferSize < 0:
 		return c, fmt.Errorf("file: option BufferSize is %d: must be 0 (default %d) or more", c.bufferSize, DefaultBufferSize)
 	case c.flushInterval < 0:
@@ -225,6 +262,12 @@ func (o *Options) config() (config, error) {
 	}
 	if len(c.slots) == 0 {
 		c.rotateAt, c.slots = nil, nil
+	}
+	switch {
+	case c.compression == "none":
+		c.compression = ""
+	case o.Compress:
+		c.compression = Gzip
 	}
 	if c.mode == 0 {
 		c.mode = DefaultMode
@@ -260,8 +303,8 @@ func (c config) conflict(o config) string {
 		return fmt.Sprintf("MaxTotalSize %d, not %d", c.maxTotalSize, o.maxTotalSize)
 	case c.maxAge != o.maxAge:
 		return fmt.Sprintf("MaxAge %v, not %v", c.maxAge, o.maxAge)
-	case c.compress != o.compress:
-		return fmt.Sprintf("Compress %v, not %v", c.compress, o.compress)
+	case c.compression != o.compression:
+		return fmt.Sprintf("Compression %q, not %q", c.compression, o.compression)
 	case c.localTime != o.localTime:
 		return fmt.Sprintf("LocalTime %v, not %v", c.localTime, o.localTime)
 	case c.rotateEvery != o.rotateEvery:

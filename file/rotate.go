@@ -107,47 +107,45 @@ func (w *writer) shiftLocked(date string, from int) error {
 	}
 	base := w.names.base(date)
 	var idx []int
-	gz := map[int]int{} // index → 1 plain, 2 compressed, 3 both
+	kinds := map[int]int{} // index → bit k set: exts[k] exists
+	exts := [...]string{"", gzExt, zstExt}
 	for _, b := range files {
 		if b.date != date || b.index < from || w.names.isLive(b) || b.name == w.live {
 			continue
 		}
-		if gz[b.index] == 0 {
+		if kinds[b.index] == 0 {
 			idx = append(idx, b.index)
 		}
-		if b.gz {
-			gz[b.index] |= 2
-		} else {
-			gz[b.index] |= 1
+		for k, ext := range exts {
+			if b.ext == ext {
+				kinds[b.index] |= 1 << k
+			}
 		}
 	}
 	slices.Sort(idx)
-	if from == 0 && gz[0] == 0 {
+	if from == 0 && kinds[0] == 0 {
 		idx = nil // the period's main name is free: nothing moves
 	}
 	dir := w.names.dir
-	name := func(i int, z bool) string {
+	name := func(i int, ext string) string {
 		n := base
 		if i > 0 {
 			n += "." + strconv.Itoa(i)
 		}
-		if z {
-			n += gzExt
-		}
-		return filepath.Join(dir, n)
+		return filepath.Join(dir, n+ext)
 	}
 	for j := len(idx) - 1; j >= 0; j-- {
 		i := idx[j]
-		for _, z := range []bool{false, true} {
-			if gz[i]&(1<<b2i(z)) == 0 {
+		for k, ext := range exts {
+			if kinds[i]&(1<<k) == 0 {
 				continue
 			}
 			if w.cfg.maxBackups > 0 && j+2 > w.cfg.maxBackups {
 				// After the shift it is backup j+2 in order, the new one
 				// first.
-				err = os.Remove(name(i, z))
+				err = os.Remove(name(i, ext))
 			} else {
-				err = os.Rename(name(i, z), name(i+1, z))
+				err = os.Rename(name(i, ext), name(i+1, ext))
 			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
@@ -156,17 +154,10 @@ func (w *writer) shiftLocked(date string, from int) error {
 	}
 	// The live file may have been removed meanwhile: there is then nothing
 	// to keep, and a new one is opened all the same.
-	if err := os.Rename(w.path(), name(from, false)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Rename(w.path(), name(from, "")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // timed reports whether the file rotates on the clock (RotateEvery or

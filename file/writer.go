@@ -2,7 +2,6 @@ package file
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -74,8 +73,8 @@ type writer struct {
 	millDone   chan struct{}
 	millCtx    context.Context
 	millCancel context.CancelFunc
-	cut        atomic.Bool  // the mill left a backup uncompressed because millCtx ended
-	zw         *gzip.Writer // the mill's, reused
+	cut        atomic.Bool // the mill left a backup uncompressed because millCtx ended
+	zw         archiver    // the mill's, reused
 	zbuf       []byte
 
 	// compressHook, if set by a test, runs in the mill after an archive is
