@@ -121,6 +121,12 @@
 // NAME.STAMP.N with a STAMP exactly as we write it): anything else in the
 // directory is left alone.
 //
+// With Link, a symbolic link at that path points to the live file, made
+// when the file is opened and replaced on every rotation by a new link
+// made under a temporary name (.LINK.link.tmp) and renamed over it: a
+// reader of the link always finds one, pointing at the live file (for
+// {date}, today's). The target is relative to the link's directory.
+//
 // # Compression
 //
 // With Compression, rotated files are compressed by one background

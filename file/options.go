@@ -122,6 +122,13 @@ type Options struct {
 	// and noon. Whole minutes, below 24h, no time twice; not together with
 	// RotateEvery. Backups are named as with RotateEvery.
 	RotateAt []time.Duration
+	// Link, if set, is the path of a symbolic link to the live file, made
+	// when the file is opened and replaced on every rotation atomically
+	// (made under a temporary name, then renamed over the old link), so
+	// that a reader of Link always finds a link, never none. It points
+	// relative to its own directory when it can. It must not be the log's
+	// path, nor name anything but a symbolic link already; "" means none.
+	Link string
 	// Mode is the permission of files this handler creates; 0 means 0600.
 	// The process umask applies. Existing files keep their mode.
 	Mode os.FileMode
@@ -180,6 +187,7 @@ type config struct {
 	compress      bool
 	compression   Compression // "", Gzip or Zstd
 	localTime     bool
+	link          string
 	rotateEvery   time.Duration
 	rotateAt      []time.Duration // sorted
 	slots         []time.Duration // the times of day a period starts, sorted; nil: no clock rotation
@@ -202,6 +210,7 @@ func (o *Options) config() (config, error) {
 		compress:      o.Compress || (o.Compression != "" && o.Compression != "none"),
 		compression:   o.Compression,
 		localTime:     o.LocalTime,
+		link:          o.Link,
 		rotateEvery:   o.RotateEvery,
 		rotateAt:      slices.Sorted(slices.Values(o.RotateAt)),
 		mode:          o.Mode,
@@ -307,6 +316,8 @@ func (c config) conflict(o config) string {
 		return fmt.Sprintf("Compression %q, not %q", c.compression, o.compression)
 	case c.localTime != o.localTime:
 		return fmt.Sprintf("LocalTime %v, not %v", c.localTime, o.localTime)
+	case c.link != o.link:
+		return fmt.Sprintf("Link %q, not %q", c.link, o.link)
 	case c.rotateEvery != o.rotateEvery:
 		return fmt.Sprintf("RotateEvery %v, not %v", c.rotateEvery, o.rotateEvery)
 	case !slices.Equal(c.rotateAt, o.rotateAt):

@@ -2,11 +2,13 @@ package file
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -91,6 +93,64 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 		return w.failLocked(err)
 	}
 	w.degraded.Store(false)
+	if err := w.linkLocked(); err != nil {
+		w.c.SetError(err)
+		w.noteLocked(err)
+	}
+	return nil
+}
+
+// checkLink returns the absolute path of Options.Link, refusing one that
+// is the log itself or names something other than a symbolic link.
+func checkLink(link, abs string) (string, error) {
+	l, err := filepath.Abs(link)
+	if err != nil {
+		return "", fmt.Errorf("file: option Link %s: %w", link, err)
+	}
+	if l == abs {
+		return "", fmt.Errorf("file: option Link %s is the log's own path: give the link another name, such as %s", link, strings.TrimSuffix(link, filepath.Ext(link))+".current"+filepath.Ext(link))
+	}
+	if fi, err := os.Lstat(l); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		return "", fmt.Errorf("file: option Link %s is %s, not a symbolic link: remove it, or give a path where the link can be made", link, describe(fi.Mode()))
+	}
+	return l, nil
+}
+
+func describe(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return fileKind(m)
+}
+
+// linkLocked points Options.Link at the live file: a new link under a
+// temporary name in the link's directory, renamed over the old one, so
+// that the link is never missing. The target is relative to the link's
+// directory when the two share a root.
+func (w *writer) linkLocked() error {
+	if w.link == "" {
+		return nil
+	}
+	dir := filepath.Dir(w.link)
+	target := w.path()
+	if rel, err := filepath.Rel(dir, target); err == nil {
+		target = rel
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("file: link %s to %s: %w", w.cfg.link, w.display(), unwrapPath(err))
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(w.link)+".link"+tmpExt)
+	_ = os.Remove(tmp) // left by a crash
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("file: link %s to %s: %w", w.cfg.link, w.display(), unwrapPath(err))
+	}
+	if err := os.Rename(tmp, w.link); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("file: link %s to %s: %w", w.cfg.link, w.display(), unwrapPath(err))
+	}
 	return nil
 }
 

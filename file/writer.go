@@ -38,6 +38,7 @@ type writer struct {
 	loc   *time.Location
 	// onClock: the live file changes with the date or the clock period.
 	onClock bool
+	link    string // absolute path of Options.Link, "" for none
 
 	mu        sync.Mutex
 	f         *os.File    // nil when the file could not be opened
@@ -100,6 +101,15 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 		return nil, fmt.Errorf("file: path %s: %s rotates daily already: write a path without it for RotateEvery or RotateAt, or leave them out", given, datePlaceholder)
 	}
 	names.stamped = cfg.timed()
+	var link string
+	if cfg.link != "" {
+		if link, err = checkLink(cfg.link, abs); err != nil {
+			return nil, err
+		}
+		if _, ours := names.parse(filepath.Base(link)); ours && filepath.Dir(link) == names.dir {
+			return nil, fmt.Errorf("file: option Link %s bears the name of one of the log's own files, which rotation renames: give the link another name, such as %s", cfg.link, filepath.Join(filepath.Dir(cfg.link), "current.log"))
+		}
+	}
 	w := &writer{
 		key:      key,
 		given:    given,
@@ -107,6 +117,7 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 		cfg:      cfg,
 		loc:      cfg.loc,
 		onClock:  names.hasDate || cfg.timed(),
+		link:     link,
 		stop:     make(chan struct{}),
 		millReq:  make(chan struct{}, 1),
 		millStop: make(chan struct{}),
@@ -135,6 +146,10 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 			t = m
 		}
 		w.setPeriod(t)
+	}
+	if err := w.linkLocked(); err != nil {
+		_ = w.f.Close()
+		return nil, err
 	}
 	if err := w.recoverLocked(sidePath(abs)); err != nil {
 		_ = w.f.Close()
