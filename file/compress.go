@@ -298,6 +298,7 @@ func (w *writer) compress(name string) (err error) {
 	if err := os.Remove(filepath.Join(dir, cur)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return unwrapPath(err)
 	}
+	w.hook.add(w.shown(cur + ext))
 	return nil
 }
 

@@ -145,6 +145,20 @@
 // compressed gets its archive under its new name. Shutdown waits for
 // compression in flight, until its context ends.
 //
+// # After rotation: OnRotate
+//
+// OnRotate is called with the path of each finished backup, once it is
+// compressed (without Compression, once rotated), to upload or archive
+// it. It runs on a goroutine of its own, one call at a time: Handle, the
+// rotation and the mill only append to its queue (1024 backups at most;
+// more are reported and not handed to it), so a slow hook delays only the
+// next calls of the hook. A panic is recovered and reported to
+// ErrorHandler; a call still running after a minute is reported once.
+// Shutdown waits for the calls queued until its context ends, then
+// returns an error that says how many backups the hook did not get. A
+// numbered backup (NAME.1) is renamed by the next rotation; clock
+// backups (NAME.STAMP) keep their name.
+//
 // # Sharing a path
 //
 // Handlers opened with New on the same path in one process (whatever the

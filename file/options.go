@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -155,6 +156,19 @@ type Options struct {
 	// kill of the process (see the package doc).
 	Sync bool
 
+	// OnRotate, if set, is called with the path of each finished backup
+	// (the directory as the path was given), once it is compressed with
+	// Compression, or once rotated without: to upload or archive it. It
+	// runs on a goroutine of its own, one call at a time (when several
+	// backups wait for compression, the newest is done first), and never
+	// blocks Handle or a rotation. A panic in it, or a call still
+	// running after a minute, is reported to ErrorHandler; later backups
+	// wait for it (up to 1024; more are reported and not handed to it).
+	// Numbered backups (NAME.1) are renamed by the next rotation: open the
+	// file at once, or rotate with RotateEvery, whose names never change.
+	// Shutdown waits for the calls queued, until its context ends.
+	OnRotate func(path string)
+
 	// ErrorHandler is told about every runtime error: failed writes,
 	// failed rotations and compressions, records dropped, the first record
 	// refused after Shutdown. It is called as the module's one contract
@@ -172,7 +186,8 @@ type Options struct {
 	// tiny lifts MinMaxSize and MinMaxAge, for tests that rotate at a few
 	// bytes.
 	tiny       bool
-	heapBuffer bool // benchmarks: the buffer on the heap, as before the side file
+	hookSlow   time.Duration // replaces the minute after which OnRotate is slow
+	heapBuffer bool          // benchmarks: the buffer on the heap, as before the side file
 }
 
 const day = 24 * time.Hour
@@ -199,6 +214,8 @@ type config struct {
 	loc           *time.Location // of {date}
 	pruneEvery    time.Duration  // how often the mill sweeps for MaxAge; 0 = never
 	heapBuffer    bool
+	onRotate      func(string)
+	hookSlow      time.Duration
 }
 
 func (o *Options) config() (config, error) {
@@ -220,6 +237,8 @@ func (o *Options) config() (config, error) {
 		now:           o.now,
 		pruneEvery:    o.pruneEvery,
 		heapBuffer:    o.heapBuffer,
+		onRotate:      o.OnRotate,
+		hookSlow:      o.hookSlow,
 	}
 	switch {
 	case c.maxSize < 0:
@@ -328,6 +347,8 @@ func (c config) conflict(o config) string {
 		return fmt.Sprintf("BufferSize %d, not %d", c.bufferSize, o.bufferSize)
 	case c.flushInterval != o.flushInterval:
 		return fmt.Sprintf("FlushInterval %v, not %v", c.flushInterval, o.flushInterval)
+	case (c.onRotate == nil) != (o.onRotate == nil) || (c.onRotate != nil && reflect.ValueOf(c.onRotate).Pointer() != reflect.ValueOf(o.onRotate).Pointer()):
+		return "another OnRotate"
 	case c.sync != o.sync:
 		return fmt.Sprintf("Sync %v, not %v", c.sync, o.sync)
 	}

@@ -58,6 +58,7 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 		return nil
 	}
 
+	done := w.path() // the backup finished, for OnRotate
 	if bySize || timed {
 		date, from := w.date, 1
 		switch {
@@ -69,7 +70,8 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 			date = w.stamp(w.period)
 		}
 		w.fsMu.Lock()
-		err := w.shiftLocked(date, from)
+		var err error
+		done, err = w.shiftLocked(date, from)
 		w.fsMu.Unlock()
 		if err != nil {
 			w.holdUntil = w.cfg.now().Add(w.cfg.flushInterval)
@@ -88,6 +90,9 @@ func (w *writer) rotateLocked(t time.Time, bySize, force bool) error {
 	w.setFileLocked(nil, nil)
 	err := w.openLocked()
 	_ = old.Close()
+	if !w.cfg.compress {
+		w.hook.add(w.shown(filepath.Base(done)))
+	}
 	w.kickMill()
 	if err != nil {
 		return w.failLocked(err)
@@ -158,12 +163,13 @@ func (w *writer) linkLocked() error {
 // "") numbered from and above, NAME.N to NAME.N+1, highest first (NAME.0
 // is the main file NAME), removes those that would pass MaxBackups
 // (counted in order, newest first, after the new one: numbers may have
-// gaps), and renames the live file to the backup numbered from. Backups
-// that vanish meanwhile are skipped. Called with mu and fsMu held.
-func (w *writer) shiftLocked(date string, from int) error {
+// gaps), and renames the live file to the backup numbered from, whose
+// path it returns. Backups that vanish meanwhile are skipped. Called with
+// mu and fsMu held.
+func (w *writer) shiftLocked(date string, from int) (string, error) {
 	files, _, err := w.names.scan()
 	if err != nil {
-		return err
+		return "", err
 	}
 	base := w.names.base(date)
 	var idx []int
@@ -208,17 +214,21 @@ func (w *writer) shiftLocked(date string, from int) error {
 				err = os.Rename(name(i, ext), name(i+1, ext))
 			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+				return "", err
 			}
 		}
 	}
 	// The live file may have been removed meanwhile: there is then nothing
 	// to keep, and a new one is opened all the same.
 	if err := os.Rename(w.path(), name(from, "")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return "", err
 	}
-	return nil
+	return name(from, ""), nil
 }
+
+// shown is the path of the log's file name as the caller wrote the path's
+// directory.
+func (w *writer) shown(name string) string { return filepath.Join(filepath.Dir(w.given), name) }
 
 // timed reports whether the file rotates on the clock (RotateEvery or
 // RotateAt).

@@ -38,7 +38,8 @@ type writer struct {
 	loc   *time.Location
 	// onClock: the live file changes with the date or the clock period.
 	onClock bool
-	link    string // absolute path of Options.Link, "" for none
+	link    string      // absolute path of Options.Link, "" for none
+	hook    *rotateHook // Options.OnRotate's runner, nil without
 
 	mu        sync.Mutex
 	f         *os.File    // nil when the file could not be opened
@@ -212,6 +213,9 @@ func (w *writer) start() {
 	w.flushDone = make(chan struct{})
 	w.millDone = make(chan struct{})
 	w.millCtx, w.millCancel = context.WithCancel(context.Background())
+	if w.cfg.onRotate != nil {
+		w.hook = newRotateHook(w.cfg.onRotate, w.cfg.hookSlow, w.report)
+	}
 	go w.flusher()
 	go w.mill()
 	w.kickMill() // compress and prune what an earlier run left
@@ -648,6 +652,10 @@ func (w *writer) close(ctx context.Context) error {
 		}
 	}
 	w.millCancel()
+	if herr := w.hook.close(ctx); herr != nil {
+		w.report(herr)
+		err = join(err, herr)
+	}
 	return err
 }
 
