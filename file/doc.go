@@ -169,26 +169,37 @@
 // FlushInterval, Sync); New returns an error otherwise.
 // Two processes must not write the same file.
 //
-// # Coming from lumberjack
+// # Coming from lumberjack or timberjack
 //
-// gopkg.in/natefinch/lumberjack.v2 counts MaxSize in megabytes and MaxAge
-// in days; here MaxSize is bytes and MaxAge a time.Duration. New refuses a
+// gopkg.in/natefinch/lumberjack.v2 and github.com/DeRuina/timberjack count
+// MaxSize in megabytes and MaxAge in days; here MaxSize (and
+// MaxTotalSize) is bytes and MaxAge a time.Duration. New refuses a
 // MaxSize below 64 KiB or a MaxAge below a minute, with the translation,
 // so that a lumberjack number is never read in the wrong unit.
 //
-//	lumberjack.Logger        file
-//	Filename: "app.log"      file.New("app.log", ...)
-//	MaxSize: 100             MaxSize: 100 << 20
-//	MaxAge: 28               MaxAge: 28 * 24 * time.Hour
-//	MaxBackups: 3            MaxBackups: 3
-//	Compress: true           Compress: true (NAME.N.gz; lumberjack: NAME-TIME.log.gz)
-//	LocalTime: true          LocalTime: true (the {date} of the path)
-//	Rotate()                 Rotate(); Reopen() for logrotate
-//	Close()                  Shutdown(ctx), which waits for compression
+//	lumberjack / timberjack           file
+//	Filename: "app.log"               file.New("app.log", ...)
+//	MaxSize: 100                      MaxSize: 100 << 20
+//	MaxAge: 28                        MaxAge: 28 * 24 * time.Hour
+//	MaxBackups: 3                     MaxBackups: 3
+//	Compress: true                    Compression: file.Gzip (Compress: true still works)
+//	Compression: "zstd" (timberjack)  Compression: file.Zstd
+//	LocalTime: true                   LocalTime: true (the {date}, RotateEvery, RotateAt)
+//	RotationInterval: 24 * time.Hour  RotateEvery: 24 * time.Hour (at midnight, not
+//	                                  24h after the last rotation)
+//	RotateAtMinutes: []int{0, 30}     RotateEvery: 30 * time.Minute
+//	RotateAt: []string{"06:00"}       RotateAt: []time.Duration{6 * time.Hour}
+//	BackupTimeFormat                  none: NAME.STAMP, STAMP 2006-01-02T15-04Z0700,
+//	                                  the period's start (lumberjack: NAME-TIME.ext)
+//	(none)                            MaxTotalSize, Link, OnRotate
+//	Rotate()                          Rotate(); Reopen() for logrotate
+//	Close()                           Shutdown(ctx), which waits for compression
 //
 // Unlike lumberjack, a rotation never splits a record, the mill never
-// compresses the live file, backups are numbered (NAME.1 is the newest),
-// and records reach the file in one write per buffer, not one per record.
+// compresses the live file, size backups are numbered (NAME.1 is the
+// newest), clock backups are named by the start of their period rather
+// than the moment of the rotation, and records reach the file in one write
+// per buffer, not one per record.
 //
 // # Faults
 //
