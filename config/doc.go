@@ -23,7 +23,7 @@
 //	    path: logs/app-{date}.log
 //	    max_size: 100MB
 //	    max_backups: 10
-//	    compress: true
+//	    compression: zstd       # or gzip; compress: true is gzip
 //	  - type: http
 //	    url: https://logs.example.com/api/v1/logs
 //	    level: error
@@ -44,11 +44,15 @@
 // as "100MB" or "64KiB" (KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB,
 // TiB powers of 1024; see [ParseSize]), formats and policies by name. A key
 // that names no field, a value of the wrong kind and a field that only Go
-// code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client) are errors.
+// code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client, OnRotate) are
+// errors.
 //
 // The integer fields that take sizes are those whose names end in Bytes
-// (BatchBytes; the queue's Bytes; the spool's MaxBytes) and these: file's MaxSize and
-// BufferSize, websocket's MaxMessageSize. Counts (BatchSize, QueueSize,
+// (BatchBytes; the queue's Bytes; the spool's MaxBytes) and these: file's
+// MaxSize, MaxTotalSize and BufferSize, websocket's MaxMessageSize. A
+// file's RotateEvery is a duration ("1h", "15m") and RotateAt a list of
+// them, the times of day since midnight (["6h", "18h30m"]). Counts
+// (BatchSize, the queue's Size,
 // MaxBackups) take integers only. A file's Mode is an octal string ("0640"); an
 // http sink's EncryptionKey is base64.
 //
