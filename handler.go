@@ -42,6 +42,16 @@
 // own times, so sampling needs no goroutine and tests steer it with the
 // times of the records they log.
 //
+// # Routing
+//
+// [Route] sends each record to the handlers of the rules that take it, by
+// level, message, an attribute's value (one bound with With included) or
+// a value of the ctx: every rule that matches, or only the first. A record
+// no rule takes goes nowhere and is not counted: a catch-all rule last
+// keeps everything. The routes' handlers are treated as [New]'s children
+// (errors named, panics recovered, Flush, Shutdown and Stats reaching each,
+// shared destinations counted once).
+//
 // # Delivery
 //
 // A record accepted by a sink's Handle is written, or spooled to disk, or
@@ -305,6 +315,8 @@ func shutdown(ctx context.Context, h slog.Handler) error {
 		return x.shutdown(ctx)
 	case *sampler:
 		return x.shutdown(ctx)
+	case *router:
+		return x.fan.shutdown(ctx)
 	}
 	if s, ok := h.(Shutdowner); ok {
 		return s.Shutdown(ctx)
@@ -389,6 +401,9 @@ func walkLeaves(h slog.Handler, f func(slog.Handler)) {
 		return
 	case *sampler:
 		walkLeaves(x.h, f)
+		return
+	case *router:
+		walkLeaves(x.fan, f)
 		return
 	case Sharer, Shutdowner:
 		f(h)

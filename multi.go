@@ -117,6 +117,8 @@ func borrows(h slog.Handler) bool {
 		switch x := h.(type) {
 		case *Handler:
 			return len(x.children) == 0 || x.children[len(x.children)-1].borrows
+		case *router:
+			h = x.fan
 		case *minLevel:
 			h = x.h
 		case *sampler:
@@ -317,6 +319,9 @@ func addStats(h slog.Handler, s *Stats, seen *[]any) {
 		switch x := h.(type) {
 		case *Handler:
 			x.addStats(s, seen)
+			return
+		case *router:
+			x.fan.addStats(s, seen)
 			return
 		case *sampler:
 			if !slices.Contains(*seen, any(x.s)) {
