@@ -52,6 +52,14 @@
 // (errors named, panics recovered, Flush, Shutdown and Stats reaching each,
 // shared destinations counted once).
 //
+// # Failover
+//
+// [Failover] sends each record to one handler chosen by health: the
+// primary while it is healthy, else the first healthy secondary, and the
+// primary again once it has stayed healthy for a hold time (10s by
+// default). Health is read as records arrive, so a primary must recover
+// by itself: a network sink with a Spool does.
+//
 // # Delivery
 //
 // A record accepted by a sink's Handle is written, or spooled to disk, or
@@ -317,6 +325,8 @@ func shutdown(ctx context.Context, h slog.Handler) error {
 		return x.shutdown(ctx)
 	case *router:
 		return x.fan.shutdown(ctx)
+	case *failover:
+		return x.fan.shutdown(ctx)
 	}
 	if s, ok := h.(Shutdowner); ok {
 		return s.Shutdown(ctx)
@@ -403,6 +413,9 @@ func walkLeaves(h slog.Handler, f func(slog.Handler)) {
 		walkLeaves(x.h, f)
 		return
 	case *router:
+		walkLeaves(x.fan, f)
+		return
+	case *failover:
 		walkLeaves(x.fan, f)
 		return
 	case Sharer, Shutdowner:

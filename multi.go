@@ -119,6 +119,13 @@ func borrows(h slog.Handler) bool {
 			return len(x.children) == 0 || x.children[len(x.children)-1].borrows
 		case *router:
 			h = x.fan
+		case *failover:
+			for _, c := range x.fan.children {
+				if !c.borrows {
+					return false
+				}
+			}
+			return true
 		case *minLevel:
 			h = x.h
 		case *sampler:
@@ -321,6 +328,9 @@ func addStats(h slog.Handler, s *Stats, seen *[]any) {
 			x.addStats(s, seen)
 			return
 		case *router:
+			x.fan.addStats(s, seen)
+			return
+		case *failover:
 			x.fan.addStats(s, seen)
 			return
 		case *sampler:
