@@ -2,11 +2,16 @@ package config
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jinpy-utils/multi"
 )
@@ -134,4 +139,76 @@ func TestPolicyNodeErrorsNameTheLineAndPath(t *testing.T) {
 			t.Errorf("document\n%s\ngot  %v\nwant %s", c.doc, err, c.want)
 		}
 	}
+}
+
+// The production tree of the README builds, and records reach where it
+// says: errors to the pager, acme's records to their file, everything to
+// the collector, no secret anywhere.
+func TestREADMEProductionTree(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "<!-- production tree -->\n```yaml\n")
+	doc, _, ok2 := strings.Cut(rest, "```\n<!-- end production tree -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no production tree between its markers")
+	}
+	pager, collector := newBodyServer(t), newBodyServer(t)
+	dir := t.TempDir()
+	env := map[string]string{"PAGER_URL": pager.URL, "COLLECTOR_URL": collector.URL, "COLLECTOR_TOKEN": "s3cr3t-token", "LOG_DIR": dir}
+	h, err := loadString(t, doc, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(h)
+	log.Error("payment failed", "password", "hunter2", "auth", "Bearer abc.def")
+	log.With("tenant", "acme").Info("order placed", "api_token", "t0k3n")
+	log.WithGroup("req").With(slog.Group("headers", "X-Session", "sess-1")).Info("served")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := multi.Shutdown(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	pages, shipped := pager.text(), collector.text()
+	acme := strings.Join(readLines(t, filepath.Join(dir, "acme.log")), "\n")
+	if !strings.Contains(pages, "payment failed") || strings.Contains(pages, "order placed") {
+		t.Errorf("pager got %q; want the error only", pages)
+	}
+	if !strings.Contains(acme, "order placed") {
+		t.Errorf("acme.log = %q; want acme's record", acme)
+	}
+	if strings.Count(shipped, `"msg":`) != 3 {
+		t.Errorf("collector got %q; want all three records", shipped)
+	}
+	for _, secret := range []string{"hunter2", "abc.def", "t0k3n", "sess-1"} {
+		if strings.Contains(pages+shipped+acme, secret) {
+			t.Errorf("%q reached a destination:\n%s\n%s\n%s", secret, pages, shipped, acme)
+		}
+	}
+}
+
+// bodyServer is an HTTP collector that keeps the bodies it is sent.
+type bodyServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newBodyServer(t *testing.T) *bodyServer {
+	b := &bodyServer{}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		b.mu.Lock()
+		b.bodies = append(b.bodies, string(body))
+		b.mu.Unlock()
+	}))
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *bodyServer) text() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.bodies, "\n")
 }
