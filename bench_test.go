@@ -103,3 +103,89 @@ func BenchmarkFanOutDisabled(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSample measures, through slog.Logger, a record that passes a
+// Sample wrapper against the same record straight to a child that only
+// reads the attributes:
+//
+//	impl=child          the child alone
+//	impl=sample-floor   a WARN record: above the floor, no counting
+//	impl=sample-count   an INFO record counted by message, and passed
+//	impl=sample-attr    counted by an attribute bound with With
+//	impl=sample-drop    an INFO record over the limit, dropped
+//
+// Run: go test -run '^$' -bench Sample -count 6 . | benchstat -col /impl -
+func BenchmarkSample(b *testing.B) {
+	child := func() slog.Handler { return nopBorrower{} } // so that the sampler's cost is not lost in the encoder's
+	many := &multi.SampleOptions{First: 1 << 62}
+	mk := func(o *multi.SampleOptions) slog.Handler {
+		h, err := multi.Sample(child(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return h
+	}
+	as := benchAttrs(5)
+	for _, impl := range []struct {
+		name  string
+		log   *slog.Logger
+		level slog.Level
+	}{
+		{"child", slog.New(child()), slog.LevelInfo},
+		{"sample-floor", slog.New(mk(nil)), slog.LevelWarn},
+		{"sample-count", slog.New(mk(many)), slog.LevelInfo},
+		{"sample-attr", slog.New(mk(&multi.SampleOptions{First: 1 << 62, Key: multi.ByAttr("user")})).With("user", "ann"), slog.LevelInfo},
+		{"sample-drop", slog.New(mk(&multi.SampleOptions{First: 1, Thereafter: -1})), slog.LevelInfo},
+	} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				impl.log.LogAttrs(ctx, impl.level, "request served", as...)
+			}
+		})
+	}
+}
+
+// BenchmarkSampleParallel is BenchmarkSample's sample-count on every
+// processor at once: the cost of sharing one key's counter.
+func BenchmarkSampleParallel(b *testing.B) {
+	h, err := multi.Sample(format.New(io.Discard, nil), &multi.SampleOptions{First: 1 << 62})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(h)
+	as := benchAttrs(5)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			log.LogAttrs(ctx, slog.LevelInfo, "request served", as...)
+		}
+	})
+}
+
+// BenchmarkSampleHandle is BenchmarkSample's child and sample-count
+// (and, for the cost of any wrapper, MinLevel) without slog.Logger (whose own cost, a runtime.Callers and the record,
+// is hundreds of ns and hides the few the sampler adds): Handle on a
+// prepared record.
+func BenchmarkSampleHandle(b *testing.B) {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request served", 0)
+	r.AddAttrs(benchAttrs(5)...)
+	s, err := multi.Sample(nopBorrower{}, &multi.SampleOptions{First: 1 << 62})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, impl := range []struct {
+		name string
+		h    slog.Handler
+	}{{"child", nopBorrower{}}, {"minlevel", multi.MinLevel(nopBorrower{}, slog.LevelDebug)}, {"sample-count", s}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = impl.h.Handle(ctx, r)
+			}
+		})
+	}
+}

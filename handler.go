@@ -30,6 +30,36 @@
 // goroutine still running at exit, or through the standard log package)
 // print instead of vanishing.
 //
+// # Sampling
+//
+// [Sample] thins floods of alike records before they reach a handler, as
+// zap's sampler does: per key (level and message by default, or call site,
+// or an attribute's value), the first records of each tick pass, then every
+// Nth; an optional cap bounds a whole tick; WARN and above always pass. A
+// sampled record is not lost by accident, so it is counted in
+// [Stats].Sampled, not in Dropped, and an optional summary record says how
+// many records like it were dropped. The tick is read from the records'
+// own times, so sampling needs no goroutine and tests steer it with the
+// times of the records they log.
+//
+// # Routing
+//
+// [Route] sends each record to the handlers of the rules that take it, by
+// level, message, an attribute's value (one bound with With included) or
+// a value of the ctx: every rule that matches, or only the first. A record
+// no rule takes goes nowhere and is not counted: a catch-all rule last
+// keeps everything. The routes' handlers are treated as [New]'s children
+// (errors named, panics recovered, Flush, Shutdown and Stats reaching each,
+// shared destinations counted once).
+//
+// # Failover
+//
+// [Failover] sends each record to one handler chosen by health: the
+// primary while it is healthy, else the first healthy secondary, and the
+// primary again once it has stayed healthy for a hold time (10s by
+// default). Health is read as records arrive, so a primary must recover
+// by itself: a network sink with a Spool does.
+//
 // # Delivery
 //
 // A record accepted by a sink's Handle is written, or spooled to disk, or
@@ -224,6 +254,7 @@ type Stats struct {
 	Spooled  uint64 // records written to the disk spool
 	Replayed uint64 // records read back from the spool and delivered
 	Queued   int64  // records accepted but not yet delivered, spooled or dropped
+	Sampled  uint64 // records a [Sample] wrapper dropped on purpose; not in Dropped
 
 	LastWrite     time.Time // when a write last succeeded
 	LastError     error     // the most recent delivery error; never contains secrets
@@ -241,6 +272,7 @@ func (s Stats) Add(o Stats) Stats {
 	s.Spooled += o.Spooled
 	s.Replayed += o.Replayed
 	s.Queued += o.Queued
+	s.Sampled += o.Sampled
 	if o.LastWrite.After(s.LastWrite) {
 		s.LastWrite = o.LastWrite
 	}
@@ -286,8 +318,15 @@ func Shutdown(ctx context.Context, h slog.Handler) error {
 }
 
 func shutdown(ctx context.Context, h slog.Handler) error {
-	if m, ok := h.(*Handler); ok {
-		return m.shutdown(ctx)
+	switch x := h.(type) {
+	case *Handler:
+		return x.shutdown(ctx)
+	case *sampler:
+		return x.shutdown(ctx)
+	case *router:
+		return x.fan.shutdown(ctx)
+	case *failover:
+		return x.fan.shutdown(ctx)
 	}
 	if s, ok := h.(Shutdowner); ok {
 		return s.Shutdown(ctx)
@@ -369,6 +408,15 @@ func walkLeaves(h slog.Handler, f func(slog.Handler)) {
 		for _, c := range x.children {
 			walkLeaves(c.h, f)
 		}
+		return
+	case *sampler:
+		walkLeaves(x.h, f)
+		return
+	case *router:
+		walkLeaves(x.fan, f)
+		return
+	case *failover:
+		walkLeaves(x.fan, f)
 		return
 	case Sharer, Shutdowner:
 		f(h)

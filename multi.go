@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,7 +117,18 @@ func borrows(h slog.Handler) bool {
 		switch x := h.(type) {
 		case *Handler:
 			return len(x.children) == 0 || x.children[len(x.children)-1].borrows
+		case *router:
+			h = x.fan
+		case *failover:
+			for _, c := range x.fan.children {
+				if !c.borrows {
+					return false
+				}
+			}
+			return true
 		case *minLevel:
+			h = x.h
+		case *sampler:
 			h = x.h
 		case RecordBorrower:
 			return true
@@ -311,9 +323,23 @@ func (c *child) addStats(s *Stats, seen *[]any) {
 func addStats(h slog.Handler, s *Stats, seen *[]any) {
 	var key any // the destination named by the outermost Sharer
 	for {
-		if m, ok := h.(*Handler); ok {
-			m.addStats(s, seen)
+		switch x := h.(type) {
+		case *Handler:
+			x.addStats(s, seen)
 			return
+		case *router:
+			x.fan.addStats(s, seen)
+			return
+		case *failover:
+			x.fan.addStats(s, seen)
+			return
+		case *sampler:
+			if !slices.Contains(*seen, any(x.s)) {
+				*seen = append(*seen, x.s)
+				s.Sampled += x.s.sampled()
+			}
+			h = x.h
+			continue
 		}
 		if d, ok := h.(Sharer); ok && key == nil {
 			if k := d.Destination(); k != nil && reflect.TypeOf(k).Comparable() {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 // recorder is a minimal sink kept by the tests: it records messages and
@@ -151,33 +152,34 @@ func TestMinLevelFiltersAnyHandler(t *testing.T) {
 }
 
 func TestOneChildsErrorOrPanicDoesNotStopTheOthers(t *testing.T) {
-	bad := newRecorder(0)
-	bad.failed = errors.New("disk on fire")
+	bad := multitest.NewDrill(nil)
+	disk := errors.New("disk on fire")
+	bad.Fail(disk)
 	panicky := newRecorder(0)
 	panicky.panics = true
-	good := newRecorder(0)
+	good := multitest.NewRecorder(nil)
 	h := multi.New(bad, panicky, good)
 
 	err := h.Handle(context.Background(), slog.NewRecord(timeZero, slog.LevelInfo, "hello", 0))
-	if got := good.messages(); len(got) != 1 || got[0] != "hello" {
+	if got := good.Messages(); len(got) != 1 || got[0] != "hello" {
 		t.Fatalf("good child got %q; want [hello]", got)
 	}
 	if err == nil {
 		t.Fatal("Handle returned nil; want the joined errors of the failing children")
 	}
 	msg := err.Error()
-	for _, want := range []string{"multi: handler[0] (*multi_test.recorder): disk on fire", "multi: handler[1] (*multi_test.recorder): Handle panicked: boom"} {
+	for _, want := range []string{"multi: handler[0] (*multitest.Drill): multitest: drill: record \"hello\": disk on fire", "multi: handler[1] (*multi_test.recorder): Handle panicked: boom"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}
 	}
-	if !errors.Is(err, bad.failed) {
+	if !errors.Is(err, disk) {
 		t.Errorf("errors.Is(err, child's error) = false; the child's error must stay wrapped")
 	}
 }
 
 func TestFlushAndShutdownReachEveryHandlerInTheTree(t *testing.T) {
-	a, b, c := newRecorder(0), newRecorder(0), newRecorder(0)
+	a, b, c := multitest.NewRecorder(nil), multitest.NewRecorder(nil), multitest.NewRecorder(nil)
 	inner := multi.New(b, multi.MinLevel(c, slog.LevelWarn))
 	root := multi.New(a, inner, slog.NewJSONHandler(&bytes.Buffer{}, nil))
 	derived := slog.New(root).With("k", "v").WithGroup("g").Handler()
@@ -189,8 +191,8 @@ func TestFlushAndShutdownReachEveryHandlerInTheTree(t *testing.T) {
 	if err := multi.Shutdown(ctx, derived); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]*recorder{"a": a, "b": b, "c behind MinLevel": c} {
-		if f, s := r.dst.flushes.Load(), r.dst.shutdowns.Load(); f != 1 || s != 1 {
+	for name, r := range map[string]*multitest.Recorder{"a": a, "b": b, "c behind MinLevel": c} {
+		if f, s := r.Flushes(), r.Shutdowns(); f != 1 || s != 1 {
 			t.Errorf("%s: flushes=%d shutdowns=%d; want 1 and 1", name, f, s)
 		}
 	}
@@ -211,7 +213,7 @@ func TestWithAttrsReachesEveryChild(t *testing.T) {
 }
 
 func TestStatsSumAndHealthOfChildren(t *testing.T) {
-	a, b := newRecorder(0), newRecorder(0)
+	a, b := multitest.NewRecorder(nil), multitest.NewDrill(nil)
 	h := multi.New(a, multi.MinLevel(b, slog.LevelInfo), slog.NewJSONHandler(&bytes.Buffer{}, nil))
 	log := slog.New(h)
 	log.Info("one")
@@ -222,7 +224,7 @@ func TestStatsSumAndHealthOfChildren(t *testing.T) {
 	if !h.Healthy() {
 		t.Error("Healthy() = false with every child healthy")
 	}
-	b.dst.healthy.Store(false)
+	b.SetHealthy(false)
 	if h.Healthy() {
 		t.Error("Healthy() = true with a child unhealthy behind MinLevel")
 	}

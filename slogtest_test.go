@@ -103,6 +103,24 @@ func TestSlogtest(t *testing.T) {
 				multi.MinLevel(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}), slog.LevelDebug))
 			return h, b.bytes
 		}},
+		{"multi.Route/all-match", func(t *testing.T) (slog.Handler, func() []byte) {
+			a, b := &lockedBuffer{}, &lockedBuffer{}
+			h := mustRoute(t, nil,
+				multi.Rule{When: multi.MatchAttr("never-logged"), To: format.New(b, &format.Options{Level: slog.LevelDebug})},
+				multi.Rule{When: multi.MatchLevel(slog.LevelDebug), To: format.New(a, &format.Options{Level: slog.LevelDebug})})
+			return h, a.bytes
+		}},
+		{"multi.Route/first-match-foreign", func(t *testing.T) (slog.Handler, func() []byte) {
+			a, b := &lockedBuffer{}, &lockedBuffer{}
+			h := mustRoute(t, &multi.RouteOptions{FirstMatch: true},
+				multi.Rule{When: multi.MatchContext(tenantKey{}), To: format.New(b, &format.Options{Level: slog.LevelDebug})},
+				multi.Rule{To: slog.NewJSONHandler(a, &slog.HandlerOptions{Level: slog.LevelDebug})})
+			return h, a.bytes
+		}},
+		{"multi.Sample", func(t *testing.T) (slog.Handler, func() []byte) {
+			a := &lockedBuffer{}
+			return mustSample(t, format.New(a, &format.Options{Level: slog.LevelDebug}), nil), a.bytes
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var read func() []byte

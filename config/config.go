@@ -295,7 +295,14 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *Bu
 		if err != nil {
 			return nil, fail(c.rebase(i, err))
 		}
+		opts, wraps, err := takeWrappers(opts)
+		if err != nil {
+			return nil, fail(c.rebase(i, err))
+		}
 		st := &steer{}
+		if st.rep, err = wraps.redactFor(s.Type, reg.getSteer(s.Type) != nil); err != nil {
+			return nil, fail(c.rebase(i, err))
+		}
 		if s.Name != "" {
 			st.level = new(slog.LevelVar)
 		}
@@ -331,6 +338,12 @@ func (c *Config) build(reg *registry, lookup func(string) (string, bool), bo *Bu
 		if sh == nil {
 			return nil, fail(errAt(at, tree.line, fmt.Errorf("type %q built no handler", s.Type)))
 		}
+		wrapped, err := wraps.wrap(sh)
+		if err != nil {
+			built, builtAt = append(built, sh), append(builtAt, i)
+			return nil, fail(c.rebase(i, err))
+		}
+		sh = wrapped
 		if floor != nil {
 			sh = multi.MinLevel(sh, floor)
 		}

@@ -184,6 +184,47 @@
 // (tested), most of it in the YAML parser. Each limit is an error, not a
 // truncation; a configuration file comes nowhere near them.
 //
+// # Sampling, redaction, routing and failover
+//
+// Any sink may have a "sample" key, which wraps it in [multi.Sample], and
+// a built-in sink a "redact" key, which gives it a [format.Redactor] as
+// its ReplaceAttr (a Register'ed type takes one in Go; asking for it in
+// the document is an error):
+//
+//	sinks:
+//	  - type: http
+//	    url: https://logs.example.com/api/v1/logs
+//	    sample: {first: 100, thereafter: 100, tick: 1s, cap: 5000, floor: warn, key: message, summary: true}
+//	    redact: {keys: [password, "*_token", req.headers.authorization], detectors: [bearer, jwt, cloud_key, pem], mask: "***"}
+//
+// The keys of "sample" are multi.SampleOptions' (key is message, source or
+// attr:NAME); those of "redact" are format.RedactOptions' (hmac_key is
+// base64; "redact: {}" is the defaults: DefaultRedactKeys and every
+// detector).
+//
+// Two types hold other sinks, written as sinks are (a "type" and its
+// keys, sample and redact included; no "name"):
+//
+//	sinks:
+//	  - type: route              # multi.Route
+//	    first_match: true        # optional: only the first rule that takes a record
+//	    rules:
+//	      - when: {level: error}                 # level, message (a substring), attrs: every one given must match
+//	        sink: {type: http, url: https://pager.example.com/hook}
+//	      - when: {attrs: {tenant: acme}}        # bound with With or the record's own; numbers and bools as logged
+//	        sink: {type: file, path: logs/acme.log}
+//	      - sink: {type: console}                # no when: every record
+//	  - type: failover           # multi.Failover
+//	    hold: 30s                # optional (default 10s)
+//	    primary: {type: http, url: https://logs.example.com/api/v1/logs, spool: /var/spool/app}
+//	    secondaries:
+//	      - {type: file, path: logs/fallback.log}
+//
+// A "redact" on a route or failover reaches every sink inside it that has
+// none of its own. A named route or failover gets a LevelVar, starting at
+// TRACE, that is a floor on the whole of it. Errors inside name the path
+// down to the value ("sinks[0].rules[1].sink.max_size").
+//
 // # Custom types
 //
 // [Register] adds a sink type, as BackendFactory.register_backend did:

@@ -32,7 +32,7 @@ func buildFile(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
-	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler, &o.Options.ReplaceAttr)
 	o.Options.Name = o.name(o.Options.Name)
 	if o.Path == "" {
 		return nil, errAt(path{}.key("path"), 0, errors.New("missing: the file to write"))

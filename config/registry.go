@@ -58,7 +58,8 @@ var types = &registry{m: map[string]buildFunc{}}
 //
 // Register is safe for concurrent use, but is meant for init functions:
 // like database/sql.Register, it panics if typeName is empty or already
-// registered (the built-in types are console, file, http and websocket) or
+// registered (the built-in types are console, file, http, websocket,
+// syslog, journald, route and failover) or
 // if build is nil, since each is a programming error that should stop the
 // program at once.
 func Register(typeName string, build func(raw json.RawMessage) (slog.Handler, error)) {

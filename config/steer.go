@@ -68,13 +68,18 @@ func (e *SinkError) Unwrap() error { return e.Err }
 // steer is what a build function of a built-in type is given besides the
 // document: the level to use, and the ErrorHandler.
 type steer struct {
-	level *slog.LevelVar // nil: the sink is not named
-	eh    func(error)    // nil: none
+	level *slog.LevelVar                      // nil: the sink is not named
+	eh    func(error)                         // nil: none
+	rep   func([]string, slog.Attr) slog.Attr // the "redact" key's ReplaceAttr; nil: none
 }
 
 // apply puts st into a sink's Options: the named level, starting at the
-// level the document gave, and the ErrorHandler.
-func (st *steer) apply(level *slog.Leveler, eh *func(error)) {
+// level the document gave, the ErrorHandler, and the redactor's
+// ReplaceAttr.
+func (st *steer) apply(level *slog.Leveler, eh *func(error), rep *func([]string, slog.Attr) slog.Attr) {
+	if st.rep != nil {
+		*rep = st.rep
+	}
 	if st.level != nil {
 		if *level != nil {
 			st.level.Set((*level).Level())

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 func TestNamedSinksLevelsSteerAtRunTime(t *testing.T) {
@@ -166,9 +167,9 @@ func (stuckSink) Shutdown(context.Context) error           { return errors.New("
 
 func TestRegisteredTypeNamedLevelIsAFloor(t *testing.T) {
 	reg := &registry{m: map[string]buildFunc{}}
-	var inner *floorRec
+	var inner *multitest.Recorder
 	reg.add("rec", func(raw json.RawMessage) (slog.Handler, error) {
-		inner = &floorRec{}
+		inner = multitest.NewRecorder(nil)
 		return inner, nil
 	})
 	c, err := Parse(strings.NewReader("sinks:\n  - type: rec\n    name: r\n"))
@@ -183,20 +184,10 @@ func TestRegisteredTypeNamedLevelIsAFloor(t *testing.T) {
 	l.Debug("passes at TRACE")
 	tree.Levels["r"].Set(slog.LevelError)
 	l.Warn("held back by the floor")
-	if len(inner.msgs) != 1 || inner.msgs[0] != "passes at TRACE" {
-		t.Fatalf("got %q", inner.msgs)
+	if msgs := inner.Messages(); len(msgs) != 1 || msgs[0] != "passes at TRACE" {
+		t.Fatalf("got %q", msgs)
 	}
 }
-
-type floorRec struct{ msgs []string }
-
-func (r *floorRec) Enabled(context.Context, slog.Level) bool { return true }
-func (r *floorRec) Handle(_ context.Context, rec slog.Record) error {
-	r.msgs = append(r.msgs, rec.Message)
-	return nil
-}
-func (r *floorRec) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *floorRec) WithGroup(string) slog.Handler      { return r }
 
 func TestFileFlushLevelKey(t *testing.T) {
 	var o fileSink

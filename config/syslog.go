@@ -35,7 +35,7 @@ func buildSyslog(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
-	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler, &o.Options.ReplaceAttr)
 	h, err := syslog.New(o.Address, &o.Options)
 	if err != nil {
 		return nil, err // not a typed nil
@@ -48,7 +48,7 @@ func buildJournald(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
-	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler, &o.Options.ReplaceAttr)
 	h, err := journald.New(&o.Options)
 	if err != nil {
 		return nil, err

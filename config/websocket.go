@@ -28,7 +28,7 @@ func buildWebSocket(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
-	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler, &o.Options.ReplaceAttr)
 	o.Options.Name = o.name(o.Options.Name)
 	if o.URL == "" {
 		return nil, errAt(path{}.key("url"), 0, errors.New("missing: the server's ws:// or wss:// URL"))

@@ -99,4 +99,17 @@
 //     U+2028, U+2029 as \uXXXX, and invalid UTF-8 as U+FFFD. Backslashes
 //     are not doubled. Their attribute object escapes as JSON does, and
 //     escapes DEL and the C1 controls as \u00XX as well.
+//
+// # Redaction
+//
+// A [Redactor] (see [NewRedactor]) hides secrets when its ReplaceAttr is a
+// handler's Options.ReplaceAttr: the values of redacted keys (matched
+// without regard to case, at any depth of groups or as a dotted path,
+// globs allowed; [DefaultRedactKeys] by default) are replaced wholesale,
+// whatever their kind, and the bearer tokens, JWTs, cloud access keys and
+// PEM blocks its detectors find in other string values and in the
+// message are replaced where they stand. The replacement is a mask
+// ("[REDACTED]") or, with an HMAC key, a keyed hash that lets equal
+// secrets be correlated. Attributes bound with With and the results of
+// LogValuers pass through ReplaceAttr like any other, so they are covered.
 package format

@@ -1,0 +1,7 @@
+package multi
+
+import "log/slog"
+
+// SetFailoverClock makes the Failover h read the time from now
+// (nanoseconds), for tests of Hold without waiting.
+func SetFailoverClock(h slog.Handler, now func() int64) { h.(*failover).st.now = now }
