@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/httpsink"
 	"github.com/jinpy-utils/multi/multitest"
 )
@@ -224,8 +225,8 @@ func TestFailoverBetweenTwoHTTPCollectors(t *testing.T) {
 		t.Logf("%7.3fs "+format, append([]any{time.Since(start).Seconds()}, args...)...)
 	}
 	pc, sc := newHTTPCollector(t, "primary"), newHTTPCollector(t, "secondary")
-	fast := httpsink.Backoff{InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
-	primary, err := httpsink.New(pc.url(), &httpsink.Options{Spool: t.TempDir(), Backoff: fast})
+	fast := delivery.Retry{Backoff: delivery.Backoff{InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond}}
+	primary, err := httpsink.New(pc.url(), &httpsink.Options{Spool: delivery.Spool{Dir: t.TempDir()}, Retry: fast})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func buildOTLP(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err := Decode(raw, &o); err != nil {
 		return nil, err
 	}
-	st.apply(&o.Options.Level, &o.Options.ErrorHandler)
+	st.apply(&o.Options.Level, &o.Options.ErrorHandler, &o.Options.ReplaceAttr)
 	o.Options.Name = o.name(o.Options.Name)
 	return otlpsink.New(&o.Options)
 }
