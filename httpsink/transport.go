@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jinpy-utils/multi/delivery"
@@ -96,15 +93,8 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 		h.Set("Authorization", "Bearer "+tok)
 	}
 
-	resp, err := s.client.Do(req)
+	resp, err := httpx.Do(s.client, req, s.c.Timeout)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message repeats the URL, query and all
-		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("no response within Timeout %v: %w", s.c.Timeout, err)
-		}
 		return err
 	}
 	defer resp.Body.Close()
@@ -117,17 +107,7 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, bodySnippet))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	a := &core.Answer{
-		Err: &StatusError{
-			StatusCode: resp.StatusCode,
-			Status:     s.Scrub.String(resp.Status),
-			Body:       s.Scrub.String(strings.ToValidUTF8(string(snippet), "\uFFFD")),
-		},
-		Retryable: retryableStatus(resp.StatusCode),
-		TooLarge:  resp.StatusCode == http.StatusRequestEntityTooLarge,
-	}
-	a.RetryAfter, a.HasRetryAfter = httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
-	return a
+	return httpx.Refusal(resp, snippet, s.Scrub.String, retryableStatus, s.Now())
 }
 
 // bulkError is a 2xx bulk response with failed items: refused ones are

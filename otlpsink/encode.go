@@ -81,19 +81,12 @@ func appendString(b []byte, f protowire.Number, s string) []byte {
 // resolved; an empty group is left out, as slog does, and the attributes
 // of a group with an empty key are inlined.
 func (e *encoder) appendKV(b []byte, f protowire.Number, a slog.Attr) []byte {
-	if e.replace != nil && a.Value.Kind() != slog.KindGroup {
-		a.Value = a.Value.Resolve()
-		a = e.replace(e.groups, a)
-	}
-	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
+	a, ok := e.resolve(a)
+	if !ok {
 		return b
 	}
 	if a.Value.Kind() == slog.KindGroup {
 		attrs := a.Value.Group()
-		if len(attrs) == 0 {
-			return b
-		}
 		if a.Key == "" {
 			for _, ga := range attrs {
 				b = e.appendKV(b, f, ga)
@@ -116,6 +109,21 @@ func (e *encoder) appendKV(b []byte, f protowire.Number, a slog.Attr) []byte {
 	b, v := open(b, fValue)
 	b = e.appendValue(b, a.Value)
 	return end(end(b, v), kv)
+}
+
+// resolve applies ReplaceAttr to a (not to a group: to its members) and
+// resolves its value; it reports false for an attribute left out, an
+// empty one or an empty group, as slog does.
+func (e *encoder) resolve(a slog.Attr) (slog.Attr, bool) {
+	if e.replace != nil && a.Value.Kind() != slog.KindGroup {
+		a.Value = a.Value.Resolve()
+		a = e.replace(e.groups, a)
+	}
+	a.Value = a.Value.Resolve()
+	if a.Equal(slog.Attr{}) || a.Value.Kind() == slog.KindGroup && len(a.Value.Group()) == 0 {
+		return a, false
+	}
+	return a, true
 }
 
 // appendValue appends the fields of an AnyValue for v (resolved, not a

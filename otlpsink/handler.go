@@ -5,22 +5,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/jinpy-utils/multi"
-	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/core"
 	"github.com/jinpy-utils/multi/internal/httpx"
 	"github.com/jinpy-utils/multi/internal/otlp"
@@ -253,15 +249,8 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("User-Agent", "multi-otlpsink/1")
-	resp, err := s.client.Do(req)
+	resp, err := httpx.Do(s.client, req, s.c.Timeout)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message repeats the URL, query and all
-		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("no response within Timeout %v: %w", s.c.Timeout, err)
-		}
 		return err
 	}
 	defer resp.Body.Close()
@@ -284,18 +273,7 @@ func (s *sink) Attempt(ctx context.Context, recs [][]byte) error {
 		}
 		return nil
 	}
-	snippet := body[:min(len(body), httpx.BodySnippet)]
-	a := &core.Answer{
-		Err: &delivery.StatusError{
-			StatusCode: resp.StatusCode,
-			Status:     s.Scrub.String(resp.Status),
-			Body:       s.Scrub.String(strings.ToValidUTF8(string(snippet), "\uFFFD")),
-		},
-		Retryable: retryable(resp.StatusCode),
-		TooLarge:  resp.StatusCode == http.StatusRequestEntityTooLarge,
-	}
-	a.RetryAfter, a.HasRetryAfter = httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
-	return a
+	return httpx.Refusal(resp, body, s.Scrub.String, retryable, s.Now())
 }
 
 // retryable is the OTLP/HTTP specification's list.

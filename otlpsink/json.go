@@ -46,19 +46,12 @@ func appendItems(b, items []byte, first *bool) []byte {
 // appendKVJSON appends a KeyValue object for a (see appendKV for the
 // rules), as an item of a list.
 func (e *encoder) appendKVJSON(b []byte, a slog.Attr, first *bool) []byte {
-	if e.replace != nil && a.Value.Kind() != slog.KindGroup {
-		a.Value = a.Value.Resolve()
-		a = e.replace(e.groups, a)
-	}
-	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
+	a, ok := e.resolve(a)
+	if !ok {
 		return b
 	}
 	if a.Value.Kind() == slog.KindGroup {
 		attrs := a.Value.Group()
-		if len(attrs) == 0 {
-			return b
-		}
 		if a.Key == "" {
 			for _, ga := range attrs {
 				b = e.appendKVJSON(b, ga, first)

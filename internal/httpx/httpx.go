@@ -6,11 +6,17 @@ package httpx
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 )
 
 // BodySnippet is how much of an error response is kept.
@@ -60,4 +66,40 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// Do sends req with client. Its error, when the request got no response,
+// is the cause without net/http's wrapping (which quotes the URL, query
+// and all), and says so when the attempt ran out of timeout.
+func Do(client *http.Client, req *http.Request, timeout time.Duration) (*http.Response, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() != nil {
+			err = fmt.Errorf("no response within Timeout %v: %w", timeout, err)
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Refusal is the core's Answer for a response that is not a success:
+// the status and the first bytes of body (secrets removed by scrub),
+// retryable as retryable says, too large on 413, with its Retry-After.
+func Refusal(resp *http.Response, body []byte, scrub func(string) string, retryable func(int) bool, now time.Time) *core.Answer {
+	snippet := body[:min(len(body), BodySnippet)]
+	a := &core.Answer{
+		Err: &delivery.StatusError{
+			StatusCode: resp.StatusCode,
+			Status:     scrub(resp.Status),
+			Body:       scrub(strings.ToValidUTF8(string(snippet), "\uFFFD")),
+		},
+		Retryable: retryable(resp.StatusCode),
+		TooLarge:  resp.StatusCode == http.StatusRequestEntityTooLarge,
+	}
+	a.RetryAfter, a.HasRetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+	return a
 }
