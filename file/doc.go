@@ -95,10 +95,11 @@
 // record leaves no file. Size rotation within a period numbers the
 // period's earlier files NAME.STAMP.1 (the newer), NAME.STAMP.2 …; NAME.N
 // stays the naming of rotation by size alone. Periods follow the wall
-// clock across daylight saving time: on the night the clocks go back, the
-// repeated hour is one period, named by its first start; on the night
-// they go forward, a skipped start starts no period (02:00 becomes
-// 03:00). A live file left by an earlier run belongs to the period of its
+// clock across daylight saving time: on the night the clocks go back, a
+// time of day that comes twice starts a period the first time only (with
+// hourly rotation in Berlin, 02:00 CEST to 03:00 CET is one period of two
+// hours, named 02-00+0200); on the night they go forward, a skipped start
+// starts no period (02:00 becomes 03:00). A live file left by an earlier run belongs to the period of its
 // last write. {date} and RotateEvery/RotateAt are two ways to say the
 // same thing and are refused together.
 //
