@@ -134,8 +134,8 @@
 // goroutine per file (the mill), never on the logging path: Gzip writes
 // NAME.N.gz (the standard library's gzip, default level), Zstd writes
 // NAME.N.zst (klauspost/compress's zstd, default level, one frame with a
-// checksum, on the mill's goroutine alone), as a rule smaller than gzip
-// and faster to write and to read; both pass gzip -t and zstd -t. Compress: true, the
+// checksum, on the mill's goroutine alone), about gzip's size and several
+// times faster to write and to read; both pass gzip -t and zstd -t. Compress: true, the
 // earlier spelling, is Compression: Gzip. Archives of either kind are
 // backups of ours, so a change of Compression goes on counting, shifting
 // and removing the old ones. An archive is written to a hidden temporary
