@@ -290,6 +290,10 @@ func TestRotateEveryLeavesOtherNamesAlone(t *testing.T) {
 	if got, wantNames := names(t, dir), slices.Sorted(maps.Keys(want)); !slices.Equal(got, wantNames) {
 		t.Fatalf("files = %q, want %q", got, wantNames)
 	}
+	if got := content(t, filepath.Join(dir, "app.log.2024-05-01T11-00Z.gz")); got != lines("x") {
+		t.Errorf("app.log.2024-05-01T11-00Z.gz = %q, want x", got)
+	}
+	gzipTest(t, filepath.Join(dir, "app.log.2024-05-01T11-00Z.gz"))
 }
 
 func TestNewRefusesAClockScheduleItCannotKeep(t *testing.T) {

@@ -95,10 +95,11 @@
 // record leaves no file. Size rotation within a period numbers the
 // period's earlier files NAME.STAMP.1 (the newer), NAME.STAMP.2 …; NAME.N
 // stays the naming of rotation by size alone. Periods follow the wall
-// clock across daylight saving time: on the night the clocks go back, the
-// repeated hour is one period, named by its first start; on the night
-// they go forward, a skipped start starts no period (02:00 becomes
-// 03:00). A live file left by an earlier run belongs to the period of its
+// clock across daylight saving time: on the night the clocks go back, a
+// time of day that comes twice starts a period the first time only (with
+// hourly rotation in Berlin, 02:00 CEST to 03:00 CET is one period of two
+// hours, named 02-00+0200); on the night they go forward, a skipped start
+// starts no period (02:00 becomes 03:00). A live file left by an earlier run belongs to the period of its
 // last write. {date} and RotateEvery/RotateAt are two ways to say the
 // same thing and are refused together.
 //
@@ -133,8 +134,8 @@
 // goroutine per file (the mill), never on the logging path: Gzip writes
 // NAME.N.gz (the standard library's gzip, default level), Zstd writes
 // NAME.N.zst (klauspost/compress's zstd, default level, one frame with a
-// checksum, on the mill's goroutine alone), as a rule smaller than gzip
-// and faster to write and to read; both pass gzip -t and zstd -t. Compress: true, the
+// checksum, on the mill's goroutine alone), about gzip's size and several
+// times faster to write and to read; both pass gzip -t and zstd -t. Compress: true, the
 // earlier spelling, is Compression: Gzip. Archives of either kind are
 // backups of ours, so a change of Compression goes on counting, shifting
 // and removing the old ones. An archive is written to a hidden temporary

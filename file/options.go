@@ -34,9 +34,10 @@ const (
 	// Gzip writes NAME.N.gz, which gzip, zcat, zgrep and every log tool
 	// read.
 	Gzip Compression = "gzip"
-	// Zstd writes NAME.N.zst (one zstd frame, with a checksum): as a rule
-	// smaller than gzip and faster to write and to read; zstd -d, zstdcat
-	// and zstdgrep read it.
+	// Zstd writes NAME.N.zst (one zstd frame, with a checksum): about
+	// gzip's size and several times faster (on 11 MB of JSON lines, zstd
+	// -3 and gzip -6 left 10.4% and 9.9% of it, zstd in a quarter of the
+	// time); zstd -d, zstdcat and zstdgrep read it.
 	Zstd Compression = "zstd"
 )
 

@@ -236,8 +236,9 @@ func (c config) timed() bool { return c.slots != nil }
 
 // period returns the start of the clock period that holds t and the start
 // of the next one. Periods start at the wall-clock times of day in slots,
-// in loc: on the night the clocks go back the repeated hour lies in one
-// period, on the night they go forward a skipped time starts none.
+// in loc: on the night the clocks go back a repeated time of day starts a
+// period the first time only, on the night they go forward a skipped time
+// starts none.
 func (c config) period(t time.Time) (start, next time.Time) {
 	t = t.In(c.loc)
 	y, mo, d := t.Date()

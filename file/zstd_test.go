@@ -104,3 +104,30 @@ func TestNewRefusesAnUnknownCompression(t *testing.T) {
 	}
 	shutdown(t, h)
 }
+
+// outcome records how a check ended, for a test of the check itself.
+type outcome struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (o *outcome) Helper()                      {}
+func (o *outcome) Fatalf(f string, args ...any) { o.fatal = fmt.Sprintf(f, args...) }
+func (o *outcome) Skipf(f string, args ...any)  { o.skip = fmt.Sprintf(f, args...) }
+
+// Under CI a missing gzip or zstd fails the archive check; elsewhere it
+// skips it.
+func TestArchiveCheckFailsUnderCIWithoutTheTool(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	for _, ci := range []string{"1", ""} {
+		t.Setenv("CI", ci)
+		o := &outcome{TB: t}
+		gzipTest(o, "x.zst")
+		if ci != "" && (o.fatal == "" || !strings.Contains(o.fatal, "zstd -t needs zstd (scripts/compressors.sh installs it)")) {
+			t.Errorf("CI=%q: fatal %q, skip %q; want a failure", ci, o.fatal, o.skip)
+		}
+		if ci == "" && (o.skip == "" || o.fatal != "") {
+			t.Errorf("CI=%q: fatal %q, skip %q; want a skip", ci, o.fatal, o.skip)
+		}
+	}
+}
