@@ -32,28 +32,26 @@ func (e *encoder) appendSlogSpan() {
 		return
 	}
 	e.appendSafeKey(TraceIDKey)
-	e.appendIDOpen()
+	e.appendIDQuote()
 	e.buf = s.AppendTraceID(e.buf)
-	e.appendIDClose()
+	e.appendIDQuote()
 	e.appendSafeKey(SpanIDKey)
-	e.appendIDOpen()
+	e.appendIDQuote()
 	e.buf = s.AppendSpanID(e.buf)
-	e.appendIDClose()
+	e.appendIDQuote()
 	e.appendSafeKey(TraceFlagsKey)
-	e.appendIDOpen()
+	e.appendIDQuote()
 	e.buf = append(e.buf, hex[s.Flags>>4], hex[s.Flags&0xF])
-	e.appendIDClose()
+	e.appendIDQuote()
 }
 
-// appendIDOpen and appendIDClose quote an id in JSON; Text needs no
-// quotes for hex digits.
-func (e *encoder) appendIDOpen() {
+// appendIDQuote opens or closes the string of an id in JSON; Text needs no
+// quotes around hex digits.
+func (e *encoder) appendIDQuote() {
 	if e.json {
 		e.buf = append(e.buf, '"')
 	}
 }
-
-func (e *encoder) appendIDClose() { e.appendIDOpen() }
 
 // appendHumanSpan writes the span of the human formats, after the message:
 // " trace_id=… span_id=… trace_flags=01" in Plain and Structured, and
