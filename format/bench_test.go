@@ -86,6 +86,14 @@ func BenchmarkFormat(b *testing.B) {
 				h.Handle(ctx, r)
 			}
 		}},
+		{"attrs5span", func(b *testing.B, h slog.Handler) {
+			// A context with a span (the tests' SpanFunc, see
+			// trace_test.go); slog's handlers ignore it.
+			r := record("request handled", attrs5...)
+			for b.Loop() {
+				h.Handle(spanCtx, r)
+			}
+		}},
 		{"attrs10group", func(b *testing.B, h slog.Handler) {
 			r := record("request handled", attrs10...)
 			for b.Loop() {

@@ -52,15 +52,49 @@
 // Options.TimeFormat replaces the time layout of every format. ReplaceAttr
 // applies to every format, built-in attributes included.
 //
+// # Trace correlation
+//
+// When a record's context carries a span, as [multi.SpanFromContext] finds
+// it (the nested module github.com/jinpy-utils/multi/otel installs the
+// OpenTelemetry lookup; without one nothing is looked up), every format
+// writes the span's ids right after the message ("msg", then "logger" when
+// Name is set) and before the attributes, WithAttrs' included. A record
+// without a span carries none of them. The keys are [TraceIDKey],
+// [SpanIDKey] and [TraceFlagsKey], the names OpenTelemetry's "Trace
+// Context in non-OTLP Log Formats" gives the log data model's TraceId,
+// SpanId and TraceFlags outside OTLP:
+//
+//   - JSON: "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",
+//     "span_id":"00f067aa0ba902b7","trace_flags":"01", top-level strings.
+//   - Text: trace_id=4bf92f3577b34da6a3ce929d0e0e4736
+//     span_id=00f067aa0ba902b7 trace_flags=01.
+//   - Plain and Structured: " trace_id=… span_id=… trace_flags=01" after
+//     the message, the ids in full as in Text (these lines go to files,
+//     where they are searched for the ids a tracing back end shows).
+//   - Console: " trace=4bf92f35… span=00f067aa…" after the message: the
+//     first 8 hex digits of each id and "…" (U+2026), enough to tell the
+//     requests on a screen apart; no flags.
+//
+// Ids are lowercase hex (32 and 16 digits), the flags two hex digits (W3C
+// trace-flags, "01" for sampled). Like the built-in time, level and msg,
+// they are passed to ReplaceAttr as string attributes with no groups, in
+// every format (Console passes trace_id and span_id only), and what it
+// returns is written in their place; in the human formats the label stays
+// and the zero Attr removes the field. Finding and writing the span
+// allocates nothing; with ReplaceAttr set, a record with a span allocates
+// one 50-byte string for the three values, which ReplaceAttr may keep.
+//
 // # Where JSON and Text differ from slog
 //
-// Two additions, by design:
+// Three additions, by design:
 //
 //   - Levels are named by multi.AppendLevel: -8 is TRACE and 12 is CRITICAL,
 //     where slog writes DEBUG-4 and ERROR+4; every other level is named as
 //     slog names it (INFO, WARN+2, ...). This holds for the record's level
 //     and for any slog.Level value in an attribute.
 //   - When Options.Name is set, a "logger" attribute follows "msg".
+//   - A record whose context carries a span has trace_id, span_id and
+//     trace_flags after those (see Trace correlation above).
 //
 // And three places where Go 1.26's slog writes a line that is wrong, and we
 // write the one it means:

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/jinpy-utils/multi"
 )
 
 // An encoder holds the state of one Handle or WithAttrs call. Encoders are
@@ -21,6 +23,10 @@ type encoder struct {
 	human   bool     // a human format (h.c.human)
 	sep     string   // written before the next key
 	depth   int      // nesting of group values being written
+
+	// The span of the record's context, when hasSpan.
+	span    multi.SpanContext
+	hasSpan bool
 
 	// The Console format's "15:04:05" of the last second written, kept
 	// across records (encoders are pooled per P, so a burst of records
@@ -72,6 +78,7 @@ func (e *encoder) free() {
 	e.track = false
 	e.sep = ""
 	e.depth = 0
+	e.hasSpan = false
 	encoderPool.Put(e)
 }
 
@@ -133,6 +140,9 @@ func (e *encoder) handleSlog(r slog.Record) {
 		} else {
 			e.appendBuiltin(slog.String(loggerKey, c.name), false)
 		}
+	}
+	if e.hasSpan {
+		e.appendSlogSpan()
 	}
 	e.track = track
 	e.appendNonBuiltIns(r)

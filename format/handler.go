@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+
+	"github.com/jinpy-utils/multi"
 )
 
 // config is the state shared by a handler and every handler derived from it.
@@ -187,10 +189,13 @@ func countEmptyGroups(as []slog.Attr) int {
 // Handle encodes r as one line and writes it with one call to the writer's
 // Write, returning its error. Handle never panics on bad input: a LogValuer
 // or an error's Error method that panics, a value that cannot be encoded,
-// NaN and infinities produce a line that says so.
-func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+// NaN and infinities produce a line that says so. The span of ctx, as
+// multi.SpanFromContext finds it, is written with the record (see Trace
+// correlation in the package doc).
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	e := newEncoder(h)
 	defer e.free()
+	e.span, e.hasSpan = multi.SpanFromContext(ctx)
 	if h.c.human {
 		e.handleHuman(r)
 	} else {

@@ -86,6 +86,9 @@ func (e *encoder) handleHuman(r slog.Record) {
 	} else if a := e.replace(slog.String(slog.MessageKey, r.Message)); !isEmpty(a) {
 		e.appendHumanValue(a.Value)
 	}
+	if e.hasSpan {
+		e.appendHumanSpan()
+	}
 	e.track = track
 	// Console leaves out an empty object: skip the work when there can be
 	// nothing in it.

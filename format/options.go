@@ -24,7 +24,8 @@ type Options struct {
 	// ReplaceAttr rewrites each non-group attribute before it is written,
 	// exactly as slog.HandlerOptions.ReplaceAttr does. The built-in
 	// attributes "time", "level", "source", "msg" and, when Name is set,
-	// "logger" are passed to it with no groups, in every format. In the
+	// "logger", and a span's "trace_id", "span_id" and "trace_flags", are
+	// passed to it with no groups, in every format. In the
 	// human formats a built-in keeps its place in the line whatever key
 	// ReplaceAttr gives it, and is left out when ReplaceAttr returns the
 	// zero Attr.

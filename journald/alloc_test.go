@@ -30,4 +30,7 @@ func TestHandleDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { logOne(l, ctx, 1) }); n != 0 {
 		t.Errorf("%v allocations per entry on the caller's path; want 0", n)
 	}
+	if n := testing.AllocsPerRun(1000, func() { logOne(l, spanCtx, 1) }); n != 0 {
+		t.Errorf("with a span: %v allocations per entry on the caller's path; want 0", n)
+	}
 }

@@ -18,6 +18,12 @@
 //     CRITICAL+4 1, CRITICAL+8 0);
 //   - SYSLOG_IDENTIFIER, Options.Identifier (default the base name of
 //     os.Args[0]);
+//   - when the record's context carries a span ([multi.SpanFromContext];
+//     the nested module github.com/jinpy-utils/multi/otel installs
+//     OpenTelemetry's), TRACE_ID and SPAN_ID (W3C lowercase hex, 32 and 16
+//     digits) and TRACE_FLAGS (two hex digits, "01" for sampled), the
+//     OpenTelemetry names upper-cased as journal fields are; they are not
+//     passed to ReplaceAttr;
 //   - with AddSource, CODE_FILE, CODE_LINE and CODE_FUNC;
 //   - one field per attribute. Its name is the attribute's key, with its
 //     groups before it joined by '_' (group "http", key "method":

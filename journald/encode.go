@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/syslog"
 )
 
@@ -26,6 +27,9 @@ type encoder struct {
 	prefix []byte   // the open groups, sanitized, each followed by '_'
 	groups []string // the open groups, for ReplaceAttr
 	val    []byte   // a value's text, before it is written
+
+	span    multi.SpanContext // the span of the record's context
+	hasSpan bool              // when there is one
 }
 
 var encoders = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 1024)} }}
@@ -37,6 +41,7 @@ func (e *encoder) free() {
 		return
 	}
 	e.buf, e.prefix, e.val = e.buf[:0], e.prefix[:0], e.val[:0]
+	e.hasSpan = false
 	clear(e.groups)
 	e.groups = e.groups[:0]
 	encoders.Put(e)
@@ -75,7 +80,7 @@ func appendStringField(b []byte, name, value string) []byte {
 
 // own are the fields the handler writes itself; an attribute that would
 // take one of these names gets the prefix "X_" instead.
-var own = []string{"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC"}
+var own = []string{"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC", "TRACE_ID", "SPAN_ID", "TRACE_FLAGS"}
 
 // appendName appends the field name for an attribute: the groups and the
 // key joined by '_', letters uppercased, every byte other than A-Z, 0-9
@@ -128,6 +133,9 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 	b = strconv.AppendInt(b, int64(syslog.SeverityOf(r.Level)), 10)
 	b = append(b, '\n')
 	b = append(b, h.s.ident...)
+	if e.hasSpan {
+		b = appendSpan(b, &e.span)
+	}
 	e.buf = b
 	if h.s.addSource && r.PC != 0 {
 		h.appendSource(e, r.PC)
@@ -141,6 +149,18 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 			return true
 		})
 	}
+}
+
+// appendSpan appends the fields of a span: TRACE_ID and SPAN_ID in
+// lowercase hex, TRACE_FLAGS as two hex digits.
+func appendSpan(b []byte, s *multi.SpanContext) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, "TRACE_ID="...)
+	b = s.AppendTraceID(b)
+	b = append(b, "\nSPAN_ID="...)
+	b = s.AppendSpanID(b)
+	b = append(b, "\nTRACE_FLAGS="...)
+	return append(b, hex[s.Flags>>4], hex[s.Flags&0xF], '\n')
 }
 
 func (h *Handler) appendSource(e *encoder, pc uintptr) {

@@ -139,7 +139,7 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 // kernel finds too large for a datagram), a sealed memfd passed over the
 // socket. It returns an
 // error if the entry was not sent (counted in Stats().Dropped).
-func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := h.s
 	if s.closed.Load() {
 		s.counters.Dropped(1)
@@ -151,6 +151,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	}
 	e := newEncoder()
 	defer e.free()
+	e.span, e.hasSpan = multi.SpanFromContext(ctx)
 	h.encode(e, r)
 	if err := s.sock.send(e.buf); err != nil {
 		err = fmt.Errorf("journald: send entry of %d bytes to %s: %w", len(e.buf), s.path, err)

@@ -31,6 +31,9 @@ func TestHandleDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(1000, func() { logOne(l, ctx, 1) }); n != 0 {
 			t.Errorf("%v: %v allocations per record on the caller's path; want 0", format, n)
 		}
+		if n := testing.AllocsPerRun(1000, func() { logOne(l, spanCtx, 1) }); n != 0 {
+			t.Errorf("%v, with a span: %v allocations per record on the caller's path; want 0", format, n)
+		}
 		h.Shutdown(ctx) //nolint:errcheck
 	}
 }

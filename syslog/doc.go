@@ -48,9 +48,21 @@
 //	    invalid UTF-8 replaced by U+FFFD; an empty message leaves MSG out.
 //	  - With AddSource, the caller is the SD-PARAMs source.function,
 //	    source.file and source.line.
+//	  - When the record's context carries a span ([multi.SpanFromContext];
+//	    the nested module github.com/jinpy-utils/multi/otel installs
+//	    OpenTelemetry's), the first SD-PARAMs are trace_id, span_id (W3C
+//	    lowercase hex, 32 and 16 digits) and trace_flags (two hex digits,
+//	    "01" for sampled): [slog@32473 trace_id="4bf9…4736"
+//	    span_id="00f0…02b7" trace_flags="01" k="v"]. They are the names
+//	    OpenTelemetry's "Trace Context in non-OTLP Log Formats" gives them;
+//	    it puts them in an element of their own, SD-ID "opentelemetry", but
+//	    that SD-ID has no "@" and is not registered with IANA, which RFC
+//	    5424 requires of such a name, so they go in ours. They are not
+//	    passed to ReplaceAttr, as the message and level are not.
 //
 // [RFC3164] writes "<PRI>Mmm dd hh:mm:ss HOSTNAME APP-NAME[PROCID]: MSG
-// k="v" ...", without the HOSTNAME on a Unix socket (glibc's form, which
+// k="v" ..." (a span's trace_id="…" span_id="…" trace_flags="01" first),
+// without the HOSTNAME on a Unix socket (glibc's form, which
 // systemd-journald and rsyslog's imuxsock read), control characters
 // written as #ooo so that a message stays on one line. [Auto], the
 // default, is RFC 5424 over the network and RFC 3164 on a Unix socket.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jinpy-utils/multi"
 )
 
 // bom starts the MSG of an RFC 5424 message: it says the MSG is UTF-8.
@@ -30,6 +32,9 @@ type encoder struct {
 	ctl    bool     // escape control characters as #ooo (RFC 3164)
 	sdAt   int      // RFC 5424: where STRUCTURED-DATA starts in buf
 	sdEnd  int      // and where it ends (the MSG's space follows)
+
+	span    multi.SpanContext // the span of the record's context
+	hasSpan bool              // when there is one
 }
 
 var encoders = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 1024)} }}
@@ -45,6 +50,7 @@ func (e *encoder) free() {
 		return
 	}
 	e.buf, e.prefix = e.buf[:0], e.prefix[:0]
+	e.hasSpan = false
 	clear(e.groups)
 	e.groups = e.groups[:0]
 	encoders.Put(e)
@@ -126,6 +132,9 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 		b = append(b, '[')
 		b = append(b, c.StructuredDataID...)
 		mark := len(b)
+		if e.hasSpan {
+			b = appendSpan(b, &e.span)
+		}
 		b = append(b, h.pre...)
 		e.buf = b
 		h.appendRecordAttrs(e, r)
@@ -151,9 +160,24 @@ func (h *Handler) encode(e *encoder, r slog.Record) {
 	b = t.AppendFormat(b, time.Stamp)
 	b = append(b, h.s.header...)
 	b = appendMsg(b, r.Message, true)
+	if e.hasSpan {
+		b = appendSpan(b, &e.span)
+	}
 	b = append(b, h.pre...)
 	e.buf = b
 	h.appendRecordAttrs(e, r)
+}
+
+// appendSpan appends the SD-PARAMs of a span, ` trace_id="…" span_id="…"
+// trace_flags="01"`, the ids in lowercase hex.
+func appendSpan(b []byte, s *multi.SpanContext) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, ` trace_id="`...)
+	b = s.AppendTraceID(b)
+	b = append(b, `" span_id="`...)
+	b = s.AppendSpanID(b)
+	b = append(b, `" trace_flags="`...)
+	return append(b, hex[s.Flags>>4], hex[s.Flags&0xF], '"')
 }
 
 // fit cuts the message in e.buf to at most n bytes, and reports whether it

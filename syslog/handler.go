@@ -63,9 +63,10 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 // queues it for the writer. It returns an error only when the record is
 // not queued: after Shutdown (wrapping multi.ErrClosed), or when the queue
 // is full under DropNewest.
-func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	e := newEncoder(h.s.c)
 	defer e.free()
+	e.span, e.hasSpan = multi.SpanFromContext(ctx)
 	h.encode(e, r)
 	if n := len(e.buf); e.fit(h.s.c, h.s.c.MaxMessageSize) {
 		h.s.cut(n)
