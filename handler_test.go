@@ -3,6 +3,7 @@ package multi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -206,5 +208,46 @@ func TestShutdownLeavesAnotherDefaultAlone(t *testing.T) {
 	}
 	if got := readFile(t, stderr); got != "" {
 		t.Errorf("stderr = %q; want nothing", got)
+	}
+}
+
+// The same through the policies: a default logger derived from a Sample,
+// Route or Failover tree is given stderr by Shutdown of the tree, by
+// multi.Shutdown or by the tree's own method.
+func TestShutdownGivesTheDefaultLoggerStderrThroughPolicies(t *testing.T) {
+	for name, wrap := range map[string]func(t *testing.T, h slog.Handler) slog.Handler{
+		"Sample": func(t *testing.T, h slog.Handler) slog.Handler { return mustSample(t, h, nil) },
+		"Route": func(t *testing.T, h slog.Handler) slog.Handler {
+			return mustRoute(t, nil, multi.Rule{When: multi.MatchLevel(slog.LevelError), To: h}, multi.Rule{To: h})
+		},
+		"Failover": func(t *testing.T, h slog.Handler) slog.Handler {
+			return mustFailover(t, nil, h, h.WithAttrs([]slog.Attr{slog.Int("k", 1)}))
+		},
+	} {
+		for _, byMethod := range []bool{false, true} {
+			t.Run(fmt.Sprint(name, "/method=", byMethod), func(t *testing.T) {
+				stderr := withDefault(t)
+				a := multitest.NewRecorder(nil)
+				tree := wrap(t, multi.New(a))
+				slog.SetDefault(slog.New(tree).With("app", "api"))
+				slog.Info("before")
+				var err error
+				if byMethod {
+					err = tree.(multi.Shutdowner).Shutdown(context.Background())
+				} else {
+					err = multi.Shutdown(context.Background(), tree)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				slog.Info("after")
+				if got := readFile(t, stderr); !strings.Contains(got, "level=INFO msg=after\n") {
+					t.Errorf("stderr = %q; want the record logged after Shutdown", got)
+				}
+				if a.Shutdowns() == 0 {
+					t.Error("the sink behind the policy was not shut down")
+				}
+			})
+		}
 	}
 }
