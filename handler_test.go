@@ -152,7 +152,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			stderr := withDefault(t)
-			a, b := newRecorder(slog.LevelDebug), newRecorder(slog.LevelDebug)
+			a, b := multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug}), multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug})
 			h := multi.New(a, multi.MinLevel(b, slog.LevelInfo))
 			slog.SetDefault(tc.def(h))
 			slog.Info("before")
@@ -172,7 +172,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 			if strings.Count(got, "\n") != 2 {
 				t.Errorf("stderr = %q; want the two lines at INFO", got)
 			}
-			if m := a.messages(); len(m) != 1 || m[0] != "before" {
+			if m := a.Messages(); len(m) != 1 || m[0] != "before" {
 				t.Errorf("the shut-down sink got %q; want [before]", m)
 			}
 		})
@@ -183,7 +183,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 // its other destinations still work.
 func TestShutdownLeavesAnotherDefaultAlone(t *testing.T) {
 	stderr := withDefault(t)
-	old, live := newRecorder(0), newRecorder(0)
+	old, live := multitest.NewRecorder(nil), multitest.NewRecorder(nil)
 	for name, def := range map[string]slog.Handler{
 		"a new tree":                          multi.New(live),
 		"a tree with another sink":            multi.New(old, live),
