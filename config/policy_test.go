@@ -30,6 +30,7 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 	doc := strings.ReplaceAll(`sinks:
   - type: route
     name: routed
+    level: info
     first_match: true
     rules:
       - when: {level: error}
@@ -53,6 +54,7 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(tree.Handler)
+	log.Debug("below the route's level")
 	log.Error("login failed", "user", "ann", "password", "hunter2")
 	log.With("tenant", "acme").Info("server error", "status", 500)
 	log.With("tenant", "acme").Info("fine", "status", 200, "auth", "Bearer abc.def")
@@ -62,8 +64,8 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 	if err := multi.Shutdown(context.Background(), tree.Handler); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tree.Levels["routed"]; !ok {
-		t.Error(`no LevelVar for the named route "routed"`)
+	if lv, ok := tree.Levels["routed"]; !ok || lv.Level() != slog.LevelInfo {
+		t.Errorf(`LevelVar of the named route "routed" = %v, %v; want INFO, from its level`, lv, ok)
 	}
 	errs := readLines(t, filepath.Join(dir, "errors.log"))
 	if len(errs) != 1 || !strings.Contains(errs[0], `"password":"[REDACTED]"`) || strings.Contains(errs[0], "hunter2") {
