@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/httpsink"
 	"github.com/jinpy-utils/multi/multitest"
 )
@@ -226,7 +227,7 @@ func TestFailoverBetweenTwoHTTPCollectors(t *testing.T) {
 	pc, sc := newHTTPCollector(t, "primary"), newHTTPCollector(t, "secondary")
 	// The one option: a spool, so that what the primary could not send
 	// waits on disk and its prober finds the collector back.
-	primary, err := httpsink.New(pc.url(), &httpsink.Options{Spool: t.TempDir()})
+	primary, err := httpsink.New(pc.url(), &httpsink.Options{Spool: delivery.Spool{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,3 +12,5 @@ require (
 )
 
 require google.golang.org/protobuf v1.36.10
+
+require github.com/klauspost/compress v1.18.6 // indirect

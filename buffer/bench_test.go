@@ -125,3 +125,23 @@ func benchChan(b *testing.B) func([]byte) {
 	})
 	return func(rec []byte) { ch <- bytes.Clone(rec) }
 }
+
+// BenchmarkAddFullQueueParallel is a full queue under DropNewest with
+// many goroutines logging at once, as in an outage: the refusals take no
+// lock.
+func BenchmarkAddFullQueueParallel(b *testing.B) {
+	stuck := make(chan struct{})
+	buf := benchBuffer(b, &Options{OnFull: DropNewest, QueueSize: 1024, BatchSize: 64}, stuck)
+	for range 1024 {
+		_ = buf.Add(benchRecord)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = buf.Add(benchRecord)
+		}
+	})
+	b.StopTimer()
+	close(stuck)
+}

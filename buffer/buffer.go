@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jinpy-utils/multi"
@@ -74,6 +75,16 @@ type Buffer struct {
 	lostFrom  uint64    // oldest seq Shutdown dropped or diverted (0 = none)
 	resolved  chan struct{}
 	c         Counters
+
+	// The lock-free refusal of DropNewest: while the queue holds QueueSize
+	// records no record fits, whatever its size, so Add refuses it without
+	// taking mu. countFull is set under mu when a refusal finds the queue
+	// full by count, and cleared under mu whenever records leave it; a
+	// record refused in between, as the writer takes a batch, was refused
+	// by a queue that was full an instant before.
+	countFull atomic.Bool
+	shut      atomic.Bool  // closed, for the lock-free path
+	fastDrops atomic.Int64 // records refused without mu
 }
 
 // A waiter is an Add waiting for room under Block: its id and its record's
@@ -137,6 +148,14 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 // allocate once the buffer's batches have grown to their working size.
 func (b *Buffer) Add(rec []byte) error {
 	n := len(rec)
+	if b.countFull.Load() && !b.shut.Load() {
+		// DropNewest with the queue full by count: two atomics, no lock,
+		// so that a queue full during an outage costs the callers nothing
+		// but the drop.
+		b.fastDrops.Add(1)
+		b.dropped(1, b.errFull)
+		return b.errFull
+	}
 	b.mu.Lock()
 	if b.closed {
 		return b.refuse(b.errClosed)
@@ -162,6 +181,9 @@ func (b *Buffer) Add(rec []byte) error {
 			// full by bytes may be all in the open batch, with the writer
 			// idle until FlushInterval.
 			b.room()
+			if b.held >= b.opt.QueueSize {
+				b.countFull.Store(true)
+			}
 			return b.refuse(b.errFull)
 		case DropOldest:
 			k := 0
@@ -180,6 +202,7 @@ func (b *Buffer) Add(rec []byte) error {
 				b.room()
 				bt := b.queue.pop()
 				b.held -= bt.Len()
+				b.countFull.Store(false)
 				b.heldBytes -= bt.Bytes()
 				b.diverts.push(bt)
 				k++
@@ -339,6 +362,7 @@ func (b *Buffer) dropOldest() {
 	n := h.ends[h.first] - h.start(h.first)
 	h.first++
 	b.held--
+	b.countFull.Store(false)
 	b.heldBytes -= n
 	b.c.Queued--
 	b.c.QueuedBytes -= int64(n)
@@ -500,6 +524,7 @@ func (b *Buffer) take() *Batch {
 	bt := b.queue.pop()
 	n, size := bt.Len(), bt.Bytes()
 	b.held -= n
+	b.countFull.Store(false)
 	b.heldBytes -= size
 	b.c.Queued -= int64(n)
 	b.c.QueuedBytes -= int64(size)
@@ -599,6 +624,7 @@ func (b *Buffer) Shutdown(ctx context.Context) error {
 		}
 	}
 	b.closed = true
+	b.shut.Store(true)
 	b.closeOpen()
 	if b.idle {
 		select {
@@ -650,6 +676,7 @@ func (b *Buffer) abandon(cause error) error {
 		m, size := bt.Len(), bt.Bytes()
 		n += m
 		b.held -= m
+		b.countFull.Store(false)
 		b.heldBytes -= size
 		if divert {
 			b.diverts.push(bt)
@@ -693,5 +720,8 @@ func (b *Buffer) Stats() Counters {
 	b.mu.Lock()
 	c := b.c
 	b.mu.Unlock()
+	f := uint64(b.fastDrops.Load())
+	c.Added += f
+	c.Dropped += f
 	return c
 }

@@ -56,7 +56,7 @@ sinks:
     url: http://` + addr + `/logs
   - type: websocket
     url: ws://` + addr + `/ws
-    reconnect_interval: 10ms
+    reconnect: {initial_interval: 10ms}
   - type: test
     level: nope
 `
@@ -84,10 +84,10 @@ sinks:
     path: ` + filepath.Join(dir, "app.log") + `
   - type: http
     url: http://` + addr + `/logs
-    on_full: drop-newest
+    queue: {on_full: drop-newest}
   - type: websocket
     url: ws://` + addr + `/ws
-    on_full: drop-newest
+    queue: {on_full: drop-newest}
 `))
 	require.NoError(t, err)
 	assert.Greater(t, runtime.NumGoroutine(), before)

@@ -90,22 +90,28 @@ func TestDecodeGoNamesAndLevelNumbers(t *testing.T) {
 	assert.Equal(t, "i", o.Inner)
 }
 
-// The network sinks' QueueBytes is a size, like their BatchBytes, and
-// QueueSize a count.
+// The network sinks' queue bytes are a size, like their batch bytes and
+// the spool's max bytes, and the queue's size a count: one spelling for
+// every network sink, under queue:, retry: and spool:.
 func TestDecodeSinkQueueBounds(t *testing.T) {
 	var h httpSink
-	require.NoError(t, Decode([]byte(`{"url": "http://h/", "queue_bytes": "64MB", "queue_size": 500, "batch_bytes": "1MiB"}`), &h))
-	assert.Equal(t, 64_000_000, h.QueueBytes)
-	assert.Equal(t, 500, h.QueueSize)
-	assert.Equal(t, 1<<20, h.BatchBytes)
+	require.NoError(t, Decode([]byte(`{"url": "http://h/", "queue": {"bytes": "64MB", "size": 500, "batch_bytes": "1MiB"}, "spool": {"dir": "/d", "max_bytes": "1GiB"}, "retry": {"max": 3, "initial_interval": "2s"}}`), &h))
+	assert.Equal(t, 64_000_000, h.Queue.Bytes)
+	assert.Equal(t, 500, h.Queue.Size)
+	assert.Equal(t, 1<<20, h.Queue.BatchBytes)
+	assert.Equal(t, int64(1<<30), h.Spool.MaxBytes)
+	assert.Equal(t, "/d", h.Spool.Dir)
+	assert.Equal(t, 3, h.Retry.Max)
+	assert.Equal(t, 2*time.Second, h.Retry.InitialInterval)
 	var w wsSink
-	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "QueueBytes": "16KiB"}`), &w))
-	assert.Equal(t, 16<<10, w.QueueBytes)
-	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "queue_bytes": 4096}`), &w))
-	assert.Equal(t, 4096, w.QueueBytes)
-	err := Decode([]byte(`{"url": "ws://h/", "queue_size": "10KB"}`), &w)
+	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "Queue": {"Bytes": "16KiB"}}`), &w))
+	assert.Equal(t, 16<<10, w.Queue.Bytes)
+	require.NoError(t, Decode([]byte(`{"url": "ws://h/", "queue": {"bytes": 4096}, "reconnect": {"max_interval": "1m"}}`), &w))
+	assert.Equal(t, 4096, w.Queue.Bytes)
+	assert.Equal(t, time.Minute, w.Reconnect.MaxInterval)
+	err := Decode([]byte(`{"url": "ws://h/", "queue": {"size": "10KB"}}`), &w)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `queue_size: "10KB" is not an integer`)
+	assert.Contains(t, err.Error(), `queue.size: "10KB" is not an integer`)
 }
 
 func TestDecodeErrors(t *testing.T) {

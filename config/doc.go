@@ -16,36 +16,43 @@
 //
 //	level: debug                 # optional: a floor for every sink (see below)
 //	sinks:
-//	  - type: console            # console, file, http, websocket, syslog, journald, or a Register'ed type
+//	  - type: console            # console, file, http, websocket, otlp, syslog, journald, or a Register'ed type
 //	    output: stderr           # console only: stdout or stderr (default stderr)
 //	    level: trace
 //	  - type: file
 //	    path: logs/app-{date}.log
 //	    max_size: 100MB
 //	    max_backups: 10
-//	    compress: true
+//	    compression: zstd       # or gzip; compress: true is gzip
 //	  - type: http
 //	    url: https://logs.example.com/api/v1/logs
 //	    level: error
 //	    bearer_token: ${LOG_TOKEN}
 //	  - type: websocket
 //	    url: wss://logs.example.com/ws
-//	    reconnect_interval: 5s
+//	    reconnect: {initial_interval: 5s}
 //
 // Each sink's keys, besides "type", "name" and the destination ("output",
 // "path", "url", or a syslog sink's "address"), are the fields of that
 // sink's Options struct (console.Options, file.Options, httpsink.Options,
-// wssink.Options, syslog.Options, journald.Options), by their Go name
-// (MaxSize) or in snake_case (max_size). Values are read by [Decode]:
+// wssink.Options, otlpsink.Options, syslog.Options, journald.Options), by their Go name
+// (MaxSize) or in snake_case (max_size); a nested struct is a nested map,
+// so the network sinks' shared options read as queue: {size: 50000},
+// retry: {max: 10, initial_interval: 1s} and spool: {dir: /var/spool/app}
+// (see package delivery). Values are read by [Decode]:
 // levels as names ("debug", "warning", "INFO+2"), durations as "5s", sizes
 // as "100MB" or "64KiB" (KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB,
 // TiB powers of 1024; see [ParseSize]), formats and policies by name. A key
 // that names no field, a value of the wrong kind and a field that only Go
-// code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client) are errors.
+// code can set (ErrorHandler, ReplaceAttr, TokenFunc, Client, OnRotate) are
+// errors.
 //
 // The integer fields that take sizes are those whose names end in Bytes
-// (BatchBytes, QueueBytes, SpoolMaxBytes) and these: file's MaxSize and
-// BufferSize, websocket's MaxMessageSize. Counts (BatchSize, QueueSize,
+// (BatchBytes; the queue's Bytes; the spool's MaxBytes) and these: file's
+// MaxSize, MaxTotalSize and BufferSize, websocket's MaxMessageSize. A
+// file's RotateEvery is a duration ("1h", "15m") and RotateAt a list of
+// them, the times of day since midnight (["6h", "18h30m"]). Counts
+// (BatchSize, the queue's Size,
 // MaxBackups) take integers only. A file's Mode is an octal string ("0640"); an
 // http sink's EncryptionKey is base64.
 //

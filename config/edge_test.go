@@ -110,9 +110,9 @@ func TestNonFiniteNumbersFromStringsAreRefused(t *testing.T) {
 		assert.Equal(t, `config: line 1: sinks[0].ratio: "`+v+`" is not a finite number`, err.Error())
 	}
 	// The http sink would take a NaN multiplier and jitter.
-	_, err := loadString(t, "sinks: [{type: http, url: \"http://127.0.0.1:1/\", backoff: {multiplier: NaN}}]\n", nil)
+	_, err := loadString(t, "sinks: [{type: http, url: \"http://127.0.0.1:1/\", retry: {multiplier: NaN}}]\n", nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "sinks[0].backoff.multiplier: ")
+	assert.Contains(t, err.Error(), "sinks[0].retry.multiplier: ")
 }
 
 // Two fields whose snake_case forms are the same (Url and URL both give

@@ -22,7 +22,7 @@ type fileSink struct {
 }
 
 func init() {
-	markSizes(reflect.TypeFor[file.Options](), "MaxSize", "BufferSize")
+	markSizes(reflect.TypeFor[file.Options](), "MaxSize", "MaxTotalSize", "BufferSize")
 	registerParser(`a string like "0640"`, parseMode)
 	builtin("file", buildFile)
 }

@@ -54,6 +54,9 @@ func BenchmarkFile(b *testing.B) {
 		}
 	}
 	b.Run("impl=file", ours(&Options{MaxSize: 1 << 20, MaxBackups: 3, Compress: true}))
+	// Rotation on the clock as well as by size, zstd, a total cap: the
+	// clock is read once a record.
+	b.Run("impl=file-clock-zstd", ours(&Options{MaxSize: 1 << 20, MaxBackups: 3, MaxTotalSize: 8 << 20, RotateEvery: time.Hour, Compression: Zstd}))
 	// The same handler without rotation or compression: against
 	// slog-bufio, what the encoder and the buffer cost alone.
 	b.Run("impl=file-norotate", ours(nil))

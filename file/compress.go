@@ -10,16 +10,21 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // pruneInterval is how often the mill sweeps for backups past MaxAge:
-// MaxAge/10, between a minute and an hour; 0 without MaxAge.
+// MaxAge/10, between a minute and an hour; with MaxTotalSize alone, every
+// minute (the live file grows between rotations); 0 without either.
 func (c config) pruneInterval() time.Duration {
 	switch {
-	case c.maxAge <= 0:
+	case c.maxAge <= 0 && c.maxTotalSize <= 0:
 		return 0
 	case c.pruneEvery > 0:
 		return c.pruneEvery
+	case c.maxAge <= 0:
+		return time.Minute
 	}
 	return min(max(c.maxAge/10, time.Minute), time.Hour)
 }
@@ -62,11 +67,20 @@ func (w *writer) mill() {
 	}
 }
 
-// millPass prunes, then compresses every uncompressed backup, newest first.
-func (w *writer) millPass() error {
-	todo, err := w.prune()
+// millPass prunes, then compresses every uncompressed backup, newest
+// first, then applies MaxTotalSize to the archives' sizes.
+func (w *writer) millPass() (err error) {
+	todo, err := w.prune(!w.cfg.compress)
 	if !w.cfg.compress {
 		return err
+	}
+	if w.cfg.maxTotalSize > 0 {
+		defer func() {
+			if _, perr := w.prune(true); perr != nil {
+				err = join(err, perr)
+				w.c.SetError(err)
+			}
+		}()
 	}
 	for _, name := range todo {
 		if w.millCtx.Err() != nil {
@@ -87,10 +101,12 @@ func (w *writer) millPass() error {
 }
 
 // prune removes half-written archives left by a crash, uncompressed copies
-// of backups whose archive is complete, backups past MaxBackups and backups
-// older than MaxAge. It returns the uncompressed backups left, newest
-// first. Only names of ours are considered (see naming.parse).
-func (w *writer) prune() ([]string, error) {
+// of backups whose archive is complete, backups past MaxBackups, backups
+// older than MaxAge and, with total, the oldest backups that take the live
+// file and the backups past MaxTotalSize. It returns the uncompressed
+// backups left, newest first. Only names of ours are considered (see
+// naming.parse).
+func (w *writer) prune(total bool) ([]string, error) {
 	w.fsMu.Lock()
 	defer w.fsMu.Unlock()
 	files, temps, err := w.names.scan()
@@ -111,7 +127,7 @@ func (w *writer) prune() ([]string, error) {
 		remove(t)
 	}
 	files = slices.DeleteFunc(files, func(b backup) bool {
-		return b.name == w.live || (!w.names.hasDate && b.index == 0)
+		return b.name == w.live || w.names.isLive(b)
 	})
 	slices.SortFunc(files, func(a, b backup) int {
 		switch {
@@ -130,6 +146,13 @@ func (w *writer) prune() ([]string, error) {
 	if w.cfg.maxAge > 0 {
 		cutoff = w.cfg.now().Add(-w.cfg.maxAge).UnixNano()
 	}
+	var used int64 // MaxTotalSize: the live file, then each backup kept
+	total = total && w.cfg.maxTotalSize > 0
+	if total {
+		if fi, err := os.Stat(filepath.Join(dir, w.live)); err == nil {
+			used = fi.Size()
+		}
+	}
 	var todo []string
 	slot := 0
 	for i, b := range files {
@@ -142,10 +165,23 @@ func (w *writer) prune() ([]string, error) {
 			remove(b.name)
 			continue
 		}
-		if cutoff != 0 {
-			if fi, err := os.Lstat(filepath.Join(dir, b.name)); err == nil && fi.ModTime().UnixNano() < cutoff {
-				remove(b.name)
-				continue
+		if cutoff != 0 || total {
+			if fi, err := os.Lstat(filepath.Join(dir, b.name)); err == nil {
+				if cutoff != 0 && fi.ModTime().UnixNano() < cutoff {
+					remove(b.name)
+					continue
+				}
+				// Once one backup is over the total, every older one is.
+				// A backup waiting for compression counts once compressed
+				// (the pass after the compression is done).
+				if counted := !w.cfg.compress || b.gz; counted {
+					used += fi.Size()
+				}
+				if total && used > w.cfg.maxTotalSize {
+					used = w.cfg.maxTotalSize + 1
+					remove(b.name)
+					continue
+				}
 			}
 		}
 		if !b.gz {
@@ -156,7 +192,7 @@ func (w *writer) prune() ([]string, error) {
 }
 
 // compress writes name's archive to a hidden temporary file, then, under
-// fsMu, renames it to the backup's current name + ".gz" and removes the
+// fsMu, renames it to the backup's current name + ".gz" (".zst") and removes the
 // backup. The backup may have been shifted up meanwhile: it is found again
 // by identity. If it was removed meanwhile the archive is dropped. A crash
 // leaves at worst a temporary file, which the next pass removes; the
@@ -182,7 +218,8 @@ func (w *writer) compress(name string) (err error) {
 		// it has let go of it, under fsMu: what is read now is all.
 		return nil
 	}
-	tmp, err := os.CreateTemp(dir, tmpPattern(name))
+	ext := w.cfg.compression.ext()
+	tmp, err := os.CreateTemp(dir, tmpPattern(name, ext))
 	if err != nil {
 		return unwrapPath(err)
 	}
@@ -192,15 +229,19 @@ func (w *writer) compress(name string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	// The mill reuses one compressor and one copy buffer: a flate
+	// The mill reuses one compressor and one copy buffer: a flate or zstd
 	// compressor is most of a megabyte.
 	if w.zw == nil {
-		w.zw, w.zbuf = gzip.NewWriter(tmp), make([]byte, 128<<10)
-	} else {
-		w.zw.Reset(tmp)
+		if w.zw, err = newArchiver(w.cfg.compression); err != nil {
+			return err
+		}
+		w.zbuf = make([]byte, 128<<10)
 	}
+	w.zw.Reset(tmp)
 	zw, buf := w.zw, w.zbuf
-	zw.Name, zw.ModTime = name, fi.ModTime()
+	if gz, ok := zw.(*gzip.Writer); ok {
+		gz.Name, gz.ModTime = name, fi.ModTime()
+	}
 	for {
 		if err := w.millCtx.Err(); err != nil {
 			return err
@@ -244,7 +285,7 @@ func (w *writer) compress(name string) (err error) {
 	if cur == "" {
 		return nil // removed meanwhile: the deferred cleanup drops the archive
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, cur+gzExt)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, cur+ext)); err != nil {
 		return unwrapPath(err)
 	}
 	tmp = nil
@@ -257,7 +298,26 @@ func (w *writer) compress(name string) (err error) {
 	if err := os.Remove(filepath.Join(dir, cur)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return unwrapPath(err)
 	}
+	w.hook.add(w.shown(cur + ext))
 	return nil
+}
+
+// archiver is a compressor the mill reuses, file after file.
+type archiver interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// newArchiver returns the compressor of c. Gzip is the standard library's
+// at its default level. Zstd is klauspost/compress's at its default level
+// (about zstd -3), with a checksum, on the mill's goroutine alone
+// (concurrency 1): compression must not compete with the application for
+// CPUs.
+func newArchiver(c Compression) (archiver, error) {
+	if c == Zstd {
+		return zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true))
+	}
+	return gzip.NewWriter(nil), nil
 }
 
 // isOpen reports whether fi is the file the writer writes to.

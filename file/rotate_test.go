@@ -40,7 +40,7 @@ func expect(t *testing.T, dir string, want map[string][]string) {
 	var wantNames, gz []string
 	for n := range want {
 		wantNames = append(wantNames, n)
-		if strings.HasSuffix(n, ".gz") {
+		if isArchive(n) {
 			gz = append(gz, filepath.Join(dir, n))
 		}
 	}

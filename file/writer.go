@@ -2,7 +2,6 @@ package file
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -37,12 +36,17 @@ type writer struct {
 	names naming
 	cfg   config
 	loc   *time.Location
+	// onClock: the live file changes with the date or the clock period.
+	onClock bool
+	link    string      // absolute path of Options.Link, "" for none
+	hook    *rotateHook // Options.OnRotate's runner, nil without
 
 	mu        sync.Mutex
 	f         *os.File    // nil when the file could not be opened
 	fi        os.FileInfo // identity of f, to notice that the path moved on
 	date      string      // {date} of the live file
-	nextDay   time.Time   // when the date changes
+	period    time.Time   // start of the live file's clock period (RotateEvery, RotateAt)
+	nextCut   time.Time   // when the date or the clock period changes
 	size      int64       // bytes in the live file
 	buf       []byte      // records not yet written, whole lines only: a window on mem
 	mem       []byte      // the buffer's memory: side's mapping, or the heap
@@ -71,8 +75,8 @@ type writer struct {
 	millDone   chan struct{}
 	millCtx    context.Context
 	millCancel context.CancelFunc
-	cut        atomic.Bool  // the mill left a backup uncompressed because millCtx ended
-	zw         *gzip.Writer // the mill's, reused
+	cut        atomic.Bool // the mill left a backup uncompressed because millCtx ended
+	zw         archiver    // the mill's, reused
 	zbuf       []byte
 
 	// compressHook, if set by a test, runs in the mill after an archive is
@@ -94,12 +98,27 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if names.hasDate && cfg.timed() {
+		return nil, fmt.Errorf("file: path %s: %s rotates daily already: write a path without it for RotateEvery or RotateAt, or leave them out", given, datePlaceholder)
+	}
+	names.stamped = cfg.timed()
+	var link string
+	if cfg.link != "" {
+		if link, err = checkLink(cfg.link, abs); err != nil {
+			return nil, err
+		}
+		if _, ours := names.parse(filepath.Base(link)); ours && filepath.Dir(link) == names.dir {
+			return nil, fmt.Errorf("file: option Link %s bears the name of one of the log's own files, which rotation renames: give the link another name, such as %s", cfg.link, filepath.Join(filepath.Dir(cfg.link), "current.log"))
+		}
+	}
 	w := &writer{
 		key:      key,
 		given:    given,
 		names:    names,
 		cfg:      cfg,
 		loc:      cfg.loc,
+		onClock:  names.hasDate || cfg.timed(),
+		link:     link,
 		stop:     make(chan struct{}),
 		millReq:  make(chan struct{}, 1),
 		millStop: make(chan struct{}),
@@ -118,6 +137,20 @@ func openWriter(key, abs, given string, cfg config) (*writer, error) {
 	}
 	if err := w.openLocked(); err != nil {
 		return nil, w.errorf("open", err)
+	}
+	if cfg.timed() {
+		// A file left by an earlier run belongs to the period of its
+		// last write (not later than now): the first write or flush
+		// after that period rotates it.
+		t := cfg.now()
+		if m := w.fi.ModTime(); w.size > 0 && m.Before(t) {
+			t = m
+		}
+		w.setPeriod(t)
+	}
+	if err := w.linkLocked(); err != nil {
+		_ = w.f.Close()
+		return nil, err
 	}
 	if err := w.recoverLocked(sidePath(abs)); err != nil {
 		_ = w.f.Close()
@@ -180,6 +213,9 @@ func (w *writer) start() {
 	w.flushDone = make(chan struct{})
 	w.millDone = make(chan struct{})
 	w.millCtx, w.millCancel = context.WithCancel(context.Background())
+	if w.cfg.onRotate != nil {
+		w.hook = newRotateHook(w.cfg.onRotate, w.cfg.hookSlow, w.report)
+	}
 	go w.flusher()
 	go w.mill()
 	w.kickMill() // compress and prune what an earlier run left
@@ -196,7 +232,7 @@ func (w *writer) setDate(t time.Time) {
 	t = t.In(w.loc)
 	w.date = w.names.date(t)
 	y, m, d := t.Date()
-	w.nextDay = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
+	w.nextCut = time.Date(y, m, d+1, 0, 0, 0, 0, w.loc)
 	w.fsMu.Lock()
 	w.live = w.names.base(w.date)
 	w.fsMu.Unlock()
@@ -282,8 +318,8 @@ func (w *writer) writeLocked(p []byte) (int, error) {
 		w.c.Dropped(1)
 		return 0, errClosed
 	}
-	if w.names.hasDate {
-		if t := w.cfg.now(); !t.Before(w.nextDay) {
+	if w.onClock {
+		if t := w.cfg.now(); !t.Before(w.nextCut) {
 			w.rotateLocked(t, false, false)
 		}
 	}
@@ -491,8 +527,8 @@ func (w *writer) flusher() {
 			if !w.closed {
 				// A new day starts its file even when no record comes, so
 				// that yesterday's is compressed and pruned without delay.
-				if w.names.hasDate {
-					if now := w.cfg.now(); !now.Before(w.nextDay) {
+				if w.onClock {
+					if now := w.cfg.now(); !now.Before(w.nextCut) {
 						w.rotateLocked(now, false, false)
 					}
 				}
@@ -595,6 +631,9 @@ func (w *writer) close(ctx context.Context) error {
 	w.side.close()
 	w.side = nil
 	w.unlock()
+	if w.cfg.maxTotalSize > 0 {
+		w.kickMill() // the live file grew since the last pass
+	}
 
 	close(w.stop)
 	<-w.flushDone
@@ -613,6 +652,10 @@ func (w *writer) close(ctx context.Context) error {
 		}
 	}
 	w.millCancel()
+	if herr := w.hook.close(ctx); herr != nil {
+		w.report(herr)
+		err = join(err, herr)
+	}
 	return err
 }
 

@@ -4,6 +4,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,7 +22,7 @@ func TestHandleDoesNotAllocate(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	h, err := New(srv.URL, &Options{Encoding: NDJSON, BatchSize: 5000, BatchBytes: 64 << 20, QueueSize: 100000, FlushInterval: time.Hour})
+	h, err := New(srv.URL, &Options{Encoding: NDJSON, Queue: delivery.Queue{BatchSize: 5000, BatchBytes: 64 << 20, Size: 100000, FlushInterval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

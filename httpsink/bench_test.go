@@ -2,6 +2,8 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,7 +53,7 @@ func BenchmarkHandle(b *testing.B) {
 		defer srv.Close()
 		// Block, as before the default changed: the caller's cost with
 		// every record delivered, not the cost of a refusal.
-		h, err := New(srv.URL, &Options{Encoding: NDJSON, OnFull: buffer.Block})
+		h, err := New(srv.URL, &Options{Encoding: NDJSON, Queue: delivery.Queue{OnFull: buffer.Block}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,7 +71,7 @@ func BenchmarkHandle(b *testing.B) {
 // diverted batch, for a file append.
 func BenchmarkHandleCollectorDown(b *testing.B) {
 	addr := reservePort(b)
-	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: b.TempDir(), SpoolMaxBytes: -1,
+	h, err := New("http://"+addr+"/ingest", &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: b.TempDir(), MaxBytes: -1},
 		ErrorHandler: func(error) {}}) // its reports would cut the benchmark lines on stderr
 	if err != nil {
 		b.Fatal(err)
@@ -102,7 +104,7 @@ func BenchmarkHandleCollectorDown(b *testing.B) {
 // stopped by TestMain.
 var sharedVL struct {
 	once sync.Once
-	v    *victoriaLogs
+	v    *vltest.Server
 	stop func()
 	dir  string
 	err  error
@@ -112,18 +114,18 @@ var sharedVL struct {
 // NDJSON and gzip: b.N records handled, then Shutdown, which returns when
 // the last batch was accepted. It reports records per second.
 func BenchmarkVictoriaLogsNDJSONGzip(b *testing.B) {
-	bin := victoriaLogsBinary(b)
+	bin := vltest.Binary(b)
 	sharedVL.once.Do(func() {
 		sharedVL.dir, sharedVL.err = os.MkdirTemp("", "httpsink-bench-vl-")
 		if sharedVL.err == nil {
-			sharedVL.v, sharedVL.stop, sharedVL.err = launchVictoriaLogs(bin, sharedVL.dir)
+			sharedVL.v, sharedVL.stop, sharedVL.err = vltest.Launch(bin, sharedVL.dir)
 		}
 	})
 	if sharedVL.err != nil {
 		b.Fatal(sharedVL.err)
 	}
-	h, err := New(victoriaLogsURL(sharedVL.v.base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
-		BatchSize: 4096, BatchBytes: 4 << 20, QueueSize: 65536, OnFull: buffer.Block})
+	h, err := New(victoriaLogsURL(sharedVL.v.Base, NDJSON), &Options{Encoding: NDJSON, Compress: true,
+		Queue: delivery.Queue{BatchSize: 4096, BatchBytes: 4 << 20, Size: 65536, OnFull: buffer.Block}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -27,8 +28,7 @@ func TestHelperSpoolChild(t *testing.T) {
 		t.Skip("run by TestSpoolSurvivesSIGKILL")
 	}
 	url, dir, _ := strings.Cut(cfg, " ")
-	h, err := New(url, &Options{Encoding: NDJSON, Spool: dir, MaxRetries: -1, BatchSize: 50,
-		FlushInterval: 5 * time.Millisecond, Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond}})
+	h, err := New(url, &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: dir}, Retry: delivery.Retry{Max: -1, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond}}, Queue: delivery.Queue{BatchSize: 50, FlushInterval: 5 * time.Millisecond}})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -93,7 +93,7 @@ func TestSpoolSurvivesSIGKILL(t *testing.T) {
 	}
 
 	c := newCollectorAt(t, NDJSON, addr)
-	h := mustNew(t, url, &Options{Encoding: NDJSON, Spool: dir})
+	h := mustNew(t, url, &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: dir}})
 	waitFor(t, fmt.Sprintf("the %d records flushed before the kill", flushed), 30*time.Second, func() bool {
 		got, _ := seqs(t, c.got())
 		return len(allOf(got, flushed)) == 0

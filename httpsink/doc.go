@@ -4,7 +4,7 @@
 // the jinpy-utils Python logger.
 //
 //	h, err := httpsink.New("http://127.0.0.1:9428/insert/jsonline?_msg_field=msg&_time_field=time",
-//		&httpsink.Options{Compress: true, Spool: "/var/spool/myapp"})
+//		&httpsink.Options{Compress: true, Spool: delivery.Spool{Dir: "/var/spool/myapp"}})
 //	if err != nil { ... }
 //	logger := slog.New(h)
 //	defer h.Shutdown(context.Background())
@@ -15,14 +15,14 @@
 // byte for byte what slog.JSONHandler writes) on the caller's goroutine and
 // appends it to an in-memory queue (package buffer). It does not allocate
 // and never touches the network. One sender goroutine takes batches from
-// the queue (BatchSize records, BatchBytes bytes, or whatever is there
-// after FlushInterval) and builds each request body in the chosen
+// the queue (Queue.BatchSize records, Queue.BatchBytes bytes, or whatever is
+// there after Queue.FlushInterval) and builds each request body in the chosen
 // [Encoding]; every record is the same JSON line in every encoding, so a
 // record looks the same wherever it lands.
 //
-// When the queue is full (QueueSize records, default 10000, or QueueBytes
-// bytes of records, default 64 MiB; a record larger than QueueBytes fits
-// only an empty queue) because the collector is slow or down, OnFull
+// When the queue is full (Queue.Size records, default 10000, or Queue.Bytes
+// bytes of records, default 64 MiB; a record larger than that fits only
+// an empty queue) because the collector is slow or down, Queue.OnFull
 // decides, and by default Handle never waits on the network: with a
 // Spool, the oldest queued batch(es) are diverted to the spool on the
 // caller's goroutine (a buffered file append); without one, the new record
@@ -35,12 +35,16 @@
 //
 // # Retries
 //
+// The queue, the retries, the spool and the breaker below are the
+// delivery core every network sink of this module shares; their options
+// (Queue, Retry, Spool, TLS) are documented once, in package delivery.
+//
 // A request that fails with a network error, a timeout (Timeout, default
 // 10s, per request), or status 408, 429, 500, 502, 503 or 504 is retried
-// up to MaxRetries times (default 5), waiting as github.com/cenkalti/backoff/v4
-// says: exponential from Backoff.InitialInterval (500ms) by
-// Backoff.Multiplier (2) with ±50% jitter, each wait at most
-// Backoff.MaxInterval (30s), and no retry once Backoff.MaxElapsedTime (2m)
+// up to Retry.Max times (default 5), waiting as github.com/cenkalti/backoff/v4
+// says: exponential from Retry.InitialInterval (500ms) by
+// Retry.Multiplier (2) with ±50% jitter, each wait at most
+// Retry.MaxInterval (30s), and no retry once Retry.MaxElapsedTime (2m)
 // has passed. A Retry-After header (seconds or an HTTP date) replaces the
 // computed wait, capped by MaxInterval; one that would take the retries
 // past MaxElapsedTime ends them. A 413 splits the batch in halves
@@ -53,7 +57,7 @@
 // # Spool, replay and the breaker
 //
 // A batch that exhausts its retries or meets a permanent error goes to the
-// Spool directory when one is set; without one it is dropped, counted in
+// Spool directory when one is set (Spool.Dir); without one it is dropped, counted in
 // Stats.Dropped and reported to ErrorHandler with the status and the first
 // bytes of the response. The spool is a set of append-only segment files
 // of checksummed frames, one frame per batch: a process that dies (even by
@@ -65,10 +69,10 @@
 // With a spool, once a batch has exhausted its retries against a collector
 // that is down (a retryable failure), a circuit breaker opens: the following batches go
 // straight to the spool, without a request, until a wait that starts at
-// Backoff.InitialInterval and grows like the back-off up to MaxInterval has
+// Retry.InitialInterval and grows like the back-off up to MaxInterval has
 // passed; then the next batch is a probe, sent once. A probe that succeeds
 // closes the breaker; one that fails spools its batch and multiplies the
-// wait by Backoff.Multiplier (2), up to MaxInterval.
+// wait by Retry.Multiplier (2), up to MaxInterval.
 // This keeps the sender draining the queue at disk speed during an outage,
 // instead of spending MaxElapsedTime on every batch, and spares a
 // recovering collector a retry storm. Without a spool there is no breaker:
@@ -86,7 +90,7 @@
 // again next time.
 // Batches are dropped from the spool only when the collector refuses them
 // for good (a permanent status) on replay, or when the spool is full
-// (SpoolMaxBytes, default 256 MiB); each drop is counted and reported.
+// (Spool.MaxBytes, default 256 MiB); each drop is counted and reported.
 //
 // # Encryption
 //

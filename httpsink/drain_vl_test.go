@@ -2,6 +2,8 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -27,8 +29,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	}
 	const n = 20_000
 	const faulty, healthy = 20 * time.Second, 10 * time.Second
-	v := startVictoriaLogs(t)
-	target, _ := url.Parse(v.base)
+	v := vltest.Start(t)
+	target, _ := url.Parse(v.Base)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var faults atomic.Bool
 	var hung atomic.Int64
@@ -79,8 +81,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	faults.Store(true)
 	start := time.Now()
 	h := mustNew(t, srv.URL+"/insert/jsonline?_msg_field=msg&_time_field=time&_stream_fields=test",
-		&Options{Spool: t.TempDir(), Timeout: time.Second, BatchSize: 500, QueueSize: 1000, MaxRetries: 2,
-			Backoff: Backoff{InitialInterval: 200 * time.Millisecond}, ErrorHandler: func(error) {}})
+		&Options{Spool: delivery.Spool{Dir: t.TempDir()}, Queue: delivery.Queue{BatchSize: 500, Size: 1000}, Retry: delivery.Retry{Max: 2, Backoff: delivery.Backoff{InitialInterval: 200 * time.Millisecond}}, Timeout: time.Second,
+			ErrorHandler: func(error) {}})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
@@ -100,7 +102,7 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	stFault := h.Stats()
 	faults.Store(false)
 	healthyAt := time.Now()
-	waitFor(t, "the spool to drain", healthy, func() bool { return h.s.spool.Len() == 0 })
+	waitFor(t, "the spool to drain", healthy, func() bool { return h.s.Spool.Len() == 0 })
 	drainTook := time.Since(healthyAt)
 	stDrained := h.Stats()
 	if err := h.Shutdown(context.Background()); err != nil {
@@ -117,8 +119,8 @@ func TestSpoolDrainsThroughAFaultyProxy(t *testing.T) {
 	if st.Dropped != 0 || st.Queued != 0 {
 		t.Fatalf("stats %+v: want nothing dropped or left", st)
 	}
-	v.flush(t)
-	rows := v.query(t, `test:drain | fields seq`)
+	v.Flush(t)
+	rows := v.Query(t, `test:drain | fields seq`)
 	seen := make(map[int]int, n)
 	for _, r := range rows {
 		i, err := strconv.Atoi(r["seq"])

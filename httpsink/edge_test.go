@@ -5,7 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/jinpy-utils/multi/internal/delivery"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -26,8 +27,7 @@ func TestShutdownDeadlineWhileProberWaitsForTheSender(t *testing.T) {
 		return true
 	})
 	before := countGoroutines()
-	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), BatchSize: 1, QueueSize: 2,
-		MaxRetries: 5, Backoff: Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour, MaxElapsedTime: -1, Jitter: -1}})
+	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Queue: delivery.Queue{BatchSize: 1, Size: 2}, Retry: delivery.Retry{Max: 5, MaxElapsedTime: -1, Backoff: delivery.Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour, Jitter: -1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestShutdownDeadlineWhileProberWaitsForTheSender(t *testing.T) {
 		l.Info("rec", "seq", i)
 	}
 	waitFor(t, "the prober to take its kick", 10*time.Second, func() bool {
-		return h.Stats().Spooled == 1 && len(h.s.kick) == 0
+		return h.Stats().Spooled == 1 && len(h.s.Kick) == 0
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -84,8 +84,7 @@ func TestBulkItemsToRetryBesideRefusedOnesAreSpooled(t *testing.T) {
 	c.setFault(bulkFirst(
 		`{"create":{"status":400,"error":{"type":"mapper_parsing_exception"}}}`,
 		`{"create":{"status":429,"error":{"type":"es_rejected_execution_exception"}}}`))
-	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, Spool: t.TempDir(), MaxRetries: -1,
-		BatchSize: 2, FlushInterval: time.Hour})
+	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Max: -1}, Queue: delivery.Queue{BatchSize: 2, FlushInterval: time.Hour}})
 	l := slog.New(h)
 	l.Info("a")
 	l.Info("b")
@@ -104,7 +103,7 @@ func TestBulkItemsToRetryBesideRefusedOnesAreSpooled(t *testing.T) {
 	waitFor(t, "b from the spool", 10*time.Second, func() bool { return h.Stats().Replayed == 1 })
 	got := msgs(t, c.got())
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"b", "c", delivery.GapMessage}) {
+	if !slices.Equal(got, []string{"b", "c", core.GapMessage}) {
 		t.Fatalf("collector got %q, want b (from the spool) and c once each, and a gap record about a", got)
 	}
 	if st := h.Stats(); st.Written != 2 || st.Replayed != 1 || st.Dropped != 1 {
@@ -119,7 +118,7 @@ func TestBulkItemsDeliveredBesideFailedOnesAreWritten(t *testing.T) {
 	c.setFault(bulkFirst(`{"create":{"status":201}}`,
 		`{"create":{"status":400,"error":{"type":"mapper_parsing_exception"}}}`,
 		`{"create":{"status":201}}`))
-	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, BatchSize: 3, FlushInterval: time.Hour})
+	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, Queue: delivery.Queue{BatchSize: 3, FlushInterval: time.Hour}})
 	l := slog.New(h)
 	for _, m := range []string{"a", "bb", "c"} {
 		l.Info(m)
@@ -140,8 +139,7 @@ func TestRetryAfterBeyondMaxElapsedTimeEndsTheRetries(t *testing.T) {
 	c := newCollector(t, NDJSON)
 	c.setFault(failFirst(1000, http.StatusServiceUnavailable, http.Header{"Retry-After": {"30"}}))
 	var e errs
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: 10, ErrorHandler: e.handle,
-		Backoff: Backoff{InitialInterval: time.Second, MaxInterval: time.Minute, MaxElapsedTime: 10 * time.Second, Jitter: -1}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: 10, MaxElapsedTime: 10 * time.Second, Backoff: delivery.Backoff{InitialInterval: time.Second, MaxInterval: time.Minute, Jitter: -1}}, ErrorHandler: e.handle})
 	ft := installFakeTime(h, t0)
 	slog.New(h).Info("x")
 	h.Flush(context.Background())
@@ -179,8 +177,7 @@ func TestReplayInterruptedMidFrameResumesWithoutDuplicates(t *testing.T) {
 		}
 		return true
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), MaxRetries: -1, BatchSize: 3,
-		FlushInterval: time.Hour, Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Max: -1, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}, Queue: delivery.Queue{BatchSize: 3, FlushInterval: time.Hour}})
 	l := slog.New(h)
 	l.Info("a")
 	l.Info("big")
@@ -197,7 +194,7 @@ func TestReplayInterruptedMidFrameResumesWithoutDuplicates(t *testing.T) {
 	waitFor(t, "the spool to be replayed", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return failedC && h.s.spool.Len() == 0 && slices.Contains(msgs(t, c.got()), "c")
+		return failedC && h.s.Spool.Len() == 0 && slices.Contains(msgs(t, c.got()), "c")
 	})
 	if got := msgs(t, c.got()); !slices.Equal(got, []string{"a", "c"}) {
 		t.Fatalf("collector got %q, want a and c once each", got)
@@ -235,8 +232,7 @@ func TestQueuedDuringReplayAfterABatch(t *testing.T) {
 		}
 		return false
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), MaxRetries: -1, FlushInterval: time.Hour,
-		Backoff: Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Max: -1, Backoff: delivery.Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour}}, Queue: delivery.Queue{FlushInterval: time.Hour}})
 	ft := installFakeTime(h, t0)
 	l := slog.New(h)
 	l.Info("old")
@@ -398,7 +394,7 @@ func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
 		return true
 	})
 	before := countGoroutines()
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Timeout: time.Hour, MaxRetries: -1})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Timeout: time.Hour, Retry: delivery.Retry{Max: -1}})
 	slog.New(h).Info("pending")
 	waitFor(t, "the request", 10*time.Second, func() bool { req, _ := c.counts(); return req >= 1 })
 
@@ -406,7 +402,7 @@ func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
 	defer release()
 	first := make(chan error, 1)
 	go func() { first <- h.Shutdown(firstCtx) }()
-	waitFor(t, "the first Shutdown under way", 10*time.Second, h.s.closed.Load)
+	waitFor(t, "the first Shutdown under way", 10*time.Second, h.s.Closed)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -446,15 +442,15 @@ func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
 // it, and no batch flows.
 func TestSpoolingWakesTheProber(t *testing.T) {
 	c := newCollector(t, NDJSON)
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), FlushInterval: time.Hour})
-	h.s.sendMu.Lock()
-	h.s.toSpool([][]byte{[]byte(`{"time":"t","level":"INFO","msg":"spooled"}`)}, nil)
-	h.s.sendMu.Unlock()
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Queue: delivery.Queue{FlushInterval: time.Hour}})
+	h.s.SendMu.Lock()
+	h.s.ToSpool([][]byte{[]byte(`{"time":"t","level":"INFO","msg":"spooled"}`)}, nil)
+	h.s.SendMu.Unlock()
 	waitFor(t, "the spooled record at the collector", 10*time.Second, func() bool {
 		return slices.Contains(msgs(t, c.got()), "spooled")
 	})
-	if st := h.Stats(); st.Replayed != 1 || st.Written != 1 || h.s.spool.Len() != 0 {
-		t.Fatalf("stats %+v, spool %d: want the record replayed", st, h.s.spool.Len())
+	if st := h.Stats(); st.Replayed != 1 || st.Written != 1 || h.s.Spool.Len() != 0 {
+		t.Fatalf("stats %+v, spool %d: want the record replayed", st, h.s.Spool.Len())
 	}
 }
 
@@ -462,18 +458,18 @@ func TestSpoolingWakesTheProber(t *testing.T) {
 // longer, as its doc says: setting only InitialInterval is not an error.
 func TestMaxIntervalDefaultFollowsInitialInterval(t *testing.T) {
 	for _, tc := range []struct{ first, max, want time.Duration }{
-		{0, 0, DefaultMaxInterval},
-		{time.Second, 0, DefaultMaxInterval},
+		{0, 0, delivery.DefaultMaxInterval},
+		{time.Second, 0, delivery.DefaultMaxInterval},
 		{2 * time.Minute, 0, 2 * time.Minute},
 		{2 * time.Minute, 5 * time.Minute, 5 * time.Minute},
 	} {
-		c, err := resolve("http://h/x", &Options{Backoff: Backoff{InitialInterval: tc.first, MaxInterval: tc.max}})
+		c, err := resolve("http://h/x", &Options{Retry: delivery.Retry{Backoff: delivery.Backoff{InitialInterval: tc.first, MaxInterval: tc.max}}})
 		if err != nil {
 			t.Errorf("InitialInterval %v, MaxInterval %v: %v", tc.first, tc.max, err)
 			continue
 		}
-		if c.Backoff.MaxInterval != tc.want {
-			t.Errorf("InitialInterval %v, MaxInterval %v: resolved to %v, want %v", tc.first, tc.max, c.Backoff.MaxInterval, tc.want)
+		if c.Retry.MaxInterval != tc.want {
+			t.Errorf("InitialInterval %v, MaxInterval %v: resolved to %v, want %v", tc.first, tc.max, c.Retry.MaxInterval, tc.want)
 		}
 	}
 }

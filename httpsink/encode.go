@@ -37,11 +37,7 @@ type encoder struct {
 func newEncoder(c *config) *encoder {
 	e := &encoder{enc: c.Encoding, source: c.Source, labels: c.labels}
 	if c.Encoding == ElasticsearchBulk {
-		if c.Index != "" {
-			e.action = []byte(`{"create":{"_index":` + strconv.Quote(c.Index) + "}}\n")
-		} else {
-			e.action = []byte("{\"create\":{}}\n")
-		}
+		e.action = []byte("{\"create\":{}}\n")
 	}
 	if c.Encoding == Loki {
 		e.streamOf = make(map[string]int)

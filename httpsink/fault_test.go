@@ -2,6 +2,7 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -64,8 +65,7 @@ func TestFaultyCollectorGetsEverySequenceNumber(t *testing.T) {
 		}
 		return true
 	})
-	h, err := New(c.url(), &Options{Encoding: NDJSON, BatchSize: 200, QueueSize: n, Timeout: 200 * time.Millisecond,
-		MaxRetries: 1000, Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxElapsedTime: -1}})
+	h, err := New(c.url(), &Options{Encoding: NDJSON, Queue: delivery.Queue{BatchSize: 200, Size: n}, Retry: delivery.Retry{Max: 1000, MaxElapsedTime: -1, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package httpsink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jinpy-utils/multi/internal/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 )
 
 // TestGapRecordReachesVictoriaLogs: records dropped while the collector
@@ -20,8 +22,8 @@ import (
 // ahead of the new ones, found in a real VictoriaLogs with LogsQL. The
 // default options (NDJSON) and the documented URL make _msg the message.
 func TestGapRecordReachesVictoriaLogs(t *testing.T) {
-	v := startVictoriaLogs(t)
-	target, err := url.Parse(v.base)
+	v := vltest.Start(t)
+	target, err := url.Parse(v.Base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestGapRecordReachesVictoriaLogs(t *testing.T) {
 
 	down.Store(true)
 	h := mustNew(t, srv.URL+"/insert/jsonline?_msg_field=msg&_time_field=time&_stream_fields=test",
-		&Options{MaxRetries: -1, BatchSize: 5, ErrorHandler: func(error) {}})
+		&Options{Retry: delivery.Retry{Max: -1}, Queue: delivery.Queue{BatchSize: 5}, ErrorHandler: func(error) {}})
 	l := slog.New(h).With("test", "gap")
 	for i := range 5 {
 		l.Info("lost", "seq", i)
@@ -52,8 +54,8 @@ func TestGapRecordReachesVictoriaLogs(t *testing.T) {
 	if st := h.Stats(); st.Written != 1 || st.Dropped != 5 {
 		t.Fatalf("stats %+v, want 1 written (the gap record is not counted), 5 dropped", st)
 	}
-	v.flush(t)
-	rows := v.query(t, `_msg:"`+delivery.GapMessage+`" | fields _msg, _time, level, dropped, reason, first_drop, last_drop`)
+	v.Flush(t)
+	rows := v.Query(t, `_msg:"`+core.GapMessage+`" | fields _msg, _time, level, dropped, reason, first_drop, last_drop`)
 	if len(rows) != 1 {
 		t.Fatalf("LogsQL found %d gap records, want 1: %v", len(rows), rows)
 	}
@@ -66,7 +68,7 @@ func TestGapRecordReachesVictoriaLogs(t *testing.T) {
 	if err1 != nil || err2 != nil || last.Before(first) {
 		t.Fatalf("drop times %q..%q", g["first_drop"], g["last_drop"])
 	}
-	after := v.query(t, `_msg:after | fields _msg, test`)
+	after := v.Query(t, `_msg:after | fields _msg, test`)
 	if len(after) != 1 || after[0]["_msg"] != "after" || after[0]["test"] != "gap" {
 		t.Fatalf("LogsQL _msg:after found %v, want the record with _msg the message", after)
 	}

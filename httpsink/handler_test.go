@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"net/http"
 	"os"
@@ -56,7 +57,7 @@ func TestEveryEncodingCarriesTheJSONLines(t *testing.T) {
 		for _, gz := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/gzip=%v", enc, gz), func(t *testing.T) {
 				c := newCollector(t, enc)
-				o := &Options{Encoding: enc, Compress: gz, Level: multi.LevelTrace, BatchSize: 7}
+				o := &Options{Encoding: enc, Compress: gz, Level: multi.LevelTrace, Queue: delivery.Queue{BatchSize: 7}}
 				if enc == Loki {
 					o.Labels = []string{"service"}
 				}
@@ -90,7 +91,7 @@ func TestEveryEncodingCarriesTheJSONLines(t *testing.T) {
 				}
 				wantBytes := 0
 				for _, w := range want {
-					wantBytes += len(w) + 1
+					wantBytes += len(w) // the JSON line, not its line break
 				}
 				if st.Bytes != uint64(wantBytes) {
 					t.Errorf("Bytes = %d, want %d (the records' size)", st.Bytes, wantBytes)
@@ -110,8 +111,6 @@ func TestBodiesExactly(t *testing.T) {
 		{"ndjson", Options{Encoding: NDJSON}, lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n"},
 		{"bulk", Options{Encoding: ElasticsearchBulk},
 			"{\"create\":{}}\n" + lines[0] + "\n{\"create\":{}}\n" + lines[1] + "\n{\"create\":{}}\n" + lines[2] + "\n"},
-		{"bulk with index", Options{Encoding: ElasticsearchBulk, Index: "logs-app"},
-			"{\"create\":{\"_index\":\"logs-app\"}}\n" + lines[0] + "\n{\"create\":{\"_index\":\"logs-app\"}}\n" + lines[1] + "\n{\"create\":{\"_index\":\"logs-app\"}}\n" + lines[2] + "\n"},
 		{"loki", Options{Encoding: Loki, Source: "app", Labels: []string{"service", "http.method", "missing"}},
 			`{"streams":[` +
 				`{"stream":{"source":"app","service":"api","http_method":"GET"},"values":[` +
@@ -307,7 +306,7 @@ func TestHandleAfterShutdownIsErrClosedAndCounted(t *testing.T) {
 func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	c := newCollector(t, NDJSON)
 	before := countGoroutines()
-	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir()})
+	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,19 +332,18 @@ func TestNewRejectsBadOptionsByName(t *testing.T) {
 		{"scheme", "ftp://host/x", Options{}, []string{"URL", "scheme \"ftp\""}},
 		{"no host", "http:///x", Options{}, []string{"no host"}},
 		{"key length", "http://h/x", Options{EncryptionKey: make([]byte, 16)}, []string{"EncryptionKey is 16 bytes"}},
-		{"cert file", "http://h/x", Options{CertFile: notPEM, KeyFile: notPEM}, []string{"CertFile", notPEM}},
-		{"missing CA", "http://h/x", Options{CAFile: filepath.Join(dir, "nope.pem")}, []string{"CAFile", "nope.pem"}},
-		{"cert without key", "http://h/x", Options{CertFile: notPEM}, []string{"KeyFile is empty"}},
+		{"cert file", "http://h/x", Options{TLS: delivery.TLS{CertFile: notPEM, KeyFile: notPEM}}, []string{"CertFile", notPEM}},
+		{"missing CA", "http://h/x", Options{TLS: delivery.TLS{CAFile: filepath.Join(dir, "nope.pem")}}, []string{"CAFile", "nope.pem"}},
+		{"cert without key", "http://h/x", Options{TLS: delivery.TLS{CertFile: notPEM}}, []string{"KeyFile is empty"}},
 		{"two tokens", "http://h/x", Options{BearerToken: "abcd", TokenFunc: func(context.Context) (string, error) { return "", nil }}, []string{"BearerToken", "TokenFunc"}},
-		{"client and TLS", "http://h/x", Options{Client: http.DefaultClient, CAFile: "x"}, []string{"Client", "CAFile"}},
-		{"divert without spool", "http://h/x", Options{OnFull: buffer.Divert}, []string{"OnFull", "Spool"}},
+		{"client and TLS", "http://h/x", Options{Client: http.DefaultClient, TLS: delivery.TLS{CAFile: "x"}}, []string{"Client", "Options.TLS"}},
+		{"divert without spool", "http://h/x", Options{Queue: delivery.Queue{OnFull: buffer.Divert}}, []string{"OnFull", "Spool"}},
 		{"labels without loki", "http://h/x", Options{Labels: []string{"a"}}, []string{"Labels"}},
-		{"index without bulk", "http://h/x", Options{Index: "a"}, []string{"Index"}},
 		{"encoding", "http://h/x", Options{Encoding: 9}, []string{"Encoding is 9"}},
 		{"negative timeout", "http://h/x", Options{Timeout: -time.Second}, []string{"Timeout is -1s"}},
-		{"multiplier", "http://h/x", Options{Backoff: Backoff{Multiplier: 0.5}}, []string{"Multiplier is 0.5"}},
-		{"buffer option", "http://h/x", Options{BatchSize: -1}, []string{"BatchSize"}},
-		{"queue bytes", "http://h/x", Options{QueueBytes: -1}, []string{"Options.QueueBytes is -1"}},
+		{"multiplier", "http://h/x", Options{Retry: delivery.Retry{Backoff: delivery.Backoff{Multiplier: 0.5}}}, []string{"Multiplier is 0.5"}},
+		{"buffer option", "http://h/x", Options{Queue: delivery.Queue{BatchSize: -1}}, []string{"BatchSize"}},
+		{"queue bytes", "http://h/x", Options{Queue: delivery.Queue{Bytes: -1}}, []string{"Options.Queue.Bytes is -1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := New(tc.url, &tc.o)

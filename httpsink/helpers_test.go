@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"net"
 	"net/http"
@@ -246,8 +247,10 @@ func mustNew(t testing.TB, url string, o *Options) *Handler {
 	return h
 }
 
-// fastBackoff retries quickly, for tests.
-var fastBackoff = Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, MaxElapsedTime: -1}
+// fastRetry retries quickly, max times (0: the default), for tests.
+func fastRetry(max int) delivery.Retry {
+	return delivery.Retry{Max: max, MaxElapsedTime: -1, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}}
+}
 
 // msgs returns the "msg" of each JSON record.
 func msgs(t testing.TB, recs []string) []string {

@@ -2,7 +2,6 @@ package httpsink
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 )
 
 // Encoding is the shape of a request body.
@@ -29,8 +30,8 @@ const (
 	// {"logs":[record,...],"timestamp":"<RFC 3339>","source":"<Source>","count":N}
 	// with Content-Type application/json, for a receiver written for it.
 	Envelope
-	// ElasticsearchBulk is the bulk API: a {"create":{}} action line (with
-	// "_index" when Index is set) before each record (Elasticsearch,
+	// ElasticsearchBulk is the bulk API: a {"create":{}} action line
+	// before each record, the index being the URL's (/my-index/_bulk) (Elasticsearch,
 	// OpenSearch, VictoriaLogs /insert/elasticsearch/_bulk), Content-Type
 	// application/x-ndjson. Per-item failures in a 200 response are
 	// handled too (see the package doc).
@@ -86,41 +87,13 @@ func (e *Encoding) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Defaults of [Options] and [Backoff].
-const (
-	DefaultTimeout         = 10 * time.Second
-	DefaultMaxRetries      = 5
-	DefaultInitialInterval = 500 * time.Millisecond
-	DefaultMultiplier      = 2.0
-	DefaultMaxInterval     = 30 * time.Second
-	DefaultMaxElapsedTime  = 2 * time.Minute
-	DefaultJitter          = 0.5
-	DefaultSpoolMaxBytes   = 256 << 20
-)
-
-// Backoff shapes the waits between attempts to send a batch: exponential,
-// with jitter, as github.com/cenkalti/backoff/v4 computes them. A zero
-// field means its default.
-type Backoff struct {
-	// InitialInterval is the wait before the first retry (default 500ms).
-	InitialInterval time.Duration
-	// Multiplier grows the wait after each retry (default 2): the
-	// jinpy-utils Python logger's retry_backoff_factor. At least 1.
-	Multiplier float64
-	// MaxInterval caps one wait (default 30s, or InitialInterval if that
-	// is longer), a server's Retry-After included.
-	MaxInterval time.Duration
-	// MaxElapsedTime is how long a batch is retried before it counts as
-	// undeliverable (default 2m). Negative: no time limit (MaxRetries and
-	// Shutdown still end the retries).
-	MaxElapsedTime time.Duration
-	// Jitter is the randomization factor: each wait is drawn from
-	// [w·(1-Jitter), w·(1+Jitter)] (default 0.5). Negative: no jitter.
-	Jitter float64
-}
+// DefaultTimeout bounds one request (see Options.Timeout).
+const DefaultTimeout = delivery.DefaultTimeout
 
 // Options configure a [Handler]. A nil *Options means the defaults; a zero
-// field means that field's default.
+// field means that field's default. Queue, Retry, Spool and TLS are the
+// options every network sink shares, documented once in package
+// [delivery].
 type Options struct {
 	// Level is the minimum level handled; nil means slog.LevelInfo. A
 	// *slog.LevelVar changes it at run time.
@@ -131,9 +104,6 @@ type Options struct {
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 	// Name is the logger name, written as a "logger" key when set.
 	Name string
-	// TimeFormat is a time.Time layout for the record's time; empty means
-	// RFC 3339 with nanoseconds, as slog.JSONHandler writes it.
-	TimeFormat string
 
 	// Source names this program: the Envelope's "source" and the Loki
 	// streams' "source" label. Default: Name, or else the base name of the
@@ -142,55 +112,31 @@ type Options struct {
 	// Method is the HTTP method (default POST).
 	Method string
 	// Headers are added to every request. An Authorization header here is
-	// a secret like BearerToken: it never appears in errors or stats.
+	// a secret like BearerToken, as are Cookie, Api-Key and every *-Token
+	// and *-Key header: they never appear in errors or stats.
 	Headers http.Header
-	// Encoding is the body's shape (default NDJSON).
+	// Encoding is the body's shape (default NDJSON). For Elasticsearch
+	// bulk, the index (or data stream) is the URL's: /my-index/_bulk.
 	Encoding Encoding
 	// Labels are the attribute keys whose values become Loki stream
 	// labels, besides "source" ("level", "service", or "http.method" for
 	// an attribute in a group). Label names are sanitised to Loki's
 	// [a-zA-Z_][a-zA-Z0-9_]*. Loki encoding only.
 	Labels []string
-	// Index is the Elasticsearch index (or data stream) of the action
-	// lines. Empty: the one in the URL (/my-index/_bulk). ElasticsearchBulk
-	// encoding only.
-	Index string
 	// Compress gzips request bodies (Content-Encoding: gzip).
 	Compress bool
-
-	// BatchSize is the most records per request (default 512).
-	BatchSize int
-	// BatchBytes is the most record bytes per request, before compression
-	// (default 1 MiB).
-	BatchBytes int
-	// FlushInterval is the longest a record waits for its batch to fill
-	// (default 1s).
-	FlushInterval time.Duration
-	// QueueSize is the most records held in memory (default 10000).
-	QueueSize int
-	// QueueBytes is the most bytes of records held in memory (default 64
-	// MiB); the queue is full when a record would take it past QueueSize
-	// records or QueueBytes bytes. A record larger than QueueBytes is
-	// accepted only into an empty queue, and then held alone. A QueueBytes
-	// below BatchBytes lowers BatchBytes to it.
-	QueueBytes int
-	// OnFull is what happens when the queue is full. The default, Auto,
-	// is Divert with a Spool (the oldest queued batch is appended to the
-	// spool on the caller's goroutine) and DropNewest without one (the new
-	// record is dropped and counted), so Handle never waits on the
-	// network. DropOldest drops and counts the oldest instead; Block makes
-	// Handle wait for the sender, at most a second
-	// (buffer.DefaultBlockTimeout), then drop and count.
-	OnFull buffer.Policy
-
 	// Timeout bounds one request, from dial to the end of the response
 	// (default 10s).
 	Timeout time.Duration
-	// MaxRetries is how many times a failed request is retried before the
-	// batch counts as undeliverable (default 5). Negative: no retries.
-	MaxRetries int
-	// Backoff shapes the waits between retries.
-	Backoff Backoff
+
+	// Queue is the in-memory queue and its batches (see delivery.Queue).
+	Queue delivery.Queue
+	// Retry is how a failed request is retried (see delivery.Retry).
+	Retry delivery.Retry
+	// Spool keeps on disk the batches that cannot be delivered now (see
+	// delivery.Spool). Without one, undeliverable batches are dropped and
+	// counted.
+	Spool delivery.Spool
 
 	// BearerToken, when set, is sent as "Authorization: Bearer <token>".
 	BearerToken string
@@ -198,29 +144,13 @@ type Options struct {
 	// token (for tokens that expire; cache inside it). Its error fails the
 	// attempt, which is retried. At most one of BearerToken and TokenFunc.
 	TokenFunc func(ctx context.Context) (string, error)
-
-	// CAFile is a PEM file of certificate authorities trusted besides the
-	// system roots.
-	CAFile string
-	// CertFile and KeyFile are a PEM client certificate and its key, for
-	// mutual TLS; set both or neither.
-	CertFile, KeyFile string
-	// InsecureSkipVerify turns off server certificate verification. It is
-	// off unless set here.
-	InsecureSkipVerify bool
-	// Client sends the requests instead of the handler's own. The TLS
-	// options above configure the handler's own client only, so they
-	// cannot be combined with Client.
+	// TLS configures the handler's own client for https:// (see
+	// delivery.TLS).
+	TLS delivery.TLS
+	// Client sends the requests instead of the handler's own. TLS
+	// configures the handler's own client only, so the two cannot be
+	// combined.
 	Client *http.Client
-
-	// Spool is a directory for batches that cannot be delivered now: they
-	// are appended to files there and sent, oldest first, when the
-	// collector answers again, by this process or the next one that opens
-	// the directory. Empty: undeliverable batches are dropped and counted.
-	Spool string
-	// SpoolMaxBytes bounds the spool on disk (default 256 MiB; negative:
-	// no bound). Batches that do not fit are dropped and counted.
-	SpoolMaxBytes int64
 
 	// EncryptionKey, when set, must be 32 bytes: every request body is
 	// sealed with AES-256-GCM (see [Open]).
@@ -245,6 +175,7 @@ type config struct {
 	endpoint string // scheme://host/path, for errors: no user info, no query
 	labels   []lokiLabel
 	secrets  []string
+	buffer   buffer.Options
 }
 
 // resolve validates o and fills in the defaults. Every invalid field is
@@ -254,10 +185,8 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	if o != nil {
 		c.Options = *o
 	}
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("httpsink: "+format, args...))
-	}
+	e := core.Errors{Prefix: "httpsink: "}
+	bad := e.Add
 
 	u, err := url.Parse(rawURL)
 	switch {
@@ -266,7 +195,7 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	case !strings.Contains(rawURL, "://"):
 		// localhost:9428/x parses as scheme "localhost"; 127.0.0.1:9428/x
 		// not at all. Either way the scheme is missing.
-		bad("URL %q has no scheme: did you mean http://%s?", redactRaw(rawURL), redactRaw(rawURL))
+		bad("URL %q has no scheme: did you mean http://%s?", core.SafeRaw(rawURL), core.SafeRaw(rawURL))
 	case err != nil:
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -274,12 +203,12 @@ func resolve(rawURL string, o *Options) (*config, error) {
 		}
 		bad("URL is not valid: %v", err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		bad("URL %s: scheme %q is not http or https", redactURL(u), u.Scheme)
+		bad("URL %s: scheme %q is not http or https", core.SafeURL(u), u.Scheme)
 	case u.Host == "":
-		bad("URL %s: no host", redactURL(u))
+		bad("URL %s: no host", core.SafeURL(u))
 	default:
 		c.url = u
-		c.endpoint = redactURL(u)
+		c.endpoint = core.SafeURL(u)
 	}
 
 	if c.Method == "" {
@@ -293,12 +222,6 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	if len(c.Labels) > 0 && c.Encoding != Loki {
 		bad("Options.Labels is set but Encoding is %s: labels are for Loki", c.Encoding)
 	}
-	if c.Index != "" && c.Encoding != ElasticsearchBulk {
-		bad("Options.Index is set but Encoding is %s: an index is for elasticsearch-bulk", c.Encoding)
-	}
-	if strings.ContainsAny(c.Index, "\"\\\n\r") {
-		bad("Options.Index %q has a quote, backslash or newline", c.Index)
-	}
 	for _, k := range c.Labels {
 		if k == "" {
 			bad("Options.Labels has an empty key")
@@ -311,78 +234,22 @@ func resolve(rawURL string, o *Options) (*config, error) {
 		c.Source = filepath.Base(os.Args[0])
 	}
 
-	nonNeg := func(field string, v time.Duration) {
-		if v < 0 {
-			bad("Options.%s is %v: must not be negative", field, v)
-		}
-	}
-	nonNeg("Timeout", c.Timeout)
-	nonNeg("FlushInterval", c.FlushInterval)
-	nonNeg("Backoff.InitialInterval", c.Backoff.InitialInterval)
-	nonNeg("Backoff.MaxInterval", c.Backoff.MaxInterval)
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = DefaultMaxRetries
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
-	}
-	b := &c.Backoff
-	if b.InitialInterval == 0 {
-		b.InitialInterval = DefaultInitialInterval
-	}
-	switch {
-	case b.Multiplier == 0:
-		b.Multiplier = DefaultMultiplier
-	case b.Multiplier < 1:
-		bad("Options.Backoff.Multiplier is %v: must be at least 1", b.Multiplier)
-	}
-	if b.MaxInterval == 0 {
-		b.MaxInterval = max(DefaultMaxInterval, b.InitialInterval)
-	}
-	if b.MaxInterval < b.InitialInterval {
-		bad("Options.Backoff.MaxInterval %v is less than InitialInterval %v", b.MaxInterval, b.InitialInterval)
-	}
-	switch {
-	case b.MaxElapsedTime == 0:
-		b.MaxElapsedTime = DefaultMaxElapsedTime
-	case b.MaxElapsedTime < 0:
-		b.MaxElapsedTime = 0 // backoff/v4: no limit
-	}
-	switch {
-	case b.Jitter == 0:
-		b.Jitter = DefaultJitter
-	case b.Jitter < 0:
-		b.Jitter = 0
-	case b.Jitter >= 1:
-		bad("Options.Backoff.Jitter is %v: must be less than 1", b.Jitter)
-	}
+	e.CheckTimeout("Timeout", &c.Timeout, DefaultTimeout)
+	e.CheckRetry(&c.Retry)
+	e.CheckSpool(&c.Spool)
+	c.buffer = e.CheckQueue(&c.Queue, c.Spool.Dir != "")
 
 	if c.BearerToken != "" && c.TokenFunc != nil {
 		bad("Options.BearerToken and Options.TokenFunc are both set: choose one")
 	}
-	if c.Headers.Get("Authorization") != "" && (c.BearerToken != "" || c.TokenFunc != nil) {
-		bad("Options.Headers has an Authorization header and a bearer token is set too: choose one")
+	e.CheckAuth(c.Headers, c.BearerToken)
+	if c.Headers.Get("Authorization") != "" && c.TokenFunc != nil {
+		bad("Options.Headers has an Authorization header and Options.TokenFunc is set too: choose one")
 	}
-	if strings.ContainsAny(c.BearerToken, "\r\n") {
-		bad("Options.BearerToken has a newline")
-	}
-	if c.Client != nil && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" || c.InsecureSkipVerify) {
-		bad("Options.Client is set together with CAFile, CertFile, KeyFile or InsecureSkipVerify: configure TLS on the Client's transport instead")
+	if c.Client != nil && c.TLS != (delivery.TLS{}) {
+		bad("Options.Client is set together with Options.TLS: configure TLS on the Client's transport instead")
 	}
 
-	if c.Spool == "" && c.OnFull == buffer.Divert {
-		bad("Options.OnFull is divert but Options.Spool is empty: divert writes to the spool")
-	}
-	c.OnFull = c.OnFull.Resolve(c.Spool != "")
-	switch {
-	case c.SpoolMaxBytes == 0:
-		c.SpoolMaxBytes = DefaultSpoolMaxBytes
-	case c.SpoolMaxBytes < 0:
-		c.SpoolMaxBytes = 0 // spool: no bound
-	}
 	if n := len(c.EncryptionKey); n != 0 && n != 32 {
 		bad("Options.EncryptionKey is %d bytes: AES-256-GCM needs 32", n)
 	}
@@ -390,85 +257,11 @@ func resolve(rawURL string, o *Options) (*config, error) {
 	if c.Encoding == Loki {
 		c.labels = lokiLabels(c.Labels)
 	}
-	if c.BearerToken != "" {
-		c.secrets = append(c.secrets, c.BearerToken)
+	if c.url != nil {
+		c.secrets = core.Secrets(c.url, c.Headers, c.BearerToken)
 	}
-	for k, vs := range c.Headers {
-		if isSecretHeader(k) {
-			for _, v := range vs {
-				c.secrets = append(c.secrets, v)
-				// "Bearer xyz": the token alone is a secret too.
-				if _, tok, ok := strings.Cut(v, " "); ok && len(tok) >= 4 {
-					c.secrets = append(c.secrets, tok)
-				}
-			}
-		}
-	}
-	if u != nil && u.User != nil {
-		// The client sends the user information as "Authorization: Basic
-		// base64(user:password)"; a user name alone (https://TOKEN@host) is
-		// a credential too.
-		name := u.User.Username()
-		p, _ := u.User.Password()
-		c.secrets = append(c.secrets, base64.StdEncoding.EncodeToString([]byte(name+":"+p)))
-		if len(name) >= 4 {
-			c.secrets = append(c.secrets, name, url.UserPassword(name, "").String())
-		}
-		if p != "" {
-			c.secrets = append(c.secrets, p, url.UserPassword(name, p).String())
-		}
-	}
-	if u != nil {
-		// Some collectors take their key in the query (?api_key=...).
-		for k, vs := range u.Query() {
-			if isSecretParam(k) {
-				c.secrets = append(c.secrets, vs...)
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := e.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// isSecretHeader reports whether a header's value is a credential.
-func isSecretHeader(k string) bool {
-	// The same rule as wssink's: credentials by name, and any *-Token or
-	// *-Key header (X-Access-Token, X-Api-Key, ...).
-	k = http.CanonicalHeaderKey(k)
-	switch k {
-	case "Authorization", "Proxy-Authorization", "Api-Key", "Cookie":
-		return true
-	}
-	return strings.HasSuffix(k, "-Token") || strings.HasSuffix(k, "-Key")
-}
-
-// isSecretParam reports whether a query parameter's name says it carries
-// a credential.
-func isSecretParam(k string) bool {
-	k = strings.ToLower(k)
-	for _, w := range []string{"key", "token", "secret", "pass", "auth", "sig", "credential"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// redactURL returns scheme://host/path: no user info, no query, no
-// fragment, which may all carry credentials.
-func redactURL(u *url.URL) string {
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
-	return r.String()
-}
-
-// redactRaw is a URL as written without its query and user information,
-// for an error about a URL that did not parse as one.
-func redactRaw(raw string) string {
-	raw, _, _ = strings.Cut(raw, "?")
-	if at := strings.LastIndex(raw, "@"); at >= 0 {
-		raw = raw[at+1:]
-	}
-	return raw
 }

@@ -2,7 +2,8 @@ package httpsink
 
 import (
 	"context"
-	"github.com/jinpy-utils/multi/internal/delivery"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -70,8 +71,7 @@ func TestCollectorDownForTheWholeRunLosesNothing(t *testing.T) {
 	addr := reservePort(t) // nothing listens: connections are refused
 	url := "http://" + addr + "/ingest"
 	dir := t.TempDir()
-	opts := &Options{Encoding: NDJSON, Spool: dir, MaxRetries: 2, BatchSize: 100, QueueSize: 1000,
-		Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond}}
+	opts := &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: dir}, Retry: delivery.Retry{Max: 2, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond}}, Queue: delivery.Queue{BatchSize: 100, Size: 1000}}
 	h, err := New(url, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +107,7 @@ func TestCollectorDownForTheWholeRunLosesNothing(t *testing.T) {
 func TestOutageEndsWithoutAnotherRecord(t *testing.T) {
 	addr := reservePort(t)
 	url := "http://" + addr + "/ingest"
-	h := mustNew(t, url, &Options{Encoding: NDJSON, Spool: t.TempDir(), MaxRetries: 1, BatchSize: 50,
-		Backoff: Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond}})
+	h := mustNew(t, url, &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Max: 1, Backoff: delivery.Backoff{InitialInterval: time.Millisecond, MaxInterval: 20 * time.Millisecond}}, Queue: delivery.Queue{BatchSize: 50}})
 	l := slog.New(h)
 	for i := range 1000 {
 		l.Info("rec", "seq", i)
@@ -149,9 +148,9 @@ func TestBreakerSpoolsWithoutRequests(t *testing.T) {
 		return true
 	})
 	var e errs
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), MaxRetries: 2, BatchSize: 10,
-		QueueSize: 1000, FlushInterval: time.Hour, ErrorHandler: e.handle,
-		Backoff: Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour, MaxElapsedTime: -1}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Max: 2, MaxElapsedTime: -1, Backoff: delivery.Backoff{InitialInterval: time.Hour, MaxInterval: time.Hour}}, Queue: delivery.Queue{BatchSize: 10, Size: 1000, FlushInterval: time.Hour},
+		ErrorHandler: e.handle,
+	})
 	installFakeTime(h, t0)
 	l := slog.New(h)
 	for i := range 500 {
@@ -173,8 +172,8 @@ func TestBreakerSpoolsWithoutRequests(t *testing.T) {
 func TestSpoolFullDropsAndReports(t *testing.T) {
 	addr := reservePort(t)
 	var e errs
-	h := mustNew(t, "http://"+addr+"/x", &Options{Encoding: NDJSON, Spool: t.TempDir(), SpoolMaxBytes: 8 << 10,
-		MaxRetries: -1, BatchSize: 20, ErrorHandler: e.handle})
+	h := mustNew(t, "http://"+addr+"/x", &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir(), MaxBytes: 8 << 10}, Retry: delivery.Retry{Max: -1}, Queue: delivery.Queue{BatchSize: 20},
+		ErrorHandler: e.handle})
 	l := slog.New(h)
 	for i := range 1000 {
 		l.Info("rec", "seq", i)
@@ -203,7 +202,7 @@ func TestRefusedBatchGetsOneMoreChanceFromTheSpool(t *testing.T) {
 		return false
 	})
 	var e errs
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), ErrorHandler: e.handle})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, ErrorHandler: e.handle})
 	l := slog.New(h)
 	l.Info("bad")
 	h.Flush(context.Background())
@@ -219,7 +218,7 @@ func TestRefusedBatchGetsOneMoreChanceFromTheSpool(t *testing.T) {
 	// The gap record about the dropped "bad" goes ahead of "good" when
 	// the prober replayed (and dropped) it first, or waits for the next
 	// batch.
-	got := slices.DeleteFunc(msgs(t, c.got()), func(m string) bool { return m == delivery.GapMessage })
+	got := slices.DeleteFunc(msgs(t, c.got()), func(m string) bool { return m == core.GapMessage })
 	if !slices.Equal(got, []string{"good"}) {
 		t.Fatalf("collector got %q", got)
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jinpy-utils/multi/internal/delivery"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -24,12 +25,12 @@ type fakeTime struct {
 
 func installFakeTime(h *Handler, start time.Time) *fakeTime {
 	ft := &fakeTime{now: start}
-	h.s.now = func() time.Time {
+	h.s.Now = func() time.Time {
 		ft.mu.Lock()
 		defer ft.mu.Unlock()
 		return ft.now
 	}
-	h.s.sleep = func(ctx context.Context, d time.Duration) error {
+	h.s.Sleep = func(ctx context.Context, d time.Duration) error {
 		ft.mu.Lock()
 		defer ft.mu.Unlock()
 		ft.waits = append(ft.waits, d)
@@ -65,7 +66,7 @@ func TestRetryableStatusesAreRetried(t *testing.T) {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c := newCollector(t, NDJSON)
 			c.setFault(failFirst(2, status, nil))
-			h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Backoff: fastBackoff})
+			h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: fastRetry(0)})
 			installFakeTime(h, t0)
 			l := slog.New(h)
 			l.Info("a")
@@ -91,7 +92,7 @@ func TestPermanentStatusesAreDroppedAndReported(t *testing.T) {
 			c := newCollector(t, NDJSON)
 			c.setFault(failFirst(1, status, nil))
 			var e errs
-			h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Backoff: fastBackoff, ErrorHandler: e.handle})
+			h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: fastRetry(0), ErrorHandler: e.handle})
 			l := slog.New(h)
 			l.Info("a")
 			l.Info("b")
@@ -124,7 +125,7 @@ func TestPermanentStatusesAreDroppedAndReported(t *testing.T) {
 			// not the sink's. A gap record about the 2 dropped goes ahead.
 			l.Info("c")
 			h.Flush(context.Background())
-			if got := msgs(t, c.got()); !slices.Equal(got, []string{delivery.GapMessage, "c"}) || !h.Healthy() {
+			if got := msgs(t, c.got()); !slices.Equal(got, []string{core.GapMessage, "c"}) || !h.Healthy() {
 				t.Fatalf("after the refused batch, collector got %q, healthy %v", got, h.Healthy())
 			}
 		})
@@ -153,8 +154,7 @@ func TestRetryAfterIsObeyedAndCapped(t *testing.T) {
 		w.WriteHeader(a.status)
 		return true
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: 10,
-		Backoff: Backoff{InitialInterval: time.Second, MaxInterval: 10 * time.Second, Jitter: -1}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: 10, Backoff: delivery.Backoff{InitialInterval: time.Second, MaxInterval: 10 * time.Second, Jitter: -1}}})
 	ft := installFakeTime(h, start)
 	slog.New(h).Info("x")
 	h.Flush(context.Background())
@@ -180,7 +180,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 		w.WriteHeader(503)
 		return true
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Backoff: Backoff{InitialInterval: time.Second, MaxInterval: 10 * time.Second}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Backoff: delivery.Backoff{InitialInterval: time.Second, MaxInterval: 10 * time.Second}}})
 	ft := installFakeTime(h, start)
 	slog.New(h).Info("x")
 	h.Flush(context.Background())
@@ -192,8 +192,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 func TestBackoffWaitsGrowWithJitter(t *testing.T) {
 	c := newCollector(t, NDJSON)
 	c.setFault(failFirst(6, 503, nil))
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: 6,
-		Backoff: Backoff{InitialInterval: 100 * time.Millisecond, Multiplier: 3, MaxInterval: 2 * time.Second}})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: 6, Backoff: delivery.Backoff{InitialInterval: 100 * time.Millisecond, Multiplier: 3, MaxInterval: 2 * time.Second}}})
 	ft := installFakeTime(h, t0)
 	slog.New(h).Info("x")
 	h.Flush(context.Background())
@@ -218,7 +217,7 @@ func TestRetriesEnd(t *testing.T) {
 		c := newCollector(t, NDJSON)
 		c.setFault(failFirst(1000, 503, nil))
 		var e errs
-		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: 3, Backoff: fastBackoff, ErrorHandler: e.handle})
+		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: fastRetry(3), ErrorHandler: e.handle})
 		installFakeTime(h, t0)
 		slog.New(h).Info("x")
 		h.Flush(context.Background())
@@ -232,7 +231,7 @@ func TestRetriesEnd(t *testing.T) {
 	t.Run("no retries", func(t *testing.T) {
 		c := newCollector(t, NDJSON)
 		c.setFault(failFirst(1000, 503, nil))
-		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: -1})
+		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: -1}})
 		slog.New(h).Info("x")
 		h.Flush(context.Background())
 		if req, _ := c.counts(); req != 1 {
@@ -243,8 +242,7 @@ func TestRetriesEnd(t *testing.T) {
 		c := newCollector(t, NDJSON)
 		c.setFault(failFirst(1000, 503, nil))
 		var e errs
-		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: 1000, ErrorHandler: e.handle,
-			Backoff: Backoff{InitialInterval: time.Second, MaxInterval: time.Second, MaxElapsedTime: 10 * time.Second, Jitter: -1}})
+		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: 1000, MaxElapsedTime: 10 * time.Second, Backoff: delivery.Backoff{InitialInterval: time.Second, MaxInterval: time.Second, Jitter: -1}}, ErrorHandler: e.handle})
 		installFakeTime(h, t0)
 		slog.New(h).Info("x")
 		h.Flush(context.Background())
@@ -276,7 +274,7 @@ func TestNetworkErrorsAndTimeoutsAreRetried(t *testing.T) {
 		}
 		return false
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Timeout: 50 * time.Millisecond, Backoff: fastBackoff})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Timeout: 50 * time.Millisecond, Retry: fastRetry(0)})
 	slog.New(h).Info("x")
 	h.Flush(context.Background())
 	if got := msgs(t, c.got()); !slices.Equal(got, []string{"x"}) {
@@ -305,7 +303,7 @@ func TestTooLargeSplitsInHalves(t *testing.T) {
 		return false
 	})
 	var e errs
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, BatchSize: 10, ErrorHandler: e.handle})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Queue: delivery.Queue{BatchSize: 10}, ErrorHandler: e.handle})
 	l := slog.New(h)
 	for i := range 10 {
 		if i == 7 {
@@ -356,7 +354,7 @@ func TestBulkItemFailures(t *testing.T) {
 		return true
 	})
 	var e errs
-	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, BatchSize: 4, ErrorHandler: e.handle, Backoff: fastBackoff})
+	h := mustNew(t, c.url(), &Options{Encoding: ElasticsearchBulk, Queue: delivery.Queue{BatchSize: 4}, ErrorHandler: e.handle, Retry: fastRetry(0)})
 	l := slog.New(h)
 	for _, m := range []string{"a", "b", "c", "d"} {
 		l.Info(m)
@@ -389,7 +387,7 @@ func TestHealthyFromFirstFailureUntilASuccess(t *testing.T) {
 		}
 		return down
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, MaxRetries: -1})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, Retry: delivery.Retry{Max: -1}})
 	if !h.Healthy() {
 		t.Fatal("unhealthy before anything was sent")
 	}

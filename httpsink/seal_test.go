@@ -32,7 +32,7 @@ func TestEncryptedBodiesOpenOnlyWithTheKey(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return true
 		})
-		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, EncryptionKey: key, Compress: gz, Backoff: fastBackoff})
+		h := mustNew(t, c.url(), &Options{Encoding: NDJSON, EncryptionKey: key, Compress: gz, Retry: fastRetry(0)})
 		l := slog.New(h)
 		l.Info("attack at dawn", "target", "the castle")
 		h.Flush(context.Background())
@@ -106,7 +106,7 @@ func TestNonceIsFreshForEveryRequest(t *testing.T) {
 		}
 		return true // 200, empty
 	})
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, EncryptionKey: key, Backoff: fastBackoff, MaxRetries: 3})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, EncryptionKey: key, Retry: fastRetry(3)})
 	slog.New(h).Info("same")
 	h.Flush(context.Background())
 	if len(bodies) != 4 {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"io"
 	"log/slog"
 	"net/http"
@@ -59,11 +61,10 @@ func TestSecretsNeverAppearInErrorsOrStats(t *testing.T) {
 	for _, o := range []Options{
 		{BearerToken: bearer, Headers: http.Header{"X-Api-Key": {apiKey}}, EncryptionKey: key},
 		{Headers: http.Header{"Authorization": {"Bearer " + hdrToken}}},
-		{TokenFunc: tokenFunc, Spool: t.TempDir()},
+		{TokenFunc: tokenFunc, Spool: delivery.Spool{Dir: t.TempDir()}},
 	} {
 		o.Encoding = NDJSON
-		o.MaxRetries = 2
-		o.Backoff = fastBackoff
+		o.Retry = fastRetry(2)
 		o.ErrorHandler = e.handle
 		h := mustNew(t, u, &o)
 		l := slog.New(h)
@@ -95,8 +96,8 @@ func TestSecretsNeverAppearInErrorsOrStats(t *testing.T) {
 			checkNoSecret(t, "StatusError.Body", se.Body, secrets)
 		}
 	}
-	if !sawEcho || !strings.Contains(e.text(), redacted) {
-		t.Fatalf("the echoing responses were not reported (redacted):\n%s", e.text())
+	if !sawEcho || !strings.Contains(e.text(), core.Redacted) {
+		t.Fatalf("the echoing responses were not reported (core.Redacted):\n%s", e.text())
 	}
 
 	// Configuration errors do not quote secrets either.
@@ -131,11 +132,11 @@ func checkNoSecret(t *testing.T, where, s string, secrets []string) {
 // *-Token or *-Key header.
 func TestAccessTokenHeaderIsScrubbed(t *testing.T) {
 	for _, k := range []string{"X-Access-Token", "x-api-key", "Private-Key", "Authorization"} {
-		if !isSecretHeader(k) {
+		if !core.IsSecretHeader(k) {
 			t.Errorf("%s is not treated as a secret", k)
 		}
 	}
-	if isSecretHeader("X-Request-Id") {
+	if core.IsSecretHeader("X-Request-Id") {
 		t.Error("X-Request-Id is treated as a secret")
 	}
 }

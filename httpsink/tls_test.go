@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log"
 	"log/slog"
@@ -87,7 +88,7 @@ func TestMutualTLS(t *testing.T) {
 	c.srv.StartTLS()
 	t.Cleanup(c.srv.Close)
 
-	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, CAFile: caFile, CertFile: certFile, KeyFile: keyFile})
+	h := mustNew(t, c.url(), &Options{Encoding: NDJSON, TLS: delivery.TLS{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}})
 	slog.New(h).Info("over mTLS")
 	h.Flush(context.Background())
 	if got := msgs(t, c.got()); !slices.Equal(got, []string{"over mTLS"}) {
@@ -98,8 +99,8 @@ func TestMutualTLS(t *testing.T) {
 	// certificate the server refuses: both fail, and nothing is skipped
 	// silently.
 	for name, o := range map[string]*Options{
-		"no CA":          {Encoding: NDJSON, CertFile: certFile, KeyFile: keyFile, MaxRetries: -1},
-		"no client cert": {Encoding: NDJSON, CAFile: caFile, MaxRetries: -1},
+		"no CA":          {Encoding: NDJSON, TLS: delivery.TLS{CertFile: certFile, KeyFile: keyFile}, Retry: delivery.Retry{Max: -1}},
+		"no client cert": {Encoding: NDJSON, TLS: delivery.TLS{CAFile: caFile}, Retry: delivery.Retry{Max: -1}},
 	} {
 		h := mustNew(t, c.url(), o)
 		slog.New(h).Info("refused")
@@ -113,7 +114,7 @@ func TestMutualTLS(t *testing.T) {
 		}
 	}
 	// InsecureSkipVerify is honoured only when set.
-	h2 := mustNew(t, c.url(), &Options{Encoding: NDJSON, CertFile: certFile, KeyFile: keyFile, InsecureSkipVerify: true})
+	h2 := mustNew(t, c.url(), &Options{Encoding: NDJSON, TLS: delivery.TLS{CertFile: certFile, KeyFile: keyFile, InsecureSkipVerify: true}})
 	slog.New(h2).Info("insecure")
 	h2.Flush(context.Background())
 	if st := h2.Stats(); st.Written != 1 {
@@ -131,7 +132,7 @@ func TestShutdownDeadlineDuringOutage(t *testing.T) {
 		return true
 	})
 	before := countGoroutines()
-	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: t.TempDir(), Timeout: time.Hour, BatchSize: 10})
+	h, err := New(c.url(), &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: t.TempDir()}, Queue: delivery.Queue{BatchSize: 10}, Timeout: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,194 +1,17 @@
 package httpsink
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"github.com/jinpy-utils/multi/buffer"
-	"go/build"
-	"io"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/vltest"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// victoriaLogs is a VictoriaLogs server the test started on a free
-// loopback port with a temporary -storageDataPath.
-type victoriaLogs struct {
-	base string // http://127.0.0.1:port
-	out  *syncBuffer
-}
-
-// victoriaLogsBinary finds the victoria-logs binary: on PATH, then in
-// GOPATH/bin. Without it the test skips, or fails when CI is set
-// (scripts/victorialogs.sh installs it).
-func victoriaLogsBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("victoria-logs"); err == nil {
-		return p
-	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(dir, "bin", "victoria-logs")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
-		}
-	}
-	msg := "victoria-logs is not installed (on PATH or in GOPATH/bin): run scripts/victorialogs.sh"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// syncBuffer is the server's output. Not an embedded bytes.Buffer: its
-// ReadFrom, which os/exec would use, would bypass the lock.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func startVictoriaLogs(t testing.TB) *victoriaLogs {
-	t.Helper()
-	v, stop, err := launchVictoriaLogs(victoriaLogsBinary(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return v
-}
-
-// launchVictoriaLogs starts bin on a free loopback port with data in dir
-// and waits for /health; stop ends it.
-func launchVictoriaLogs(bin, dir string) (v *victoriaLogs, stop func(), err error) {
-	addr, err := freePort()
-	if err != nil {
-		return nil, nil, err
-	}
-	out := new(syncBuffer)
-	cmd := exec.Command(bin, "-httpListenAddr="+addr, "-storageDataPath="+dir,
-		"-loggerLevel=ERROR", "-retentionPeriod=10y")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, nil, err
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop = func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}
-	v = &victoriaLogs{base: "http://" + addr, out: out}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(v.base + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return v, stop, nil
-			}
-		}
-		select {
-		case <-done:
-			return nil, nil, fmt.Errorf("victoria-logs exited:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, nil, fmt.Errorf("victoria-logs did not answer /health in 30s:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// flush makes what was ingested searchable.
-func (v *victoriaLogs) flush(t testing.TB) {
-	t.Helper()
-	resp, err := http.Post(v.base+"/internal/force_flush", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("force_flush: %s", resp.Status)
-	}
-}
-
-// query runs a LogsQL query and returns its result rows.
-func (v *victoriaLogs) query(t testing.TB, q string) []map[string]string {
-	t.Helper()
-	resp, err := http.PostForm(v.base+"/select/logsql/query", url.Values{"query": {q}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("query %q: %s: %s", q, resp.Status, b)
-	}
-	var rows []map[string]string
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row map[string]string
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatalf("query %q: row %q: %v", q, sc.Bytes(), err)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-func (v *victoriaLogs) count(t testing.TB, filter string) int {
-	t.Helper()
-	rows := v.query(t, filter+" | stats count() c")
-	if len(rows) != 1 {
-		t.Fatalf("count of %q: %d rows", filter, len(rows))
-	}
-	n, err := strconv.Atoi(rows[0]["c"])
-	if err != nil {
-		t.Fatalf("count of %q: %v", filter, rows[0])
-	}
-	return n
-}
 
 // victoriaLogsURL is the ingestion URL for an encoding, with the query
 // args that name slog's fields.
@@ -211,19 +34,19 @@ func victoriaLogsURL(base string, enc Encoding) string {
 // intact.
 func TestVictoriaLogsEndToEnd(t *testing.T) {
 	const n = 100_000
-	v := startVictoriaLogs(t)
+	v := vltest.Start(t)
 	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}
 	for _, enc := range []Encoding{NDJSON, ElasticsearchBulk, Loki} {
 		// gzip costs most under the race detector: there only NDJSON has it.
-		o := &Options{Encoding: enc, Compress: enc == NDJSON || !raceEnabled, Level: slog.LevelDebug, BatchSize: 4096, BatchBytes: 4 << 20,
-			QueueSize: 32768, Name: "e2e", Source: "httpsink-test",
+		o := &Options{Encoding: enc, Compress: enc == NDJSON || !raceEnabled, Level: slog.LevelDebug, Queue: delivery.Queue{BatchSize: 4096, BatchBytes: 4 << 20, Size: 32768, OnFull: buffer.Block},
+			Name: "e2e", Source: "httpsink-test",
 			// A burst faster than the collector: wait for it rather than
 			// drop (the default), since this test counts every record.
-			OnFull: buffer.Block}
+		}
 		if enc == Loki {
 			o.Labels = []string{"enc"}
 		}
-		h, err := New(victoriaLogsURL(v.base, enc), o)
+		h, err := New(victoriaLogsURL(v.Base, enc), o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,14 +66,14 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 			t.Fatalf("%s: stats %+v", enc, st)
 		}
 	}
-	v.flush(t)
+	v.Flush(t)
 	for _, enc := range []Encoding{NDJSON, ElasticsearchBulk, Loki} {
 		filter := "enc:=" + strconv.Quote(enc.String())
-		if got := v.count(t, filter); got != n {
+		if got := v.Count(t, filter); got != n {
 			t.Errorf("%s: VictoriaLogs counts %d records, want %d", enc, got, n)
 		}
 		for _, seq := range []int{0, 4242, n - 1} {
-			rows := v.query(t, fmt.Sprintf("%s seq:=%d", filter, seq))
+			rows := v.Query(t, fmt.Sprintf("%s seq:=%d", filter, seq))
 			if len(rows) != 1 {
 				t.Fatalf("%s: %d rows for seq %d", enc, len(rows), seq)
 			}
@@ -275,7 +98,7 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if strings.Contains(v.out.String(), "panic") {
-		t.Fatalf("victoria-logs:\n%s", v.out.String())
+	if strings.Contains(v.Output(), "panic") {
+		t.Fatalf("victoria-logs:\n%s", v.Output())
 	}
 }

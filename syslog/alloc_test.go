@@ -4,6 +4,7 @@ package syslog
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 func TestHandleDoesNotAllocate(t *testing.T) {
 	for _, format := range []Format{RFC5424, RFC3164} {
 		u := newUDPReceiver(t)
-		h, err := New(u.addr(), &Options{Format: format, QueueSize: 100000, FlushInterval: time.Hour})
+		h, err := New(u.addr(), &Options{Format: format, Queue: delivery.Queue{Size: 100000, FlushInterval: time.Hour}})
 		if err != nil {
 			t.Fatal(err)
 		}

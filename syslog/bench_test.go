@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log/slog"
 	stdsyslog "log/syslog"
@@ -23,7 +24,7 @@ func BenchmarkHandle(b *testing.B) {
 					}
 				}
 			}()
-			h, err := New(u.addr(), &Options{Format: format, OnFull: buffer.DropOldest, ErrorHandler: func(error) {}})
+			h, err := New(u.addr(), &Options{Format: format, Queue: delivery.Queue{OnFull: buffer.DropOldest}, ErrorHandler: func(error) {}})
 			if err != nil {
 				b.Fatal(err)
 			}

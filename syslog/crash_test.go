@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ func TestHelperSpoolChild(t *testing.T) {
 		t.Skip("run by TestSpoolSurvivesSIGKILL")
 	}
 	addr, dir, _ := strings.Cut(cfg, " ")
-	h, err := New(addr, &Options{Spool: dir, FlushInterval: 5 * time.Millisecond, ErrorHandler: func(error) {}})
+	h, err := New(addr, &Options{Spool: delivery.Spool{Dir: dir}, Queue: delivery.Queue{FlushInterval: 5 * time.Millisecond}, ErrorHandler: func(error) {}})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -75,7 +76,7 @@ func TestSpoolSurvivesSIGKILL(t *testing.T) {
 	require.GreaterOrEqual(t, flushed, 3000)
 
 	r := newTCPReceiver(t)
-	h, err := New(r.addr(), &Options{Spool: dir})
+	h, err := New(r.addr(), &Options{Spool: delivery.Spool{Dir: dir}})
 	require.NoError(t, err)
 	msgs := r.wait(flushed)
 	shutdown(t, h)

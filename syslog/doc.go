@@ -4,7 +4,10 @@
 // 3164 messages for old receivers.
 //
 //	h, err := syslog.New("tls://logs.example.com:6514", &syslog.Options{
-//		Facility: syslog.Local0, CAFile: "/etc/ssl/our-ca.pem", Spool: "/var/spool/myapp"})
+//		Facility: syslog.Local0,
+//		TLS:      delivery.TLS{CAFile: "/etc/ssl/our-ca.pem"},
+//		Spool:    delivery.Spool{Dir: "/var/spool/myapp"},
+//	})
 //	if err != nil { ... }
 //	logger := slog.New(h)
 //	defer h.Shutdown(context.Background())
@@ -61,7 +64,7 @@
 // SP MSG", RFC 6587 and RFC 5425; RFC 3164 messages end in LF instead,
 // since old receivers know no octet counting). The port defaults to 514,
 // 6514 for TLS. TLS verifies the receiver against the system roots plus
-// CAFile, and presents CertFile and KeyFile when set.
+// TLS.CAFile, and presents TLS.CertFile and TLS.KeyFile when set.
 //
 // # Size
 //
@@ -83,44 +86,42 @@
 // Handle encodes the record on the caller's goroutine (no allocation for
 // attributes of the basic kinds) and appends it to an in-memory queue
 // (package buffer); it never touches the network. One writer goroutine
-// takes batches from the queue (up to 512 records, or what is there after
-// FlushInterval, default 100ms) and writes each batch with as few system
-// calls as it can: one datagram per record for UDP and Unix sockets,
-// 64 KiB writes for TCP and TLS.
+// takes batches from the queue (Queue.BatchSize records, default 512, or
+// what is there after Queue.FlushInterval, default 1s) and writes each
+// batch with as few system calls as it can: one datagram per record for
+// UDP and Unix sockets, 64 KiB writes for TCP and TLS.
 //
+// Delivery is the module's one delivery core, as in httpsink: its options
+// (Queue, Retry, Spool, TLS) are documented once, in package delivery.
 // The connection is dialled by the first batch, not by New, so a receiver
 // that starts after the program is no error. Before a batch, a TCP or TLS
 // connection the receiver has closed (a restarted rsyslog) is noticed
 // without writing to it, and replaced: otherwise its first write would
-// succeed and be lost. A write that fails closes the connection and is
-// tried once more on a new one; what was written whole before the failure
-// is not sent again. When that fails too, or a dial fails, the receiver
-// counts as down: Healthy turns false, the ErrorHandler hears of it once,
-// and batches go straight to the Spool, or without one are dropped and
-// counted, without waiting for the receiver, until a back-off wait has
-// passed (ReconnectInterval, 500ms, doubling with ±50% jitter up to
-// MaxReconnectInterval, 30s). Then the next batch dials again. So the
-// queue keeps draining during an outage: even under OnFull Block, Handle
-// waits at most for the attempt in progress (DialTimeout, 5s, or
-// WriteTimeout, 10s), not for the receiver to come back.
+// succeed and be lost. A write that fails closes the connection; what was
+// written whole before the failure counts as written and is not sent
+// again, and the rest is retried on a new connection, Retry.Max times
+// (default 5) with Retry's back-off (500ms doubling, ±50%, up to 30s), each
+// attempt (dial and write) bounded by Timeout (default 10s). A batch that
+// still fails goes to the Spool, or without one is dropped and counted.
+// With a Spool, a receiver that keeps failing opens a breaker: batches go
+// straight to disk without a dial, and one probe at a time finds out when
+// it is back. Handle never waits for any of this: a full queue (Queue.Size,
+// Queue.Bytes) drops the new record under the default without a Spool and
+// diverts its oldest batch to the spool with one.
 //
-// With a Spool (a directory), batches that could not be written are
-// appended to it and replayed, oldest first and ahead of newer batches,
-// once a write succeeds again; a prober goroutine replays it when no
-// batches flow, as soon as the back-off allows, so an outage ends without
+// Spooled batches are replayed, oldest first, with the same retries as
+// live ones and taking turns with them on the connection; a prober
+// goroutine replays them when no batches flow, so an outage ends without
 // waiting for the next record, and a spool left by an earlier process is
 // sent at start. A spooled record survives the process being killed.
-// Without a Spool, what is written while the receiver is down is lost, and
-// counted in Stats().Dropped. A full queue (QueueSize, QueueBytes) blocks
-// Handle under Block (the default without a Spool), drops under
-// DropNewest and DropOldest, and diverts its oldest batch to the spool
-// under Divert (the default with one).
+// Without a Spool, what cannot be written within its retries is lost, and
+// counted in Stats().Dropped.
 //
 // Gaps show where the logs are read: after records were dropped, the
-// next batch that goes out starts with one record saying so (severity
-// warning, MSG "multi: records dropped before this one", SD-PARAMs
-// multi.dropped, multi.first and multi.last, the times of the first and
-// last drop, and multi.reason). It is not counted in Written.
+// next batch that goes out starts with one record saying so, as every
+// network sink of the module sends it (severity warning, MSG "records
+// dropped before this one", SD-PARAMs dropped, reason, first_drop and
+// last_drop). It is not counted in Written.
 //
 // TCP itself acknowledges nothing to the sender: Written counts records
 // the kernel took. Records in flight when a receiver dies abruptly
@@ -140,17 +141,18 @@
 // writes, and the records still queued. Every record given to Handle ends
 // up written, spooled or counted dropped. Runtime errors go to
 // Stats().LastError and to the ErrorHandler, under the one contract of
-// every sink in this module (package internal/report): the handler is
+// every sink in this module ("Errors" in package multi): the handler is
 // never called with a lock held nor twice at once, drops are folded into
 // one call a second, and without an ErrorHandler they are summarised on
 // standard error, a line every 5 seconds at most.
 //
 // # Shutdown
 //
-// Shutdown stops accepting records, writes out the queue (to the spool
-// with the receiver down), drains the spool while the receiver is up,
-// closes the connection and the spool, and stops the goroutines. If its
-// ctx ends first, the write in progress is cut and what is still queued
-// goes to the spool or is counted dropped. Handle after Shutdown returns an
+// Shutdown stops accepting records, writes out the queue, drains the
+// spool while the receiver is up, closes the connection and the spool,
+// and stops the goroutines. It is bounded whatever its ctx: once the
+// receiver has not taken a write for Timeout plus a second, what is still
+// queued goes to the spool or is counted dropped. If its ctx ends first,
+// the write in progress is cut and the same happens. Handle after Shutdown returns an
 // error wrapping multi.ErrClosed and counts the record dropped.
 package syslog

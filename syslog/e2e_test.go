@@ -3,6 +3,8 @@ package syslog
 import (
 	"context"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,7 +52,7 @@ func TestRsyslog100kRecordsOverTCPArrive(t *testing.T) {
 	r := startRsyslog(t, t.TempDir(), 0, 0, 0)
 	// A burst faster than rsyslog: wait for it rather than drop (the
 	// default), since this test counts every record.
-	h, err := New(r.addr("tcp"), &Options{OnFull: buffer.Block, ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
+	h, err := New(r.addr("tcp"), &Options{Queue: delivery.Queue{OnFull: buffer.Block}, ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
 	require.NoError(t, err)
 	const n = 100_000
 	logger := slog.New(h)
@@ -106,7 +108,7 @@ func TestRsyslogEverySDParamRoundTrips(t *testing.T) {
 		t.Run(network, func(t *testing.T) {
 			o := &Options{MaxMessageSize: 256 << 10, ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }}
 			if network == "tls" {
-				o.CAFile = r.caFile
+				o.TLS.CAFile = r.caFile
 			}
 			h, err := New(r.addr(network), o)
 			require.NoError(t, err)
@@ -200,7 +202,7 @@ func TestRsyslogRestartLosesNothingWithASpool(t *testing.T) {
 	dir := t.TempDir()
 	r := startRsyslog(t, dir, 0, 0, 0)
 	h, err := New(r.addr("tcp"), &Options{
-		Spool: t.TempDir(), ReconnectInterval: 50 * time.Millisecond, MaxReconnectInterval: 200 * time.Millisecond,
+		Spool: delivery.Spool{Dir: t.TempDir()}, Retry: delivery.Retry{Backoff: delivery.Backoff{InitialInterval: 50 * time.Millisecond, MaxInterval: 200 * time.Millisecond}},
 		ErrorHandler: func(error) {},
 	})
 	require.NoError(t, err)
@@ -249,7 +251,9 @@ func TestRsyslogRestartWithoutASpoolCountsWhatIsLost(t *testing.T) {
 	var dropErrs int
 	var mu sync.Mutex
 	h, err := New(r.addr("tcp"), &Options{
-		ReconnectInterval: 50 * time.Millisecond, MaxReconnectInterval: 100 * time.Millisecond,
+		// No retries: the batch logged while rsyslog is down is dropped at
+		// its first failure (with retries it would wait, and arrive).
+		Retry: delivery.Retry{Max: -1},
 		ErrorHandler: func(err error) {
 			mu.Lock()
 			if strings.Contains(err.Error(), "dropped") {
@@ -286,14 +290,15 @@ func TestRsyslogRestartWithoutASpoolCountsWhatIsLost(t *testing.T) {
 	gap, err := parse5424(lines[100])
 	require.NoError(t, err)
 	assert.Equal(t, 12, gap.pri, "user.warning")
-	assert.Equal(t, "multi: records dropped before this one", trimBOM(gap.msg))
+	assert.Equal(t, core.GapMessage, trimBOM(gap.msg))
 	params := map[string]string{}
 	for _, p := range gap.sd[0].params {
 		params[p.name] = p.value
 	}
-	assert.Equal(t, "100", params["multi.dropped"])
-	assert.Contains(t, params["multi.reason"], "connection refused")
-	assert.NotEmpty(t, params["multi.first"])
+	assert.Equal(t, "100", params["dropped"])
+	assert.Contains(t, params["reason"], "connection refused")
+	assert.NotEmpty(t, params["first_drop"])
+	assert.NotEmpty(t, params["last_drop"])
 	next, err := parse5424(lines[101])
 	require.NoError(t, err)
 	assert.Equal(t, param{"i", "200"}, next.sd[0].params[0])
@@ -380,8 +385,8 @@ func TestRsyslogReadsTheLocalSocketForm(t *testing.T) {
 func TestRsyslogMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	r := startRsyslog(t, dir, 0, 0, 0, func(r *rsyslog) { r.clientCerts = true })
-	h, err := New(r.addr("tls"), &Options{CAFile: r.caFile,
-		CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client.key"),
+	h, err := New(r.addr("tls"), &Options{TLS: delivery.TLS{CAFile: r.caFile, CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client.key")},
+
 		ErrorHandler: func(err error) { t.Errorf("ErrorHandler: %v", err) }})
 	require.NoError(t, err)
 	for i := range 10 {
@@ -392,7 +397,7 @@ func TestRsyslogMutualTLS(t *testing.T) {
 
 	var mu sync.Mutex
 	var errs []string
-	h, err = New(r.addr("tls"), &Options{CAFile: r.caFile, ErrorHandler: func(err error) {
+	h, err = New(r.addr("tls"), &Options{TLS: delivery.TLS{CAFile: r.caFile}, ErrorHandler: func(err error) {
 		mu.Lock()
 		errs = append(errs, err.Error())
 		mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"os"
 	"strings"
@@ -181,10 +182,10 @@ func TestOptionErrorsNameTheField(t *testing.T) {
 		{"tcp://h:1/path", nil, "want tcp://host:port and nothing more"},
 		{"tcp://h:1", &Options{Facility: 99}, "Options.Facility is 99"},
 		{"tcp://h:1", &Options{StructuredDataID: "nope"}, `Options.StructuredDataID is "nope"`},
-		{"tcp://h:1", &Options{CAFile: "x"}, "are for tls:// addresses"},
-		{"tcp://h:1", &Options{DialTimeout: -1}, "Options.DialTimeout is -1ns"},
-		{"tcp://h:1", &Options{OnFull: buffer.Divert}, "Options.OnFull is divert but Options.Spool is empty"},
-		{"tls://h:1", &Options{CertFile: "c"}, "KeyFile is empty"},
+		{"tcp://h:1", &Options{TLS: delivery.TLS{CAFile: "x"}}, "Options.TLS is for tls:// addresses"},
+		{"tcp://h:1", &Options{Timeout: -1}, "Options.Timeout is -1ns: must not be negative (0 means 10s)"},
+		{"tcp://h:1", &Options{Queue: delivery.Queue{OnFull: buffer.Divert}}, "Options.Queue.OnFull is divert but Options.Spool.Dir is empty"},
+		{"tls://h:1", &Options{TLS: delivery.TLS{CertFile: "c"}}, "KeyFile is empty"},
 	} {
 		_, err := New(tt.addr, tt.o)
 		require.Error(t, err, tt.addr)

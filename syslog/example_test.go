@@ -3,6 +3,7 @@ package syslog_test
 import (
 	"context"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"net"
 	"strings"
@@ -43,7 +44,7 @@ func Example() {
 // next).
 func ExampleNew_spool() {
 	h, err := syslog.New("tcp://127.0.0.1:514", &syslog.Options{
-		Spool:        "/var/spool/myapp/syslog",
+		Spool:        delivery.Spool{Dir: "/var/spool/myapp/syslog"},
 		ErrorHandler: func(err error) { fmt.Println("syslog:", err) },
 	})
 	if err != nil {

@@ -38,7 +38,7 @@ func New(addr string, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := tlsconf.Config(c.CAFile, c.CertFile, c.KeyFile, c.InsecureSkipVerify)
+	tc, err := tlsconf.Config(c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile, c.TLS.InsecureSkipVerify)
 	if err != nil {
 		return nil, fmt.Errorf("syslog: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 )
 
 // Facility is the syslog facility of every message a Handler writes (RFC
@@ -155,18 +157,14 @@ func (f *Format) UnmarshalText(b []byte) error {
 
 // Defaults of [Options].
 const (
-	DefaultStructuredDataID     = "slog@32473"
-	DefaultFlushInterval        = 100 * time.Millisecond
-	DefaultDialTimeout          = 5 * time.Second
-	DefaultWriteTimeout         = 10 * time.Second
-	DefaultReconnectInterval    = 500 * time.Millisecond
-	DefaultMaxReconnectInterval = 30 * time.Second
-	DefaultSpoolMaxBytes        = 256 << 20
-	DefaultMaxMessageSize       = 8096
+	DefaultStructuredDataID = "slog@32473"
+	DefaultMaxMessageSize   = 8096
 )
 
 // Options configure a [Handler]. A nil *Options means the defaults; a zero
-// field means that field's default.
+// field means that field's default. TLS, Queue, Retry and Spool are the
+// options every network sink shares, documented once in package
+// [delivery].
 type Options struct {
 	// Level is the minimum level handled; nil means slog.LevelInfo. A
 	// *slog.LevelVar changes it at run time.
@@ -208,58 +206,31 @@ type Options struct {
 	// limit.
 	MaxMessageSize int
 
-	// CAFile is a PEM file of certificate authorities trusted besides
-	// the system roots, for tls://.
-	CAFile string
-	// CertFile and KeyFile are a PEM client certificate and key, for
-	// receivers that ask for one (set both or neither). A receiver that
-	// requires a certificate and is given none may close the connection
-	// without an error the sender can see: nothing arrives.
-	CertFile, KeyFile string
-	// InsecureSkipVerify turns off server certificate verification. Only
-	// for tests.
-	InsecureSkipVerify bool
+	// TLS configures tls:// addresses (see delivery.TLS). A receiver that
+	// requires a client certificate and is given none may close the
+	// connection without an error the sender can see: nothing arrives.
+	TLS delivery.TLS
+	// Timeout bounds one attempt to write a batch, the dial and TLS
+	// handshake included (default 10s).
+	Timeout time.Duration
 
-	// FlushInterval is the longest a record waits for more to write with
-	// it in one system call (default 100ms).
-	FlushInterval time.Duration
-	// QueueSize is the most records held in memory (default 10000).
-	QueueSize int
-	// QueueBytes is the most bytes of records held in memory (default 64
-	// MiB).
-	QueueBytes int
-	// OnFull is what happens when the queue is full, as in httpsink: the
-	// default, Auto, is Divert with a Spool (the oldest queued batch is
-	// written to the spool on the caller's goroutine) and DropNewest
-	// without one, so Handle never waits on the network. DropOldest drops
-	// the oldest instead; Block makes Handle wait for the writer, at most
-	// a second, then drop and count.
-	OnFull buffer.Policy
+	// Queue is the in-memory queue and its batches (see delivery.Queue):
+	// a batch is what one write system call carries.
+	Queue delivery.Queue
+	// Retry is how a failed write is retried, on a new connection (see
+	// delivery.Retry).
+	Retry delivery.Retry
+	// Spool keeps on disk the records that cannot be written while the
+	// receiver is down (see delivery.Spool). Without one they are dropped
+	// and counted.
+	Spool delivery.Spool
 
-	// DialTimeout bounds one dial, TLS handshake included (default 5s).
-	DialTimeout time.Duration
-	// WriteTimeout bounds one write to the socket (default 10s).
-	WriteTimeout time.Duration
-	// ReconnectInterval is the first wait before dialling again after a
-	// failure (default 500ms); the waits double, with ±50% jitter, up to
-	// MaxReconnectInterval (default 30s).
-	ReconnectInterval    time.Duration
-	MaxReconnectInterval time.Duration
-
-	// Spool is a directory where records are kept on disk while the
-	// receiver is down (and a full queue's oldest batches, under Divert).
-	// They are sent, oldest first, once a connection is up again, by this
-	// process or the next one using the directory. Empty: no spool, and
-	// records that cannot be written while the receiver is down are
-	// dropped and counted.
-	Spool string
-	// SpoolMaxBytes bounds the spool on disk (default 256 MiB).
-	SpoolMaxBytes int64
-
-	// ErrorHandler, when set, is told of runtime errors, under the
-	// contract of package internal/report (see the package doc): no lock
-	// held, never re-entered, drops folded to one call a second. Nil:
-	// errors are summarised on standard error, a line per sink every 5s.
+	// ErrorHandler is told about runtime errors under the module's one
+	// contract (see "Errors" in package multi): no lock held, never twice
+	// at once, never given a secret, and it may log to this handler;
+	// queue drops are folded to one call a second. Nil means standard
+	// error, at most a line every few seconds; a function that does
+	// nothing silences them.
 	ErrorHandler func(error)
 }
 
@@ -272,6 +243,7 @@ type config struct {
 	format   Format // RFC5424 or RFC3164
 	local    bool   // a Unix socket
 	procID   string
+	buffer   buffer.Options
 }
 
 // localSockets are tried, in order, by New("") : Linux, macOS, BSD.
@@ -321,44 +293,22 @@ func resolve(addr string, o *Options) (*config, error) {
 	if id := c.StructuredDataID; !validSDName(id) || !strings.Contains(id, "@") {
 		bad("Options.StructuredDataID is %q: want an SD-NAME with an @, like %q (at most 32 printable ASCII characters, none of = ] \" or space)", id, DefaultStructuredDataID)
 	}
-	if c.network != "tls" && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" || c.InsecureSkipVerify) {
-		bad("Options.CAFile, CertFile, KeyFile and InsecureSkipVerify are for tls:// addresses; the address is %s", c.addrText)
+	if c.network != "tls" && c.TLS != (delivery.TLS{}) {
+		bad("Options.TLS is for tls:// addresses; the address is %s", c.addrText)
 	}
-	durations := []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"FlushInterval", &c.FlushInterval, DefaultFlushInterval},
-		{"DialTimeout", &c.DialTimeout, DefaultDialTimeout},
-		{"WriteTimeout", &c.WriteTimeout, DefaultWriteTimeout},
-		{"ReconnectInterval", &c.ReconnectInterval, DefaultReconnectInterval},
-		{"MaxReconnectInterval", &c.MaxReconnectInterval, DefaultMaxReconnectInterval},
+	e := core.Errors{Prefix: "syslog: "}
+	e.CheckTimeout("Timeout", &c.Timeout, delivery.DefaultTimeout)
+	e.CheckRetry(&c.Retry)
+	e.CheckSpool(&c.Spool)
+	c.buffer = e.CheckQueue(&c.Queue, c.Spool.Dir != "")
+	if err := e.Err(); err != nil {
+		errs = append(errs, err)
 	}
-	for _, d := range durations {
-		if *d.v < 0 {
-			bad("Options.%s is %v: must not be negative (0 means %v)", d.name, *d.v, d.def)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
-	}
-	c.MaxReconnectInterval = max(c.MaxReconnectInterval, c.ReconnectInterval)
 	switch {
 	case c.MaxMessageSize == 0:
 		c.MaxMessageSize = DefaultMaxMessageSize
 	case c.MaxMessageSize > 0 && c.MaxMessageSize < 480:
 		bad("Options.MaxMessageSize is %d: want at least 480, the least RFC 5426 receivers take (negative: no limit)", c.MaxMessageSize)
-	}
-	if c.SpoolMaxBytes < 0 {
-		bad("Options.SpoolMaxBytes is %d: must not be negative (0 means 256 MiB)", c.SpoolMaxBytes)
-	}
-	if c.SpoolMaxBytes == 0 {
-		c.SpoolMaxBytes = DefaultSpoolMaxBytes
-	}
-	c.OnFull = c.OnFull.Resolve(c.Spool != "")
-	if c.Spool == "" && c.OnFull == buffer.Divert {
-		bad("Options.OnFull is divert but Options.Spool is empty: set Spool to a directory, or pick block, drop-newest or drop-oldest")
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -43,12 +43,12 @@ func newTransport(c *config, tc *tls.Config) *transport {
 			tc.ServerName, _, _ = net.SplitHostPort(c.addr)
 		}
 	}
-	return &transport{c: c, tls: tc, nd: net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}}
+	return &transport{c: c, tls: tc, nd: net.Dialer{Timeout: c.Timeout, KeepAlive: 30 * time.Second}}
 }
 
-// dial opens a connection, within DialTimeout.
+// dial opens a connection, within Timeout.
 func (t *transport) dial(ctx context.Context) (conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.c.DialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, t.c.Timeout)
 	defer cancel()
 	switch t.c.network {
 	case "unixgram", "udp":
@@ -56,7 +56,7 @@ func (t *transport) dial(ctx context.Context) (conn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("syslog: dial %s: %w", t.c.addrText, err)
 		}
-		return &dgramConn{nc: nc, timeout: t.c.WriteTimeout}, nil
+		return &dgramConn{nc: nc, timeout: t.c.Timeout}, nil
 	case "tcp":
 		nc, err := t.nd.DialContext(ctx, "tcp", t.c.addr)
 		if err != nil {
@@ -74,7 +74,7 @@ func (t *transport) dial(ctx context.Context) (conn, error) {
 			raw.Close()
 			return nil, fmt.Errorf("syslog: dial %s: TLS handshake: %w", t.c.addrText, err)
 		}
-		if err := rejected(tc, time.Since(start), t.c.DialTimeout); err != nil {
+		if err := rejected(tc, time.Since(start), t.c.Timeout); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("syslog: dial %s: %w", t.c.addrText, err)
 		}
@@ -88,7 +88,7 @@ func (t *transport) dial(ctx context.Context) (conn, error) {
 // finish and then closes: without this look, every write would succeed
 // and every record be lost. A receiver never writes to a syslog sender,
 // so a read that times out is the good case; it costs the handshake's own
-// duration (at least 20ms, at most DialTimeout), once per connection.
+// duration (at least 20ms, at most Timeout), once per connection.
 func rejected(tc *tls.Conn, handshake, most time.Duration) error {
 	wait := min(max(handshake, 20*time.Millisecond), most)
 	tc.SetReadDeadline(time.Now().Add(wait)) //nolint:errcheck
@@ -103,7 +103,7 @@ func rejected(tc *tls.Conn, handshake, most time.Duration) error {
 }
 
 func (t *transport) stream(nc, raw net.Conn) *streamConn {
-	return &streamConn{nc: nc, raw: raw, timeout: t.c.WriteTimeout, octets: t.c.format == RFC5424}
+	return &streamConn{nc: nc, raw: raw, timeout: t.c.Timeout, octets: t.c.format == RFC5424}
 }
 
 // streamConn is TCP or TLS. RFC 5424 messages are framed by octet

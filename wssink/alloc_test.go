@@ -4,6 +4,7 @@ package wssink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 // (AllocsPerRun counts every goroutine's allocations, the connection's too).
 func TestHandleDoesNotAllocate(t *testing.T) {
 	srv, _ := countingReceiver(t)
-	h, err := New(srv.url(), &Options{BatchSize: 5000, QueueSize: 100000, FlushInterval: time.Hour})
+	h, err := New(srv.url(), &Options{Queue: delivery.Queue{BatchSize: 5000, Size: 100000, FlushInterval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

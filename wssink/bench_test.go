@@ -2,6 +2,7 @@ package wssink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -49,7 +50,7 @@ func BenchmarkHandle(b *testing.B) {
 		srv, _ := countingReceiver(b)
 		// Block, as before the default changed: the caller's cost with
 		// every record delivered, not the cost of a refusal.
-		o := &Options{QueueSize: 1 << 16, FlushInterval: 50 * time.Millisecond, OnFull: buffer.Block}
+		o := &Options{Queue: delivery.Queue{Size: 1 << 16, FlushInterval: 50 * time.Millisecond, OnFull: buffer.Block}}
 		h, err := New(srv.url(), o)
 		if err != nil {
 			b.Fatal(err)
@@ -93,7 +94,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			srv, got := countingReceiver(b)
-			h, err := New(srv.url(), &Options{Ack: ack, FlushInterval: 10 * time.Millisecond, OnFull: buffer.Block})
+			h, err := New(srv.url(), &Options{Ack: ack, Queue: delivery.Queue{FlushInterval: 10 * time.Millisecond, OnFull: buffer.Block}})
 			if err != nil {
 				b.Fatal(err)
 			}

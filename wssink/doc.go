@@ -64,9 +64,9 @@
 //     arrive twice.
 //   - At most MaxUnacked messages (default 64) are in flight. When that many
 //     wait for their acks, sending pauses; records wait in the queue, where
-//     QueueSize, QueueBytes and OnFull bound them. A connection whose
-//     oldest message has waited AckTimeout (default 30s) is taken as broken
-//     and replaced.
+//     Queue.Size, Queue.Bytes and Queue.OnFull bound them. A connection
+//     whose oldest message has waited Timeout (default 10s) for its ack is
+//     taken as broken and replaced.
 //
 // [NewReceiver] is an http.Handler that speaks this protocol, for servers
 // written in Go. It tells the messages apart by their members: an object
@@ -81,11 +81,11 @@
 // # Connection
 //
 // New starts dialing at once, in the background. A refused dial, a lost
-// connection, a write that takes longer than WriteTimeout, a ping unanswered
-// within PingTimeout (pings go out every PingInterval, so a dead server is
-// found within PingInterval+PingTimeout), an AckTimeout or a close frame
-// from the server all lead to a new dial, after an exponential back-off with
-// jitter (ReconnectInterval doubling up to MaxReconnectInterval, ±50%).
+// connection, a write that takes longer than Timeout, a ping unanswered
+// within Timeout (pings go out every PingInterval, so a dead server is
+// found within PingInterval+Timeout), an ack not back within Timeout, or a
+// close frame from the server all lead to a new dial, after an exponential
+// back-off with jitter (Reconnect: 500ms doubling up to 30s, ±50%).
 // With MaxReconnectAttempts > 0 the handler gives up after that many failed
 // dials in a row: what is queued, and every later record, then goes to the
 // spool or is dropped and counted. Healthy is true only while connected.
@@ -93,9 +93,9 @@
 // # What blocks, and what is lost when
 //
 // Handle never waits on the network by default. When the queue
-// (QueueSize records, default 10000, or QueueBytes bytes of records,
-// default 64 MiB; a record larger than QueueBytes fits only an empty
-// queue) is full, the default OnFull diverts the oldest queued batch(es)
+// (Queue.Size records, default 10000, or Queue.Bytes bytes of records,
+// default 64 MiB; a record larger than that fits only an empty queue) is
+// full, the default Queue.OnFull diverts the oldest queued batch(es)
 // to the Spool when there is one, and otherwise drops the new record and
 // counts it (DropNewest). DropOldest drops the oldest instead; Block, an
 // explicit choice only, makes the caller wait for the connection for at
@@ -108,24 +108,31 @@
 // newer records, possibly), by this process or the next one that opens the
 // same directory; they are taken off the disk when they enter the window
 // of messages in flight, so a crash at that moment can lose at most that
-// window. Records that do not fit in SpoolMaxBytes are dropped and counted.
+// window. Records that do not fit in Spool.MaxBytes are dropped and
+// counted.
+//
+// After records were dropped, the next batch is preceded by one record
+// about them, in a message of its own: level WARN, the message
+// "records dropped before this one", and dropped, reason, first_drop and
+// last_drop (as httpsink sends it). It is not a record of the program's:
+// Written does not count it.
 //
 // Every record accepted by Handle is delivered, spooled, or counted in
 // Stats().Dropped with the reason passed to ErrorHandler.
 //
 // Shutdown is bounded whatever its ctx: once the server has been
-// unreachable for DialTimeout and a second (no connection up), it stops
+// unreachable for Timeout and a second (no connection up), it stops
 // waiting, and what is undelivered goes to the spool or is counted
 // dropped; its error names the cause ("... unreachable for 11s").
 //
 // # Defaults
 //
-// Level INFO; Mode Batch; BatchSize 512; BatchBytes 1 MiB; FlushInterval
-// 200ms; QueueSize 10000; QueueBytes 64 MiB; OnFull Auto (Divert with a
-// Spool, else DropNewest); ReconnectInterval
-// 1s up to 30s, forever; DialTimeout 10s; PingInterval 20s; PingTimeout 10s;
-// WriteTimeout 10s; MaxMessageSize 1 MiB; Ack off, MaxUnacked 64, AckTimeout
-// 30s; SpoolMaxBytes 256 MiB (negative: no bound); Compress off; Source the executable's name.
+// Level INFO; Mode Batch; Timeout 10s; PingInterval 20s; MaxMessageSize
+// 1 MiB; Ack off, MaxUnacked 64; Reconnect 500ms up to 30s, forever;
+// Compress off; Source the executable's name. Queue, Reconnect, Spool and
+// TLS have the defaults every network sink shares (see package delivery):
+// batches of 512 records or 1 MiB, or after 1s; a queue of 10000 records
+// or 64 MiB; OnFull Auto; a spool of at most 256 MiB.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
 // errors or stats; the URL's user information (user name and password) and

@@ -23,9 +23,9 @@ func TestServerDownShutdownIsBounded(t *testing.T) {
 				name = string(mode) + "/spool"
 			}
 			t.Run(name, func(t *testing.T) {
-				o := &Options{DialTimeout: time.Second, WriteTimeout: time.Second, ErrorHandler: func(error) {}}
+				o := &Options{Timeout: time.Second, ErrorHandler: func(error) {}}
 				if spooled {
-					o.Spool = t.TempDir()
+					o.Spool.Dir = t.TempDir()
 				}
 				h, err := New("ws://"+faultnet.Down(t, mode)+"/logs", o)
 				if err != nil {

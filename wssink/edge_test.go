@@ -101,7 +101,7 @@ func TestReceiverWithHugeMaxMessageSize(t *testing.T) {
 func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
 	srv := newDownServer(t, http.NotFoundHandler())
 	o := fastOptions()
-	o.FlushInterval = time.Millisecond
+	o.Queue.FlushInterval = time.Millisecond
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestConcurrentShutdownHonoursItsContext(t *testing.T) {
 	defer release()
 	first := make(chan error, 1)
 	go func() { first <- h.Shutdown(firstCtx) }()
-	eventually(t, 5*time.Second, "the first Shutdown under way", h.s.closed.Load)
+	eventually(t, 5*time.Second, "the first Shutdown under way", h.s.Closed)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -168,9 +168,9 @@ func TestReplayKeepsMaxUnackedInFlight(t *testing.T) {
 	o := fastOptions()
 	o.Mode, o.Ack = Record, true
 	o.MaxUnacked = 2
-	o.AckTimeout = time.Hour
+	o.Timeout = time.Hour
 	o.PingInterval = -1
-	o.Spool = dir
+	o.Spool.Dir = dir
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestBackOffGrowsWhenEveryConnectionDropsAtOnce(t *testing.T) {
 		c.Close(websocket.StatusTryAgainLater, "busy")
 	}))
 	o := fastOptions()
-	o.ReconnectInterval, o.MaxReconnectInterval = 10*time.Millisecond, 400*time.Millisecond
+	o.Reconnect.InitialInterval, o.Reconnect.MaxInterval = 10*time.Millisecond, 400*time.Millisecond
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -45,9 +46,9 @@ func TestServerRestartsLoseNothingWithAck(t *testing.T) {
 	srv := newWSServer(t, rs)
 	o := fastOptions()
 	o.Ack = true
-	o.BatchSize = 100
+	o.Queue.BatchSize = 100
 	o.MaxUnacked = 8
-	o.QueueSize = 20000
+	o.Queue.Size = 20000
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -195,19 +196,28 @@ func (d *deafServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-d.release // never read: no pong, no close frame
 }
 
+// A server that stops reading (no pong, no ack, no close frame) is found
+// within Timeout and replaced, and with Ack nothing it was sent is lost.
+// Without Ack only the ping can find it (writes fit the socket's
+// buffers); with Ack, the ack wait or the ping, whichever comes first.
 func TestDeadServerFoundByPingAndReplaced(t *testing.T) {
+	for _, ack := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ack=%v", ack), func(t *testing.T) { testDeadServerReplaced(t, ack) })
+	}
+}
+
+func testDeadServerReplaced(t *testing.T, ack bool) {
 	var col collector
 	deaf := newDeafServer(NewReceiver(col.handle, nil))
 	srv := newWSServer(t, deaf)
 	t.Cleanup(deaf.free) // before the server's stop
 	var lost atomic.Value
 	o := fastOptions()
-	o.Ack = true
+	o.Ack = ack
 	o.PingInterval = 50 * time.Millisecond
-	o.PingTimeout = 100 * time.Millisecond
-	o.AckTimeout = time.Hour // only the ping may find the dead server
+	o.Timeout = 100 * time.Millisecond
 	o.ErrorHandler = func(err error) {
-		if strings.Contains(err.Error(), "ping") {
+		if strings.Contains(err.Error(), "ping") || ack && strings.Contains(err.Error(), "not acknowledged") {
 			lost.Store(err)
 		}
 	}
@@ -230,7 +240,10 @@ func TestDeadServerFoundByPingAndReplaced(t *testing.T) {
 	}
 	shutdown(t, h)
 	if lost.Load() == nil {
-		t.Error("no ping error reported")
+		t.Error("no ping (or ack) error reported")
+	}
+	if !ack {
+		return // written to a deaf server without acks: lost, and not known lost
 	}
 	seen := col.ints(t, "i")
 	for i := range 100 {
@@ -248,7 +261,7 @@ func TestMissingAcksReplaceTheConnection(t *testing.T) {
 	srv := newWSServer(t, rs)
 	o := fastOptions()
 	o.Ack = true
-	o.AckTimeout = 50 * time.Millisecond
+	o.Timeout = 50 * time.Millisecond
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -276,10 +289,10 @@ func TestSpoolKeepsEverythingWhileServerIsDown(t *testing.T) {
 	srv := newDownServer(t, NewReceiver(col.handle, nil))
 	o := fastOptions()
 	o.Ack = true
-	o.Spool = t.TempDir()
-	o.OnFull = buffer.Divert
-	o.QueueSize = 100
-	o.BatchSize = 10
+	o.Spool.Dir = t.TempDir()
+	o.Queue.OnFull = buffer.Divert
+	o.Queue.Size = 100
+	o.Queue.BatchSize = 10
 	o.MaxUnacked = 4
 	h, err := New(srv.url(), o)
 	if err != nil {
@@ -325,7 +338,7 @@ func TestSpoolOutlivesTheProcess(t *testing.T) {
 	dir := t.TempDir()
 	o := fastOptions()
 	o.Ack = true
-	o.Spool = dir
+	o.Spool.Dir = dir
 	a, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +387,7 @@ func TestGiveUpAfterMaxReconnectAttempts(t *testing.T) {
 			o := fastOptions()
 			o.MaxReconnectAttempts = 3
 			if spooled {
-				o.Spool = t.TempDir()
+				o.Spool.Dir = t.TempDir()
 			}
 			h, err := New(srv.url(), o)
 			if err != nil {
@@ -410,7 +423,7 @@ func TestGiveUpAfterMaxReconnectAttempts(t *testing.T) {
 func TestShutdownWithServerDownCountsDrops(t *testing.T) {
 	srv := newDownServer(t, http.NotFoundHandler())
 	o := fastOptions()
-	o.MaxUnacked, o.BatchSize = 1, 10 // one batch in the window, one being placed, the rest queued
+	o.MaxUnacked, o.Queue.BatchSize = 1, 10 // one batch in the window, one being placed, the rest queued
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -489,7 +502,7 @@ func TestEarlyAcksNeverRaceWithWrites(t *testing.T) {
 	srv := newWSServer(t, eagerServer{})
 	o := fastOptions()
 	o.Ack = true
-	o.BatchSize = 10
+	o.Queue.BatchSize = 10
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func New(url string, opts *Options) (*Handler, error) {
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.core.Enabled(ctx, l) }
 
 // Handle encodes r as one JSON object and queues it; it does not wait for
-// the network (unless the queue is full and OnFull is Block). After
+// the network (unless the queue is full and Queue.OnFull is Block). After
 // Shutdown it returns an error wrapping [multi.ErrClosed] and counts the
 // record as dropped.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error { return h.core.Handle(ctx, r) }
@@ -72,8 +72,8 @@ func (h *Handler) Flush(ctx context.Context) error { return h.s.flush(ctx) }
 // Shutdown sends what is queued, waits for its acknowledgements, closes the
 // connection with a normal close frame and stops the handler's goroutines.
 // When ctx ends first, or the server has not been connected for
-// DialTimeout plus a second (so with the server down,
-// Shutdown(context.Background()) returns after about DialTimeout plus a
+// Timeout plus a second (so with the server down,
+// Shutdown(context.Background()) returns after about Timeout plus a
 // second), records not yet delivered go to the spool (or are counted as
 // dropped), the connection is cut, and the error says so.
 // Shutdown is idempotent: a later call waits for the first to finish (or

@@ -3,6 +3,7 @@ package wssink
 import (
 	"context"
 	"encoding/json"
+	"github.com/jinpy-utils/multi/delivery"
 	"net"
 	"net/http"
 	"runtime"
@@ -242,11 +243,9 @@ func eventuallyQuiet(within time.Duration, cond func() bool) bool {
 // fastOptions are options for tests: short intervals, a quick flush.
 func fastOptions() *Options {
 	return &Options{
-		FlushInterval:        5 * time.Millisecond,
-		ReconnectInterval:    5 * time.Millisecond,
-		MaxReconnectInterval: 50 * time.Millisecond,
-		DialTimeout:          2 * time.Second,
-		Source:               "wssink-test",
+		Queue: delivery.Queue{FlushInterval: 5 * time.Millisecond}, Reconnect: delivery.Backoff{InitialInterval: 5 * time.Millisecond, MaxInterval: 50 * time.Millisecond}, Timeout: 2 * time.Second,
+
+		Source: "wssink-test",
 	}
 }
 

@@ -60,9 +60,9 @@ func TestServerDownHandleLatency(t *testing.T) {
 	for _, silent := range []bool{false, true} {
 		for _, withSpool := range []bool{false, true} {
 			t.Run(fmt.Sprintf("silent=%v/spool=%v", silent, withSpool), func(t *testing.T) {
-				o := &Options{DialTimeout: dial, ErrorHandler: func(error) {}}
+				o := &Options{Timeout: dial, ErrorHandler: func(error) {}}
 				if withSpool {
-					o.Spool = t.TempDir()
+					o.Spool.Dir = t.TempDir()
 				}
 				h, err := New(latencyDownURL(t, silent), o)
 				if err != nil {

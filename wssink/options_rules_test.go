@@ -2,6 +2,7 @@ package wssink
 
 import (
 	"context"
+	"github.com/jinpy-utils/multi/delivery"
 	"strings"
 	"testing"
 	"time"
@@ -9,11 +10,11 @@ import (
 
 // Bad options are all named in one error, not only the first.
 func TestNewJoinsEveryOptionError(t *testing.T) {
-	_, err := New("ws://x/", &Options{QueueSize: -1, DialTimeout: -1, QueueBytes: -1})
+	_, err := New("ws://x/", &Options{Queue: delivery.Queue{Size: -1, Bytes: -1}, Timeout: -1})
 	if err == nil {
 		t.Fatal("New accepted three bad options")
 	}
-	for _, want := range []string{"QueueSize", "DialTimeout", "QueueBytes"} {
+	for _, want := range []string{"Options.Queue.Size", "Options.Timeout", "Options.Queue.Bytes"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -22,7 +23,7 @@ func TestNewJoinsEveryOptionError(t *testing.T) {
 
 // A negative SpoolMaxBytes means no bound, as in httpsink.
 func TestNegativeSpoolMaxBytesIsNoBound(t *testing.T) {
-	h, err := New("ws://127.0.0.1:1/", &Options{Spool: t.TempDir(), SpoolMaxBytes: -1, DialTimeout: 100 * time.Millisecond})
+	h, err := New("ws://127.0.0.1:1/", &Options{Spool: delivery.Spool{Dir: t.TempDir(), MaxBytes: -1}, Timeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("New with SpoolMaxBytes -1: %v", err)
 	}

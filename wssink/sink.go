@@ -15,10 +15,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
-	"github.com/jinpy-utils/multi/internal/once"
-	"github.com/jinpy-utils/multi/internal/report"
-	"github.com/jinpy-utils/multi/internal/spool"
-	"github.com/jinpy-utils/multi/internal/stats"
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/core"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
 )
 
@@ -27,28 +25,22 @@ import (
 // the window of messages in flight, and the goroutine that owns the
 // connection.
 type sink struct {
-	cfg       config
-	urlText   string           // the URL without user information or query
-	rep       *report.Reporter // the ErrorHandler, or standard error
-	addErr    report.Rewrapper // the buffer's Add errors, as ours
-	secrets   []string         // what no error may carry (see config.secrets)
-	enc       *encoder
-	dialOpts  *websocket.DialOptions
-	transport *http.Transport
-	netDialer net.Dialer
-	buf       *buffer.Buffer
-	spool     *spool.Spool // nil without Options.Spool
+	*core.Core // the queue, spool, counters, reporter, secrets, gap
+	cfg        config
+	enc        *encoder
+	dialOpts   *websocket.DialOptions
+	transport  *http.Transport
+	netDialer  net.Dialer
 
 	// Counters.
-	ctr                                 stats.Counters
 	connects, disconnects, dialFailures atomic.Uint64
 	messages, resent, acks, truncated   atomic.Uint64
-	connected, closed                   atomic.Bool
+	connected                           atomic.Bool
 	placing                             atomic.Int64 // records of the batch writeBatch is placing in the window
+	gapLine                             []byte       // the gap record (the buffer's goroutine)
 
 	// Lifecycle: runCtx ends to stop the owner (Shutdown), hardCtx when
 	// Shutdown's ctx ends and every network wait must give up.
-	shut              once.Shutdown
 	runCtx, hardCtx   context.Context
 	stopRun, stopHard context.CancelFunc
 	done              chan struct{} // closed when run returns
@@ -110,15 +102,12 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	if err := s.cfg.resolve(rawURL, opts); err != nil {
 		return nil, err
 	}
-	s.urlText = safeURL(s.cfg.url)
-	s.rep = report.New("wssink "+s.urlText, s.cfg.ErrorHandler)
-	s.addErr.Prefix = "wssink: "
-	s.secrets = s.cfg.secrets()
-	tlsCfg, err := tlsconf.Config(s.cfg.CAFile, s.cfg.CertFile, s.cfg.KeyFile, s.cfg.InsecureSkipVerify)
+	t := s.cfg.TLS
+	tlsCfg, err := tlsconf.Config(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
 	if err != nil {
 		return nil, fmt.Errorf("wssink: %w", err)
 	}
-	s.enc = newEncoder(s.cfg.Mode, s.cfg.Ack, s.cfg.Source, s.cfg.MaxMessageSize, s.cfg.Spool != "")
+	s.enc = newEncoder(s.cfg.Mode, s.cfg.Ack, s.cfg.Source, s.cfg.MaxMessageSize, s.cfg.Spool.Dir != "")
 	s.transport = &http.Transport{
 		Proxy:             http.ProxyFromEnvironment,
 		DialContext:       s.dialSocket,
@@ -141,31 +130,18 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 	if s.cfg.Compress {
 		s.dialOpts.CompressionMode = websocket.CompressionContextTakeover
 	}
-	bopts := &buffer.Options{
-		BatchSize:     s.cfg.BatchSize,
-		BatchBytes:    s.cfg.BatchBytes,
-		FlushInterval: s.cfg.FlushInterval,
-		QueueSize:     s.cfg.QueueSize,
-		QueueBytes:    s.cfg.QueueBytes,
-		OnFull:        s.cfg.OnFull,
-		OnDrop:        s.dropped,
-	}
-	if s.cfg.Spool != "" {
-		sp, err := spool.Open(s.cfg.Spool, s.cfg.SpoolMaxBytes)
-		if err != nil {
-			return nil, fmt.Errorf("wssink: Options.Spool: %w", err)
-		}
-		s.spool = sp
-		if s.cfg.OnFull == buffer.Divert {
-			bopts.Overflow = s.divert
-		}
-	}
-	s.buf, err = buffer.New(s.writeBatch, bopts)
-	if err != nil {
-		if s.spool != nil {
-			s.spool.Close()
-		}
-		return nil, fmt.Errorf("wssink: %w", err)
+	if s.Core, err = core.New(core.Config{
+		Name:         "wssink",
+		TrimNewline:  true,
+		Endpoint:     core.SafeURL(s.cfg.url),
+		Buffer:       s.cfg.buffer,
+		Spool:        s.cfg.Spool,
+		ErrorHandler: s.cfg.ErrorHandler,
+		Secrets:      s.cfg.secrets,
+		Write:        s.writeBatch,
+		Wake:         func() { signal(s.wake) }, // a connection that is up replays it
+	}); err != nil {
+		return nil, err
 	}
 	s.runCtx, s.stopRun = context.WithCancel(context.Background())
 	s.hardCtx, s.stopHard = context.WithCancel(context.Background())
@@ -174,48 +150,6 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 
 // start launches the goroutine that owns the connection.
 func (s *sink) start() { go s.run() }
-
-// Write is the format core's destination: one JSON line per call.
-func (s *sink) Write(p []byte) (int, error) {
-	if s.closed.Load() {
-		s.ctr.Dropped(1)
-		s.rep.Refused(fmt.Errorf("wssink: record refused after Shutdown (%s): %w", s.urlText, multi.ErrClosed))
-		return 0, fmt.Errorf("wssink: %w", multi.ErrClosed)
-	}
-	rec := p
-	if n := len(rec); n > 0 && rec[n-1] == '\n' {
-		rec = rec[:n-1]
-	}
-	if err := s.buf.Add(rec); err != nil {
-		return 0, s.addErr.Wrap(err)
-	}
-	return len(p), nil
-}
-
-// report records err as the last error and tells the ErrorHandler.
-func (s *sink) report(err error) {
-	s.ctr.SetError(err)
-	s.rep.Error(err)
-}
-
-// dropped is the buffer's OnDrop: n records lost for err (a full queue, on
-// the logging goroutine): folded into at most one report a second.
-func (s *sink) dropped(n int, err error) {
-	s.ctr.Dropped(n)
-	s.ctr.SetError(err)
-	s.rep.Dropped(n, fmt.Errorf("wssink: %w", err))
-}
-
-// divert is the buffer's Overflow: a batch pushed out of a full queue goes
-// to the spool. An error makes the buffer count the batch as dropped.
-func (s *sink) divert(b *buffer.Batch) error {
-	if err := s.spool.AppendFunc(b.Len(), b.Record); err != nil {
-		return fmt.Errorf("spool %d records: %w", b.Len(), err)
-	}
-	s.ctr.Spooled(b.Len())
-	signal(s.wake) // a connection that is up replays it
-	return nil
-}
 
 func signal(c chan struct{}) {
 	select {
@@ -241,6 +175,7 @@ type builder struct {
 // writeBatch is the buffer's write function: it runs on the buffer's
 // goroutine, one batch at a time.
 func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
+	s.sendGap(ctx)
 	bl := &s.bufBuild
 	bl.recs = bl.recs[:0]
 	for i := range b.Len() {
@@ -250,6 +185,23 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 	s.deliver(ctx, bl, bl.recs, false)
 	s.placing.Store(0)
 	clear(bl.recs)
+}
+
+// sendGap puts a gap record in the window, a message of its own ahead of
+// the batch, when records were dropped since the last one. It counts as
+// no record of the program's (Written does not move when it is
+// delivered); if the window cannot take it, its drops wait for the next.
+func (s *sink) sendGap(ctx context.Context) {
+	var d core.Drops
+	var ok bool
+	if s.gapLine, d, ok = s.GapRecord(s.gapLine[:0], s.cfg.Name); !ok {
+		return
+	}
+	m := s.enc.encode([][]byte{s.gapLine}, s.takeBuf())
+	m.n = 0
+	if err := s.push(ctx, m, true); err != nil {
+		s.Gap.Restore(d)
+	}
 }
 
 // deliver turns recs into messages and puts them in the window.
@@ -269,7 +221,7 @@ func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpoo
 		if len(r) > s.enc.maxRecord {
 			recs[i] = truncateRecord(nil, r, s.enc.maxRecord)
 			s.truncated.Add(1)
-			s.report(fmt.Errorf("wssink: record of %d bytes truncated to fit MaxMessageSize %d", len(r), s.cfg.MaxMessageSize))
+			s.Report(fmt.Errorf("wssink: record of %d bytes truncated to fit MaxMessageSize %d", len(r), s.cfg.MaxMessageSize))
 		}
 		bl.sizes = append(bl.sizes, len(recs[i]))
 	}
@@ -333,22 +285,17 @@ func (s *sink) spill(recs [][]byte, fromSpool bool, why error) {
 	if len(recs) == 0 {
 		return
 	}
-	if s.spool != nil {
-		err := s.spool.Append(recs)
+	if s.Spool != nil {
+		err := s.Spool.Append(recs)
 		if err == nil {
 			if !fromSpool {
-				s.ctr.Spooled(len(recs))
+				s.Counters.Spooled(len(recs))
 			}
 			return
 		}
 		why = fmt.Errorf("%w; spool: %w", why, err)
 	}
-	s.drop(len(recs), why)
-}
-
-func (s *sink) drop(n int, why error) {
-	s.ctr.Dropped(n)
-	s.report(fmt.Errorf("wssink: dropped %d records: %w", n, why))
+	s.Drop(len(recs), why)
 }
 
 // spillWindow empties the window into the spool, or counts it as dropped.
@@ -360,10 +307,10 @@ func (s *sink) spillWindow(why error) {
 	s.mu.Unlock()
 	signal(s.space)
 	for _, m := range win {
-		if s.spool != nil {
+		if s.Spool != nil {
 			s.spill(m.records(), m.spool, why)
 		} else {
-			s.drop(m.n, why)
+			s.Drop(m.n, why)
 		}
 	}
 }
@@ -372,7 +319,7 @@ func (s *sink) spillWindow(why error) {
 // serves each connection until it breaks, and stops when told to.
 func (s *sink) run() {
 	defer close(s.done)
-	bo := newBackOff(s.cfg.ReconnectInterval, s.cfg.MaxReconnectInterval)
+	bo := newBackOff(s.cfg.Reconnect)
 	failures := 0
 	for {
 		conn, err := s.dial()
@@ -382,9 +329,9 @@ func (s *sink) run() {
 			}
 			failures++
 			s.dialFailures.Add(1)
-			s.ctr.Failed(err)
-			s.ctr.SetError(err)
-			s.rep.Down(err)
+			s.Counters.Failed(err)
+			s.Counters.SetError(err)
+			s.Rep.Down(err)
 			if s.cfg.MaxReconnectAttempts > 0 && failures >= s.cfg.MaxReconnectAttempts {
 				s.giveUp(fmt.Errorf("%w after %d failed dials: %w", errGaveUp, failures, err))
 				return
@@ -398,7 +345,7 @@ func (s *sink) run() {
 			// Start the steps over only after a connection that stayed up
 			// for a while: a server that accepts and then drops every
 			// connection is retried ever more slowly, not once a step.
-			if time.Since(up) >= s.cfg.MaxReconnectInterval {
+			if time.Since(up) >= s.cfg.Reconnect.MaxInterval {
 				bo.Reset()
 			}
 		}
@@ -418,23 +365,23 @@ func (s *sink) giveUp(why error) {
 	s.mu.Lock()
 	s.gaveUp = true
 	s.mu.Unlock()
-	s.report(fmt.Errorf("wssink: %s: %w", s.urlText, why))
+	s.Report(fmt.Errorf("wssink: %s: %w", s.Endpoint, why))
 	s.spillWindow(why)
 }
 
 // dial opens a connection.
 func (s *sink) dial() (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.DialTimeout)
+	ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.Timeout)
 	defer cancel()
 	conn, resp, err := websocket.Dial(ctx, s.cfg.url.String(), s.dialOpts)
 	if err != nil {
 		// net/http's errors quote the whole URL, query and password
 		// included.
-		err = scrub(err, s.secrets)
+		err = s.Scrub.Error(err)
 		if resp != nil {
-			return nil, fmt.Errorf("wssink: dial %s: server answered %s: %w", s.urlText, resp.Status, err)
+			return nil, fmt.Errorf("wssink: dial %s: server answered %s: %w", s.Endpoint, resp.Status, err)
 		}
-		return nil, fmt.Errorf("wssink: dial %s: %w", s.urlText, err)
+		return nil, fmt.Errorf("wssink: dial %s: %w", s.Endpoint, err)
 	}
 	conn.SetReadLimit(64 << 10) // acks are tiny
 	return conn, nil
@@ -458,7 +405,7 @@ func (s *sink) dialSocket(ctx context.Context, network, addr string) (net.Conn, 
 func (s *sink) serve(conn *websocket.Conn) (quit bool) {
 	s.connects.Add(1)
 	s.connected.Store(true)
-	s.rep.Up()
+	s.Rep.Up()
 	readErr := make(chan error, 1)
 	go s.read(conn, readErr)
 
@@ -469,7 +416,7 @@ func (s *sink) serve(conn *websocket.Conn) (quit bool) {
 		pingC = t.C
 	}
 	if s.cfg.Ack {
-		t := time.NewTicker(max(s.cfg.AckTimeout/4, time.Millisecond))
+		t := time.NewTicker(max(s.cfg.Timeout/4, time.Millisecond))
 		defer t.Stop()
 		ackC = t.C
 	}
@@ -487,7 +434,7 @@ loop:
 		case <-s.wake:
 		case err = <-readErr:
 			readDone = true
-			err = fmt.Errorf("wssink: connection to %s lost: %w", s.urlText, err)
+			err = fmt.Errorf("wssink: connection to %s lost: %w", s.Endpoint, err)
 			break loop
 		case <-pingC:
 			err = s.ping(conn)
@@ -503,8 +450,8 @@ loop:
 	}
 	s.connected.Store(false)
 	s.disconnects.Add(1)
-	s.ctr.Failed(err)
-	s.report(err)
+	s.Counters.Failed(err)
+	s.Report(err)
 	conn.CloseNow()
 	if !readDone {
 		<-readErr
@@ -521,7 +468,7 @@ func (s *sink) closeConn(conn *websocket.Conn, readErr chan error, readDone bool
 	if s.hardCtx.Err() != nil {
 		conn.CloseNow()
 	} else if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil && s.hardCtx.Err() == nil {
-		s.report(fmt.Errorf("wssink: close connection to %s: %w", s.urlText, err))
+		s.Report(fmt.Errorf("wssink: close connection to %s: %w", s.Endpoint, err))
 	}
 	conn.CloseNow()
 	if !readDone {
@@ -575,9 +522,9 @@ func (s *sink) acked(seq uint64) {
 	s.winRecs -= recs
 	s.notifyLocked()
 	s.mu.Unlock()
-	s.ctr.Wrote(recs, size, time.Now())
+	s.Counters.Wrote(recs, size, time.Now())
 	if replayed > 0 {
-		s.ctr.Replayed(replayed)
+		s.Counters.Replayed(replayed)
 	}
 	signal(s.space)
 	signal(s.wake)
@@ -601,7 +548,7 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		data, n, size := m.data, m.n, len(m.data)
 		s.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.WriteTimeout)
+		ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.Timeout)
 		err := conn.Write(ctx, websocket.MessageText, data)
 		cancel()
 		s.mu.Lock()
@@ -611,12 +558,12 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		}
 		s.mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("wssink: write message of %d records to %s: %w", n, s.urlText, err)
+			return fmt.Errorf("wssink: write message of %d records to %s: %w", n, s.Endpoint, err)
 		}
 		s.messages.Add(1)
 		if again {
 			s.resent.Add(1)
-			s.ctr.Retried()
+			s.Counters.Retried()
 		}
 		if s.cfg.Ack {
 			continue
@@ -631,32 +578,32 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		fromSpool := m.spool
 		s.recycleLocked(m)
 		s.mu.Unlock()
-		s.ctr.Wrote(n, size, time.Now())
+		s.Counters.Wrote(n, size, time.Now())
 		if fromSpool {
-			s.ctr.Replayed(n)
+			s.Counters.Replayed(n)
 		}
 		signal(s.space)
 	}
 }
 
-// ping checks that the server answers within PingTimeout.
+// ping checks that the server answers within Timeout.
 func (s *sink) ping(conn *websocket.Conn) error {
-	ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.PingTimeout)
+	ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.Timeout)
 	defer cancel()
 	if err := conn.Ping(ctx); err != nil {
-		return fmt.Errorf("wssink: ping %s: no pong within %v: %w", s.urlText, s.cfg.PingTimeout, err)
+		return fmt.Errorf("wssink: ping %s: no pong within %v: %w", s.Endpoint, s.cfg.Timeout, err)
 	}
 	return nil
 }
 
 // checkAcks fails the connection when the oldest message written has
-// waited for its ack longer than AckTimeout.
+// waited for its ack longer than Timeout.
 func (s *sink) checkAcks() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sent > 0 {
-		if waited := time.Since(s.win[0].sent); waited > s.cfg.AckTimeout {
-			return fmt.Errorf("wssink: message %d to %s not acknowledged after %v", s.win[0].seq, s.urlText, waited.Round(time.Millisecond))
+		if waited := time.Since(s.win[0].sent); waited > s.cfg.Timeout {
+			return fmt.Errorf("wssink: message %d to %s not acknowledged after %v", s.win[0].seq, s.Endpoint, waited.Round(time.Millisecond))
 		}
 	}
 	return nil
@@ -667,11 +614,11 @@ var errPause = errors.New("window full")
 // replay moves spooled records into the window while it has room, and
 // reports whether it moved any.
 func (s *sink) replay() bool {
-	if s.spool == nil || s.spool.Len() == 0 {
+	if s.Spool == nil || s.Spool.Len() == 0 {
 		return false
 	}
 	moved := false
-	_, err := s.spool.Replay(context.Background(), func(recs [][]byte) error {
+	_, err := s.Spool.Replay(context.Background(), func(recs [][]byte) error {
 		s.mu.Lock()
 		full := len(s.win) >= s.cfg.MaxUnacked
 		s.mu.Unlock()
@@ -691,7 +638,7 @@ func (s *sink) replay() bool {
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPause) && !errors.Is(err, errGaveUp) {
-		s.report(fmt.Errorf("wssink: replay spool: %w", err))
+		s.Report(fmt.Errorf("wssink: replay spool: %w", err))
 	}
 	s.mu.Lock()
 	s.notifyLocked()
@@ -705,8 +652,8 @@ func (s *sink) pending(waitSpool bool) (n int, gaveUp bool, changed <-chan struc
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n = s.winRecs
-	if waitSpool && s.spool != nil {
-		n += s.spool.Len()
+	if waitSpool && s.Spool != nil {
+		n += s.Spool.Len()
 	}
 	if n == 0 || s.gaveUp {
 		return n, s.gaveUp, nil
@@ -723,7 +670,7 @@ func (s *sink) wait(ctx context.Context, waitSpool bool) error {
 	for {
 		n, gaveUp, ch := s.pending(waitSpool)
 		if gaveUp {
-			return fmt.Errorf("%s: %w", s.urlText, errGaveUp)
+			return fmt.Errorf("%s: %w", s.Endpoint, errGaveUp)
 		}
 		if n == 0 {
 			return nil
@@ -731,17 +678,14 @@ func (s *sink) wait(ctx context.Context, waitSpool bool) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("%d records not yet delivered to %s: %w", n, s.urlText, context.Cause(ctx))
+			return fmt.Errorf("%d records not yet delivered to %s: %w", n, s.Endpoint, context.Cause(ctx))
 		}
 	}
 }
 
 func (s *sink) flush(ctx context.Context) error {
-	if s.closed.Load() {
-		return fmt.Errorf("wssink: flush: %w", multi.ErrClosed)
-	}
-	if err := s.buf.Flush(ctx); err != nil {
-		return report.Rewrap("wssink: ", err)
+	if err := s.Flush(ctx); err != nil {
+		return err
 	}
 	if err := s.wait(ctx, true); err != nil {
 		return fmt.Errorf("wssink: flush: %w", err)
@@ -750,14 +694,13 @@ func (s *sink) flush(ctx context.Context) error {
 }
 
 func (s *sink) shutdown(ctx context.Context) error {
-	return s.shut.Do(ctx, "wssink: shutdown", func() error { return s.doShutdown(ctx) })
+	return s.Shutdown(ctx, func() error { return s.doShutdown(ctx) })
 }
 
 func (s *sink) doShutdown(ctx context.Context) error {
-	s.closed.Store(true)
 	// Shutdown is bounded whatever its ctx: once the server has not been
-	// connected for DialTimeout plus a second, Shutdown stops waiting for
-	// it, as if ctx had ended.
+	// connected for Timeout plus a second, Shutdown stops waiting for it,
+	// as if ctx had ended.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopWatch := s.watchDown(func() { cancel(errServerDown) })
@@ -771,8 +714,8 @@ func (s *sink) doShutdown(ctx context.Context) error {
 	// Hand every queued batch to writeBatch. The buffer gets no deadline:
 	// once ctx ends, writeBatch spills each batch to the spool (or counts
 	// it dropped) without waiting, so the queue drains at once either way.
-	if err := s.buf.Shutdown(context.Background()); err != nil {
-		errs = append(errs, report.Rewrap("wssink: ", err))
+	if err := s.ShutdownQueue(context.Background()); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.wait(ctx, false); err != nil {
 		errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
@@ -786,27 +729,21 @@ func (s *sink) doShutdown(ctx context.Context) error {
 		why = fmt.Errorf("shut down before delivery: %w", cause)
 	}
 	s.spillWindow(why)
-	if s.spool != nil {
-		if err := s.spool.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("wssink: shutdown: %w", err))
-		}
-	}
 	s.transport.CloseIdleConnections()
-	s.rep.Close()
 	return errors.Join(errs...)
 }
 
 // errServerDown is why Shutdown stopped waiting for a server that stayed
 // down.
-var errServerDown = errors.New("the server was not connected for DialTimeout plus a second")
+var errServerDown = errors.New("the server was not connected for Timeout plus a second")
 
 // watchDown calls down once the sink has not been connected for
-// DialTimeout plus a second, counted from the call; the returned function
+// Timeout plus a second, counted from the call; the returned function
 // stops the watch.
 func (s *sink) watchDown(down func()) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	budget := s.cfg.DialTimeout + time.Second
+	budget := s.cfg.Timeout + time.Second
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(50 * time.Millisecond)
@@ -840,16 +777,14 @@ func (s *sink) cut() {
 }
 
 func (s *sink) stats() multi.Stats {
-	st := s.ctr.Snapshot()
 	s.mu.Lock()
 	w := s.winRecs
 	s.mu.Unlock()
-	st.Queued = s.buf.Stats().Queued + s.placing.Load() + int64(w)
-	return st
+	return s.Stats(s.placing.Load() + int64(w))
 }
 
 func (s *sink) healthy() bool {
-	return s.connected.Load() && !s.closed.Load()
+	return s.connected.Load() && !s.Closed()
 }
 
 func (s *sink) connStats() ConnStats {
@@ -872,15 +807,14 @@ func (s *sink) connStats() ConnStats {
 	}
 }
 
-// newBackOff returns the reconnect back-off: first, then doubling with ±50%
-// jitter up to most, forever.
-func newBackOff(first, most time.Duration) *backoff.ExponentialBackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = first
-	b.MaxInterval = most
-	b.RandomizationFactor = 0.5
-	b.Multiplier = 2
-	b.MaxElapsedTime = 0
-	b.Reset()
-	return b
+// newBackOff returns the reconnect back-off: b's waits, forever.
+func newBackOff(b delivery.Backoff) *backoff.ExponentialBackOff {
+	e := backoff.NewExponentialBackOff()
+	e.InitialInterval = b.InitialInterval
+	e.MaxInterval = b.MaxInterval
+	e.RandomizationFactor = b.Jitter
+	e.Multiplier = b.Multiplier
+	e.MaxElapsedTime = 0
+	e.Reset()
+	return e
 }

@@ -104,7 +104,7 @@ func TestWSSWithCAFileAndClientCertificate(t *testing.T) {
 	t.Run("verified, with client certificate", func(t *testing.T) {
 		o := fastOptions()
 		o.Ack = true
-		o.CAFile, o.CertFile, o.KeyFile = pki.caFile, pki.certFile, pki.keyFile
+		o.TLS.CAFile, o.TLS.CertFile, o.TLS.KeyFile = pki.caFile, pki.certFile, pki.keyFile
 		h, err := New(url, o)
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +122,7 @@ func TestWSSWithCAFileAndClientCertificate(t *testing.T) {
 	})
 	t.Run("unknown authority is refused", func(t *testing.T) {
 		o := fastOptions()
-		o.CertFile, o.KeyFile = pki.certFile, pki.keyFile
+		o.TLS.CertFile, o.TLS.KeyFile = pki.certFile, pki.keyFile
 		o.MaxReconnectAttempts = 1
 		h, err := New(url, o)
 		if err != nil {
@@ -136,7 +136,7 @@ func TestWSSWithCAFileAndClientCertificate(t *testing.T) {
 	})
 	t.Run("no client certificate is refused", func(t *testing.T) {
 		o := fastOptions()
-		o.InsecureSkipVerify = true
+		o.TLS.InsecureSkipVerify = true
 		o.MaxReconnectAttempts = 1
 		h, err := New(url, o)
 		if err != nil {

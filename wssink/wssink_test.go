@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jinpy-utils/multi/delivery"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -90,7 +91,7 @@ func TestBatchMessageIsPythonLogBatch(t *testing.T) {
 			o := fastOptions()
 			o.Ack = ack
 			o.ReplaceAttr = fixRecordTime
-			o.FlushInterval = time.Hour // one batch, closed by Flush
+			o.Queue.FlushInterval = time.Hour // one batch, closed by Flush
 			h, err := New(srv.url(), o)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +215,7 @@ func TestBatchesSplitToMaxMessageSize(t *testing.T) {
 	o := fastOptions()
 	o.Ack = true
 	o.MaxMessageSize = 2048
-	o.FlushInterval = time.Hour
+	o.Queue.FlushInterval = time.Hour
 	h, err := New(srv.url(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -484,30 +485,27 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		want string
 	}{
 		{"http://x/", Options{}, "scheme"},
-		{"ws://user:hunter2@x:port/", Options{}, `url "…@x:port/": invalid port`},
+		{"ws://user:hunter2@x:port/", Options{}, `url "ws://x:port/": invalid port`},
 		{"ws://", Options{}, "no host"},
-		{"ws://x/", Options{PingTimeout: -1}, "PingTimeout"},
-		{"ws://x/", Options{WriteTimeout: -1}, "WriteTimeout"},
-		{"ws://x/", Options{DialTimeout: -1}, "DialTimeout"},
-		{"ws://x/", Options{AckTimeout: -1}, "AckTimeout"},
-		{"ws://x/", Options{FlushInterval: -1}, "FlushInterval"},
-		{"ws://x/", Options{ReconnectInterval: -1}, "ReconnectInterval"},
-		{"ws://x/", Options{ReconnectInterval: time.Minute, MaxReconnectInterval: time.Second}, "MaxReconnectInterval"},
+		{"ws://x/", Options{Timeout: -1}, "Options.Timeout is -1ns"},
+		{"ws://x/", Options{Queue: delivery.Queue{FlushInterval: -1}}, "FlushInterval"},
+		{"ws://x/", Options{Reconnect: delivery.Backoff{InitialInterval: -1}}, "Options.Reconnect.InitialInterval is -1ns"},
+		{"ws://x/", Options{Reconnect: delivery.Backoff{InitialInterval: time.Minute, MaxInterval: time.Second}}, "Options.Reconnect.MaxInterval 1s is less than InitialInterval 1m0s"},
 		{"ws://x/", Options{MaxReconnectAttempts: -1}, "MaxReconnectAttempts"},
-		{"ws://x/", Options{QueueSize: -1}, "QueueSize"},
-		{"ws://x/", Options{QueueBytes: -1}, "QueueBytes"},
-		{"ws://x/", Options{BatchSize: -5}, "BatchSize"},
-		{"ws://x/", Options{BatchBytes: -5}, "BatchBytes"},
+		{"ws://x/", Options{Queue: delivery.Queue{Size: -1}}, "Options.Queue.Size is -1"},
+		{"ws://x/", Options{Queue: delivery.Queue{Bytes: -1}}, "Options.Queue.Bytes is -1"},
+		{"ws://x/", Options{Queue: delivery.Queue{BatchSize: -5}}, "BatchSize"},
+		{"ws://x/", Options{Queue: delivery.Queue{BatchBytes: -5}}, "BatchBytes"},
 		{"ws://x/", Options{MaxUnacked: -1}, "MaxUnacked"},
 		{"ws://x/", Options{MaxMessageSize: 100}, "MaxMessageSize"},
 		{"ws://x/", Options{Mode: 7}, "Mode"},
-		{"ws://x/", Options{OnFull: 9}, "OnFull"},
-		{"ws://x/", Options{OnFull: buffer.Divert}, "Spool"},
+		{"ws://x/", Options{Queue: delivery.Queue{OnFull: 9}}, "OnFull"},
+		{"ws://x/", Options{Queue: delivery.Queue{OnFull: buffer.Divert}}, "Spool"},
 		{"localhost:8080/logs", Options{}, "did you mean ws://localhost:8080/logs?"},
 		{"ws://x/", Options{BearerToken: "a\nb"}, "BearerToken"},
 		{"ws://x/", Options{Headers: http.Header{"Bad Key": {"v"}}}, "Headers"},
-		{"ws://x/", Options{CertFile: "c.pem"}, "KeyFile"},
-		{"ws://x/", Options{CAFile: "/nonexistent/ca.pem"}, "CAFile"},
+		{"ws://x/", Options{TLS: delivery.TLS{CertFile: "c.pem"}}, "KeyFile"},
+		{"ws://x/", Options{TLS: delivery.TLS{CAFile: "/nonexistent/ca.pem"}}, "CAFile"},
 		{"ws://x/", Options{Source: strings.Repeat("s", 4000), MaxMessageSize: 4096}, "Source"},
 	}
 	for _, c := range cases {
@@ -528,22 +526,22 @@ func TestNewRejectsBadOptions(t *testing.T) {
 // above it: setting only the first step is not an error.
 func TestMaxReconnectIntervalDefaultFollowsReconnectInterval(t *testing.T) {
 	for _, tc := range []struct{ first, max, want time.Duration }{
-		{0, 0, DefaultMaxReconnectInterval},
-		{time.Second, 0, DefaultMaxReconnectInterval},
+		{0, 0, delivery.DefaultMaxInterval},
+		{time.Second, 0, delivery.DefaultMaxInterval},
 		{2 * time.Minute, 0, 2 * time.Minute},
 		{2 * time.Minute, 5 * time.Minute, 5 * time.Minute},
 	} {
 		var c config
-		if err := c.resolve("ws://x/", &Options{ReconnectInterval: tc.first, MaxReconnectInterval: tc.max}); err != nil {
+		if err := c.resolve("ws://x/", &Options{Reconnect: delivery.Backoff{InitialInterval: tc.first, MaxInterval: tc.max}}); err != nil {
 			t.Errorf("ReconnectInterval %v, MaxReconnectInterval %v: %v", tc.first, tc.max, err)
 			continue
 		}
-		if c.MaxReconnectInterval != tc.want {
-			t.Errorf("ReconnectInterval %v, MaxReconnectInterval %v: resolved to %v, want %v", tc.first, tc.max, c.MaxReconnectInterval, tc.want)
+		if c.Reconnect.MaxInterval != tc.want {
+			t.Errorf("ReconnectInterval %v, MaxReconnectInterval %v: resolved to %v, want %v", tc.first, tc.max, c.Reconnect.MaxInterval, tc.want)
 		}
 	}
 	var c config
-	if err := c.resolve("ws://x/", &Options{MaxReconnectInterval: -time.Second}); err == nil || !strings.Contains(err.Error(), "MaxReconnectInterval -1s: must not be negative") {
+	if err := c.resolve("ws://x/", &Options{Reconnect: delivery.Backoff{MaxInterval: -time.Second}}); err == nil || !strings.Contains(err.Error(), "Options.Reconnect.MaxInterval is -1s: must not be negative") {
 		t.Errorf("negative MaxReconnectInterval: %v", err)
 	}
 }

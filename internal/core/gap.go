@@ -1,13 +1,14 @@
-// Package delivery holds what the network sinks share to deliver records:
-// for now the gap record, which tells the collector about records that
-// were dropped. (The rest of the delivery core, the queue, retries, the
-// breaker, spool replay and drop accounting, still lives in httpsink and
-// wssink; see issue 10.)
-package delivery
+// Package core is the delivery core under the network sinks (httpsink,
+// wssink): the queue and its spool, retries, the breaker, replay, drop
+// accounting and the gap record, error reporting, secret scrubbing, and
+// the validation of the options in package delivery. A sink keeps only its
+// transport and its encoding.
+package core
 
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jinpy-utils/multi/internal/jsonx"
@@ -18,13 +19,16 @@ const GapMessage = "records dropped before this one"
 
 // Gap counts the records dropped since the last gap record, so that a
 // sink can send one record about them ahead of the next records it
-// delivers. It is safe for concurrent use; Add does not allocate.
+// delivers. It is safe for concurrent use; Add does not allocate, and
+// while a gap is open (drops wait for their record, as during an outage)
+// it takes no lock: two atomics.
 type Gap struct {
+	n    atomic.Int64
+	last atomic.Int64 // UnixNano of the newest drop
+
 	mu     sync.Mutex
-	n      int
-	reason error
+	reason error // the first drop's, since the gap opened
 	first  time.Time
-	last   time.Time
 }
 
 // Add notes n records dropped at now for reason.
@@ -32,38 +36,38 @@ func (g *Gap) Add(n int, reason error, now time.Time) {
 	if n <= 0 {
 		return
 	}
-	g.mu.Lock()
-	if g.n == 0 {
-		g.first = now
+	if g.n.Load() > 0 {
+		g.n.Add(int64(n))
+		g.last.Store(now.UnixNano())
+		return
 	}
-	g.n += n
-	g.last = now
-	g.reason = reason
+	g.mu.Lock()
+	if g.n.Load() == 0 {
+		g.first, g.reason = now, reason
+	}
+	g.n.Add(int64(n))
+	g.last.Store(now.UnixNano())
 	g.mu.Unlock()
 }
 
 // Pending reports whether drops wait for a gap record.
-func (g *Gap) Pending() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.n > 0
-}
+func (g *Gap) Pending() bool { return g.n.Load() > 0 }
 
 // Drops is what a gap record stands for: n records dropped between first
-// and last, the newest for reason.
+// and last, the first of them for reason.
 type Drops struct {
 	N           int
 	Reason      error
 	First, Last time.Time
 }
 
-// Take returns the drops so far and starts counting again.
+// Take returns the drops so far and starts counting again. (A drop that
+// races with Take is counted by the next gap record.)
 func (g *Gap) Take() Drops {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	d := Drops{g.n, g.reason, g.first, g.last}
-	g.n, g.reason = 0, nil
-	return d
+	n := g.n.Swap(0)
+	return Drops{int(n), g.reason, g.first, time.Unix(0, g.last.Load())}
 }
 
 // Restore puts back drops taken for a gap record that could not be
@@ -73,23 +77,20 @@ func (g *Gap) Restore(d Drops) {
 		return
 	}
 	g.mu.Lock()
-	if g.n == 0 || d.First.Before(g.first) {
-		g.first = d.First
+	if g.n.Load() == 0 || d.First.Before(g.first) {
+		g.first, g.reason = d.First, d.Reason
 	}
-	if g.n == 0 || d.Last.After(g.last) {
-		g.last = d.Last
+	if l := d.Last.UnixNano(); l > g.last.Load() {
+		g.last.Store(l)
 	}
-	if g.reason == nil {
-		g.reason = d.Reason
-	}
-	g.n += d.N
+	g.n.Add(int64(d.N))
 	g.mu.Unlock()
 }
 
 // Append appends the gap record for d to dst, as one JSON line without
 // its newline; with no drops it returns dst unchanged. The record is level
 // WARN with the message [GapMessage] and the attributes dropped (the
-// count), reason (the newest drop's reason), first_drop and last_drop
+// count), reason (the first drop's reason), first_drop and last_drop
 // (RFC 3339 times); its time is now, and name, when not empty, is its
 // "logger".
 func (d Drops) Append(dst []byte, now time.Time, name string) []byte {

@@ -1,4 +1,4 @@
-package delivery
+package core
 
 import (
 	"encoding/json"
@@ -22,7 +22,7 @@ func TestGapRecord(t *testing.T) {
 		t.Fatalf("%s: %v", line, err)
 	}
 	want := map[string]any{"time": "2026-12-03T10:00:02Z", "level": "WARN", "logger": "app", "msg": GapMessage,
-		"dropped": 5.0, "reason": `queue "full" again`, "first_drop": "2026-12-03T10:00:00Z", "last_drop": "2026-12-03T10:00:01Z"}
+		"dropped": 5.0, "reason": "queue full" /* the first drop's: what started the gap */, "first_drop": "2026-12-03T10:00:00Z", "last_drop": "2026-12-03T10:00:01Z"}
 	for k, v := range want {
 		if rec[k] != v {
 			t.Errorf("%s = %v, want %v (%s)", k, rec[k], v, line)
@@ -33,8 +33,8 @@ func TestGapRecord(t *testing.T) {
 	}
 	g.Add(1, errors.New("later"), t0.Add(3*time.Second))
 	g.Restore(d)
-	if r := g.Take(); r.N != 6 || !r.First.Equal(t0) || !r.Last.Equal(t0.Add(3*time.Second)) || r.Reason.Error() != "later" {
-		t.Errorf("after Restore: %+v, want 6 drops from t0 to t0+3s, reason later", r)
+	if r := g.Take(); r.N != 6 || !r.First.Equal(t0) || !r.Last.Equal(t0.Add(3*time.Second)) || r.Reason.Error() != "queue full" {
+		t.Errorf("after Restore: %+v, want 6 drops from t0 to t0+3s, the reason of the first", r)
 	}
 }
 

@@ -1,0 +1,5 @@
+//go:build race
+
+package otlpsink
+
+const raceEnabled = true
