@@ -216,7 +216,7 @@
 //	      - sink: {type: console}                # no when: every record
 //	  - type: failover           # multi.Failover
 //	    hold: 30s                # optional (default 10s)
-//	    primary: {type: http, url: https://logs.example.com/api/v1/logs, spool: /var/spool/app}
+//	    primary: {type: http, url: https://logs.example.com/api/v1/logs, spool: {dir: /var/spool/app}}
 //	    secondaries:
 //	      - {type: file, path: logs/fallback.log}
 //

@@ -402,7 +402,7 @@ func attrValues(n *node) ([]any, error) {
 //	type: failover
 //	level: info            # optional: a floor on every sink in it
 //	hold: 30s              # optional (default 10s)
-//	primary: {type: http, url: ..., spool: /var/spool/app}
+//	primary: {type: http, url: ..., spool: {dir: /var/spool/app}}
 //	secondaries:
 //	  - {type: file, path: logs/fallback.log}
 func buildFailover(raw json.RawMessage, st *steer) (slog.Handler, error) {

@@ -214,3 +214,42 @@ func (b *bodyServer) text() string {
 	defer b.mu.Unlock()
 	return strings.Join(b.bodies, "\n")
 }
+
+// The documents of the package doc's "Sampling, redaction, routing and
+// failover" build (their paths moved to a temporary directory; nothing is
+// logged, so nothing is sent).
+func TestDocPolicyExamplesBuild(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	start, end := strings.Index(doc, "// # Sampling, redaction"), strings.Index(doc, "// # Custom types")
+	if start < 0 || end < start {
+		t.Fatal("doc.go has no section on sampling, redaction, routing and failover")
+	}
+	var blocks []string
+	var cur []string
+	for _, l := range strings.Split(doc[start:end], "\n") {
+		if code, ok := strings.CutPrefix(l, "//\t"); ok {
+			cur = append(cur, code)
+		} else if cur != nil {
+			blocks = append(blocks, strings.Join(cur, "\n"))
+			cur = nil
+		}
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("found %d documents; want 2", len(blocks))
+	}
+	for _, b := range blocks {
+		dir := t.TempDir()
+		b = strings.NewReplacer("/var/spool/app", dir+"/spool", "logs/", dir+"/").Replace(b)
+		h, err := loadString(t, b, nil)
+		if err != nil {
+			t.Fatalf("%s\n%v", b, err)
+		}
+		if err := multi.Shutdown(context.Background(), h); err != nil {
+			t.Error(err)
+		}
+	}
+}
