@@ -189,3 +189,49 @@ func BenchmarkSampleHandle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSampleOverhead times the child alone and the child behind
+// Sample (a record counted and passed) in alternating rounds of 1000
+// records, so that both see the same neighbours on a shared machine, and
+// reports the difference per record as "ns-over-child" (and MinLevel's,
+// the cost of any wrapper, as a reference in its own sub-benchmark).
+//
+//	go test -run '^$' -bench SampleOverhead -count 6 .
+func BenchmarkSampleOverhead(b *testing.B) {
+	const round = 1000
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request served", 0)
+	r.AddAttrs(benchAttrs(5)...)
+	s, err := multi.Sample(nopBorrower{}, &multi.SampleOptions{First: 1 << 62})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []struct {
+		name string
+		h    slog.Handler
+	}{{"sample", s}, {"minlevel", multi.MinLevel(nopBorrower{}, slog.LevelDebug)}} {
+		b.Run("wrapper="+w.name, func(b *testing.B) {
+			ctx := context.Background()
+			run := func(h slog.Handler) time.Duration {
+				start := time.Now()
+				for range round {
+					_ = h.Handle(ctx, r)
+				}
+				return time.Since(start)
+			}
+			var child, wrapped time.Duration
+			n := 0
+			b.ReportAllocs()
+			for i := 0; i < b.N; i += 2 * round {
+				if i%(4*round) == 0 {
+					child += run(nopBorrower{})
+					wrapped += run(w.h)
+				} else {
+					wrapped += run(w.h)
+					child += run(nopBorrower{})
+				}
+				n += round
+			}
+			b.ReportMetric(float64(wrapped-child)/float64(n), "ns-over-child")
+		})
+	}
+}

@@ -17,8 +17,9 @@
 // Every sink in this module implements [Flusher], [Shutdowner] and [Reporter].
 // Handlers derived with WithAttrs or WithGroup share their parent's
 // destination, so flushing or shutting down any of them reaches it. [Flush]
-// and [Shutdown] walk a whole handler tree, through [Handler] fan-outs and
-// [MinLevel] wrappers, so a program needs one call at exit:
+// and [Shutdown] walk a whole handler tree, through [Handler] fan-outs,
+// [MinLevel] wrappers and the policies [Sample], [Route] and [Failover],
+// so a program needs one call at exit:
 //
 //	defer multi.Shutdown(context.Background(), logger.Handler())
 //

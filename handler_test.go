@@ -3,6 +3,7 @@ package multi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -150,7 +152,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			stderr := withDefault(t)
-			a, b := newRecorder(slog.LevelDebug), newRecorder(slog.LevelDebug)
+			a, b := multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug}), multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug})
 			h := multi.New(a, multi.MinLevel(b, slog.LevelInfo))
 			slog.SetDefault(tc.def(h))
 			slog.Info("before")
@@ -170,7 +172,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 			if strings.Count(got, "\n") != 2 {
 				t.Errorf("stderr = %q; want the two lines at INFO", got)
 			}
-			if m := a.messages(); len(m) != 1 || m[0] != "before" {
+			if m := a.Messages(); len(m) != 1 || m[0] != "before" {
 				t.Errorf("the shut-down sink got %q; want [before]", m)
 			}
 		})
@@ -181,7 +183,7 @@ func TestShutdownGivesTheDefaultLoggerStderr(t *testing.T) {
 // its other destinations still work.
 func TestShutdownLeavesAnotherDefaultAlone(t *testing.T) {
 	stderr := withDefault(t)
-	old, live := newRecorder(0), newRecorder(0)
+	old, live := multitest.NewRecorder(nil), multitest.NewRecorder(nil)
 	for name, def := range map[string]slog.Handler{
 		"a new tree":                          multi.New(live),
 		"a tree with another sink":            multi.New(old, live),
@@ -206,5 +208,46 @@ func TestShutdownLeavesAnotherDefaultAlone(t *testing.T) {
 	}
 	if got := readFile(t, stderr); got != "" {
 		t.Errorf("stderr = %q; want nothing", got)
+	}
+}
+
+// The same through the policies: a default logger derived from a Sample,
+// Route or Failover tree is given stderr by Shutdown of the tree, by
+// multi.Shutdown or by the tree's own method.
+func TestShutdownGivesTheDefaultLoggerStderrThroughPolicies(t *testing.T) {
+	for name, wrap := range map[string]func(t *testing.T, h slog.Handler) slog.Handler{
+		"Sample": func(t *testing.T, h slog.Handler) slog.Handler { return mustSample(t, h, nil) },
+		"Route": func(t *testing.T, h slog.Handler) slog.Handler {
+			return mustRoute(t, nil, multi.Rule{When: multi.MatchLevel(slog.LevelError), To: h}, multi.Rule{To: h})
+		},
+		"Failover": func(t *testing.T, h slog.Handler) slog.Handler {
+			return mustFailover(t, nil, h, h.WithAttrs([]slog.Attr{slog.Int("k", 1)}))
+		},
+	} {
+		for _, byMethod := range []bool{false, true} {
+			t.Run(fmt.Sprint(name, "/method=", byMethod), func(t *testing.T) {
+				stderr := withDefault(t)
+				a := multitest.NewRecorder(nil)
+				tree := wrap(t, multi.New(a))
+				slog.SetDefault(slog.New(tree).With("app", "api"))
+				slog.Info("before")
+				var err error
+				if byMethod {
+					err = tree.(multi.Shutdowner).Shutdown(context.Background())
+				} else {
+					err = multi.Shutdown(context.Background(), tree)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				slog.Info("after")
+				if got := readFile(t, stderr); !strings.Contains(got, "level=INFO msg=after\n") {
+					t.Errorf("stderr = %q; want the record logged after Shutdown", got)
+				}
+				if a.Shutdowns() == 0 {
+					t.Error("the sink behind the policy was not shut down")
+				}
+			})
+		}
 	}
 }

@@ -14,13 +14,13 @@ import (
 	"github.com/jinpy-utils/multi/multitest"
 )
 
-// recorder is a minimal sink kept by the tests: it records messages and
-// attribute counts, and counts lifecycle calls on its shared destination.
+// recorder is a minimal sink kept by the tests that need what
+// multitest.Recorder does not do: panic in Handle on demand, and count the
+// attributes it was given without resolving them.
 type recorder struct {
 	dst    *dest
 	level  slog.Level
 	attrs  int
-	failed error
 	panics bool
 }
 
@@ -43,9 +43,6 @@ func (r *recorder) Enabled(_ context.Context, l slog.Level) bool { return l >= r
 func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
 	if r.panics {
 		panic("boom")
-	}
-	if r.failed != nil {
-		return r.failed
 	}
 	r.dst.mu.Lock()
 	defer r.dst.mu.Unlock()
@@ -90,7 +87,7 @@ func TestNewPanicsOnNilHandlerNamingIt(t *testing.T) {
 }
 
 func TestFanOutGivesEachChildItsLevel(t *testing.T) {
-	debug, warn := newRecorder(slog.LevelDebug), newRecorder(slog.LevelWarn)
+	debug, warn := multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug}), multitest.NewRecorder(&multitest.Options{Level: slog.LevelWarn})
 	var buf bytes.Buffer
 	foreign := slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})
 	log := slog.New(multi.New(debug, warn, foreign))
@@ -100,10 +97,10 @@ func TestFanOutGivesEachChildItsLevel(t *testing.T) {
 	log.Warn("w")
 	log.Error("e")
 
-	if got, want := strings.Join(debug.messages(), ","), "d,i,w,e"; got != want {
+	if got, want := strings.Join(debug.Messages(), ","), "d,i,w,e"; got != want {
 		t.Errorf("debug child got %q; want %q", got, want)
 	}
-	if got, want := strings.Join(warn.messages(), ","), "w,e"; got != want {
+	if got, want := strings.Join(warn.Messages(), ","), "w,e"; got != want {
 		t.Errorf("warn child got %q; want %q", got, want)
 	}
 	if !strings.Contains(buf.String(), "msg=e") || strings.Count(buf.String(), "\n") != 1 {
@@ -112,7 +109,7 @@ func TestFanOutGivesEachChildItsLevel(t *testing.T) {
 }
 
 func TestEnabledWhenAnyChildIs(t *testing.T) {
-	h := multi.New(newRecorder(slog.LevelError), newRecorder(slog.LevelInfo))
+	h := multi.New(multitest.NewRecorder(&multitest.Options{Level: slog.LevelError}), multitest.NewRecorder(&multitest.Options{Level: slog.LevelInfo}))
 	ctx := context.Background()
 	if h.Enabled(ctx, slog.LevelDebug) {
 		t.Error("Enabled(DEBUG) = true; no child is enabled at DEBUG")
@@ -127,7 +124,7 @@ func TestMinLevelFiltersAnyHandler(t *testing.T) {
 	lv := new(slog.LevelVar)
 	lv.Set(slog.LevelWarn)
 	foreign := multi.MinLevel(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), lv)
-	rec := newRecorder(slog.LevelDebug)
+	rec := multitest.NewRecorder(&multitest.Options{Level: slog.LevelDebug})
 	log := slog.New(multi.New(multi.MinLevel(rec, slog.LevelError), foreign))
 
 	log.Info("info")
@@ -139,14 +136,14 @@ func TestMinLevelFiltersAnyHandler(t *testing.T) {
 	if got := strings.Count(buf.String(), "\n"); got != 3 {
 		t.Errorf("foreign handler got %d lines; want 3 (warn, error, info again):\n%s", got, buf.String())
 	}
-	if got := rec.messages(); len(got) != 1 || got[0] != "error" {
+	if got := rec.Messages(); len(got) != 1 || got[0] != "error" {
 		t.Errorf("recorder got %q; want [error]", got)
 	}
 	// Handle without Enabled still filters.
 	if err := multi.MinLevel(rec, slog.LevelError).Handle(context.Background(), slog.NewRecord(timeZero, slog.LevelInfo, "direct", 0)); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.messages(); len(got) != 1 {
+	if got := rec.Messages(); len(got) != 1 {
 		t.Errorf("MinLevel.Handle passed a record below its level: %q", got)
 	}
 }
@@ -199,15 +196,12 @@ func TestFlushAndShutdownReachEveryHandlerInTheTree(t *testing.T) {
 }
 
 func TestWithAttrsReachesEveryChild(t *testing.T) {
-	a, b := newRecorder(0), newRecorder(0)
+	a, b := multitest.NewRecorder(nil), multitest.NewRecorder(nil)
 	log := slog.New(multi.New(a, b)).With("x", 1, "y", 2)
 	log.Info("m", "z", 3)
-	for _, r := range []*recorder{a, b} {
-		r.dst.mu.Lock()
-		got := r.dst.attrs
-		r.dst.mu.Unlock()
-		if len(got) != 1 || got[0] != 3 {
-			t.Errorf("child saw attr counts %v; want [3]", got)
+	for _, r := range []*multitest.Recorder{a, b} {
+		if got := r.WithAttr("x", 1); len(got) != 1 || got[0].NumAttrs() != 3 {
+			t.Errorf("child kept %v; want one record with x, y and z", r.Records())
 		}
 	}
 }
@@ -290,7 +284,7 @@ func (m mutator) WithGroup(string) slog.Handler      { return m }
 
 func TestForeignChildrenGetAClone(t *testing.T) {
 	var s1, s2 []int
-	after := newRecorder(0)
+	after := multitest.NewRecorder(nil)
 	h := multi.New(mutator{&s1}, mutator{&s2}, after)
 	r := slog.NewRecord(timeZero, slog.LevelInfo, "m", 0)
 	for i := range 8 { // more than fit in the record's inline array
@@ -302,10 +296,8 @@ func TestForeignChildrenGetAClone(t *testing.T) {
 	if s1[0] != 9 || s2[0] != 9 {
 		t.Errorf("mutators saw %v and %v attrs; want 9 each (8 + their own)", s1, s2)
 	}
-	after.dst.mu.Lock()
-	defer after.dst.mu.Unlock()
-	if after.dst.attrs[0] != 8 {
-		t.Errorf("child after the mutators saw %d attrs; want 8", after.dst.attrs[0])
+	if n := after.Records()[0].NumAttrs(); n != 8 {
+		t.Errorf("child after the mutators saw %d attrs; want 8", n)
 	}
 }
 

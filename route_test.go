@@ -165,17 +165,15 @@ func TestRouteRefusesBadInputNamingTheFix(t *testing.T) {
 
 func TestRouteKeepsTheRecordBorrowerContract(t *testing.T) {
 	var seen []int
-	after := newRecorder(0)
+	after := multitest.NewRecorder(nil)
 	h := multi.New(mustRoute(t, nil, multi.Rule{To: nopBorrower{}}, multi.Rule{To: mutator{&seen}}), after)
 	r := slog.NewRecord(timeZero, slog.LevelInfo, "m", 0)
 	for i := range 8 {
 		r.AddAttrs(slog.Int("i", i))
 	}
 	handle(t, h, r)
-	after.dst.mu.Lock()
-	defer after.dst.mu.Unlock()
-	if after.dst.attrs[0] != 8 {
-		t.Errorf("child after a Route ending in a mutator saw %d attrs; want 8", after.dst.attrs[0])
+	if n := after.Records()[0].NumAttrs(); n != 8 {
+		t.Errorf("child after a Route ending in a mutator saw %d attrs; want 8", n)
 	}
 	ctx := context.Background()
 	borrowers := multi.New(mustRoute(t, nil, multi.Rule{To: nopBorrower{}}, multi.Rule{When: multi.MatchLevel(slog.LevelInfo), To: nopBorrower{}}), nopBorrower{})

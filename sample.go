@@ -50,6 +50,8 @@ type SampleOptions struct {
 	// the last tick: msg "37 records like this dropped in the last 1s" and
 	// a group "sampled" with "dropped" (the count) and "key" (the message,
 	// the "file:line" of the source, or "name=value" of the attribute).
+	// It goes to the handler given to Sample, so without the attributes
+	// of loggers derived with With, and is not itself sampled.
 	Summary bool
 }
 

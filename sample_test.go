@@ -212,17 +212,15 @@ func TestSampleRefusesBadInputNamingTheFix(t *testing.T) {
 // exactly when its child is.
 func TestSampleKeepsTheRecordBorrowerContract(t *testing.T) {
 	var seen []int
-	after := newRecorder(0)
+	after := multitest.NewRecorder(nil)
 	h := multi.New(mustSample(t, mutator{&seen}, nil), after)
 	r := slog.NewRecord(timeZero, slog.LevelInfo, "m", 0)
 	for i := range 8 {
 		r.AddAttrs(slog.Int("i", i))
 	}
 	handle(t, h, r)
-	after.dst.mu.Lock()
-	defer after.dst.mu.Unlock()
-	if after.dst.attrs[0] != 8 {
-		t.Errorf("child after a sampled mutator saw %d attrs; want 8 (the mutator got a clone)", after.dst.attrs[0])
+	if n := after.Records()[0].NumAttrs(); n != 8 {
+		t.Errorf("child after a sampled mutator saw %d attrs; want 8 (the mutator got a clone)", n)
 	}
 	ctx := context.Background()
 	borrowers := multi.New(mustSample(t, nopBorrower{}, nil), mustSample(t, nopBorrower{}, nil))

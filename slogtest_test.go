@@ -117,6 +117,11 @@ func TestSlogtest(t *testing.T) {
 				multi.Rule{To: slog.NewJSONHandler(a, &slog.HandlerOptions{Level: slog.LevelDebug})})
 			return h, a.bytes
 		}},
+		{"multi.Failover", func(t *testing.T) (slog.Handler, func() []byte) {
+			a, b := &lockedBuffer{}, &lockedBuffer{}
+			h := mustFailover(t, nil, format.New(a, &format.Options{Level: slog.LevelDebug}), format.New(b, &format.Options{Level: slog.LevelDebug}))
+			return h, a.bytes
+		}},
 		{"multi.Sample", func(t *testing.T) (slog.Handler, func() []byte) {
 			a := &lockedBuffer{}
 			return mustSample(t, format.New(a, &format.Options{Level: slog.LevelDebug}), nil), a.bytes

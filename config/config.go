@@ -37,8 +37,9 @@ type Config struct {
 
 // A Sink is one destination of a Config.
 type Sink struct {
-	// Type names the sink type: "console", "file", "http", "websocket", or
-	// one added with [Register].
+	// Type names the sink type: "console", "file", "http", "websocket",
+	// "syslog", "journald", "route", "failover", or one added with
+	// [Register].
 	Type string
 	// Name, the document's "name" key, is the sink's own name, unique in
 	// the document: [Config.BuildTree] returns a LevelVar for each named

@@ -216,13 +216,14 @@
 //	      - sink: {type: console}                # no when: every record
 //	  - type: failover           # multi.Failover
 //	    hold: 30s                # optional (default 10s)
-//	    primary: {type: http, url: https://logs.example.com/api/v1/logs, spool: /var/spool/app}
+//	    primary: {type: http, url: https://logs.example.com/api/v1/logs, spool: {dir: /var/spool/app}}
 //	    secondaries:
 //	      - {type: file, path: logs/fallback.log}
 //
 // A "redact" on a route or failover reaches every sink inside it that has
-// none of its own. A named route or failover gets a LevelVar, starting at
-// TRACE, that is a floor on the whole of it. Errors inside name the path
+// none of its own. A route or failover may have a "level", a floor on
+// the whole of it; a named one gets a LevelVar, starting at that level
+// (TRACE without one), that is that floor. Errors inside name the path
 // down to the value ("sinks[0].rules[1].sink.max_size").
 //
 // # Custom types

@@ -218,14 +218,29 @@ func shutdownQuietly(hs ...slog.Handler) {
 	}
 }
 
-// named wraps h in the LevelVar of a named route or failover, which
-// starts at TRACE: a floor that quiets the whole of it.
-func named(h slog.Handler, st *steer) slog.Handler {
-	if st.level == nil {
-		return h
+// leveled applies a route's or failover's "level" key and, when it is
+// named, its LevelVar, which starts at that level (TRACE without one): a
+// floor on the whole of it.
+func leveled(h slog.Handler, n *node, st *steer) (slog.Handler, error) {
+	var lv slog.Leveler
+	if ln := n.get("level"); ln != nil {
+		l, err := decodeLevel(ln)
+		if err != nil {
+			return nil, errAt(path{}.key("level"), ln.line, err)
+		}
+		lv = l
 	}
-	st.level.Set(multi.LevelTrace)
-	return multi.MinLevel(h, st.level)
+	if st.level != nil {
+		st.level.Set(multi.LevelTrace)
+		if lv != nil {
+			st.level.Set(lv.Level())
+		}
+		lv = st.level
+	}
+	if lv == nil {
+		return h, nil
+	}
+	return multi.MinLevel(h, lv), nil
 }
 
 // objectKeys checks that n is an object whose keys are among known.
@@ -253,6 +268,7 @@ func objectKeys(n *node, at path, known ...string) error {
 // buildRoute builds a "route" sink:
 //
 //	type: route
+//	level: info            # optional: a floor on every rule
 //	first_match: true      # optional
 //	rules:
 //	  - when: {level: error}
@@ -263,7 +279,7 @@ func buildRoute(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := objectKeys(n, nil, "rules", "first_match"); err != nil {
+	if err := objectKeys(n, nil, "rules", "first_match", "level"); err != nil {
 		return nil, err
 	}
 	o := &multi.RouteOptions{}
@@ -312,7 +328,10 @@ func buildRoute(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err != nil {
 		return fail(err)
 	}
-	return named(h, st), nil
+	if h, err = leveled(h, n, st); err != nil {
+		return fail(err)
+	}
+	return h, nil
 }
 
 // matcher reads a rule's "when": every key given must match.
@@ -381,8 +400,9 @@ func attrValues(n *node) ([]any, error) {
 // buildFailover builds a "failover" sink:
 //
 //	type: failover
+//	level: info            # optional: a floor on every sink in it
 //	hold: 30s              # optional (default 10s)
-//	primary: {type: http, url: ..., spool: /var/spool/app}
+//	primary: {type: http, url: ..., spool: {dir: /var/spool/app}}
 //	secondaries:
 //	  - {type: file, path: logs/fallback.log}
 func buildFailover(raw json.RawMessage, st *steer) (slog.Handler, error) {
@@ -390,7 +410,7 @@ func buildFailover(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := objectKeys(n, nil, "primary", "secondaries", "hold"); err != nil {
+	if err := objectKeys(n, nil, "primary", "secondaries", "hold", "level"); err != nil {
 		return nil, err
 	}
 	o := &multi.FailoverOptions{}
@@ -431,5 +451,8 @@ func buildFailover(raw json.RawMessage, st *steer) (slog.Handler, error) {
 	if err != nil {
 		return fail(errAt(nil, 0, err))
 	}
-	return named(h, st), nil
+	if h, err = leveled(h, n, st); err != nil {
+		return fail(err)
+	}
+	return h, nil
 }

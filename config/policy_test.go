@@ -30,6 +30,7 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 	doc := strings.ReplaceAll(`sinks:
   - type: route
     name: routed
+    level: info
     first_match: true
     rules:
       - when: {level: error}
@@ -53,6 +54,7 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(tree.Handler)
+	log.Debug("below the route's level")
 	log.Error("login failed", "user", "ann", "password", "hunter2")
 	log.With("tenant", "acme").Info("server error", "status", 500)
 	log.With("tenant", "acme").Info("fine", "status", 200, "auth", "Bearer abc.def")
@@ -62,8 +64,8 @@ func TestRouteSampleAndRedactNodesBuildATree(t *testing.T) {
 	if err := multi.Shutdown(context.Background(), tree.Handler); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tree.Levels["routed"]; !ok {
-		t.Error(`no LevelVar for the named route "routed"`)
+	if lv, ok := tree.Levels["routed"]; !ok || lv.Level() != slog.LevelInfo {
+		t.Errorf(`LevelVar of the named route "routed" = %v, %v; want INFO, from its level`, lv, ok)
 	}
 	errs := readLines(t, filepath.Join(dir, "errors.log"))
 	if len(errs) != 1 || !strings.Contains(errs[0], `"password":"[REDACTED]"`) || strings.Contains(errs[0], "hunter2") {
@@ -211,4 +213,43 @@ func (b *bodyServer) text() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Join(b.bodies, "\n")
+}
+
+// The documents of the package doc's "Sampling, redaction, routing and
+// failover" build (their paths moved to a temporary directory; nothing is
+// logged, so nothing is sent).
+func TestDocPolicyExamplesBuild(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	start, end := strings.Index(doc, "// # Sampling, redaction"), strings.Index(doc, "// # Custom types")
+	if start < 0 || end < start {
+		t.Fatal("doc.go has no section on sampling, redaction, routing and failover")
+	}
+	var blocks []string
+	var cur []string
+	for _, l := range strings.Split(doc[start:end], "\n") {
+		if code, ok := strings.CutPrefix(l, "//\t"); ok {
+			cur = append(cur, code)
+		} else if cur != nil {
+			blocks = append(blocks, strings.Join(cur, "\n"))
+			cur = nil
+		}
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("found %d documents; want 2", len(blocks))
+	}
+	for _, b := range blocks {
+		dir := t.TempDir()
+		b = strings.NewReplacer("/var/spool/app", dir+"/spool", "logs/", dir+"/").Replace(b)
+		h, err := loadString(t, b, nil)
+		if err != nil {
+			t.Fatalf("%s\n%v", b, err)
+		}
+		if err := multi.Shutdown(context.Background(), h); err != nil {
+			t.Error(err)
+		}
+	}
 }

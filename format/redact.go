@@ -82,7 +82,7 @@ type RedactOptions struct {
 // concurrent use.
 type Redactor struct {
 	exact    map[string]bool // lower-case keys without dots or globs, at any depth
-	globs    []string        // lower-case globs without dots, at any depth
+	globs    []glob          // lower-case globs without dots, at any depth
 	paths    []string        // lower-case patterns with dots, from the top
 	bearer   bool
 	jwt      bool
@@ -128,7 +128,7 @@ func NewRedactor(opts *RedactOptions) (*Redactor, error) {
 		case strings.Contains(k, "."):
 			r.paths = append(r.paths, k)
 		case strings.ContainsAny(k, `*?[\`):
-			r.globs = append(r.globs, k)
+			r.globs = append(r.globs, compileGlob(k))
 		default:
 			r.exact[k] = true
 		}
@@ -185,10 +185,16 @@ func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 			}
 		}
 	case slog.KindAny:
-		if _, ok := v.Any().(*slog.Source); ok {
+		var s string
+		switch x := v.Any().(type) {
+		case *slog.Source:
 			return a
+		case error:
+			s = x.Error() // most errors hold their text: no allocation
+		default:
+			s = v.String()
 		}
-		if s := v.String(); r.suspect(s) {
+		if r.suspect(s) {
 			if red := r.Redact(s); red != s {
 				return slog.String(a.Key, red)
 			}
@@ -240,11 +246,44 @@ func (r *Redactor) nameMatches(name string) bool {
 		return true
 	}
 	for _, g := range r.globs {
-		if ok, _ := path.Match(g, lower); ok {
+		if g.match(lower) {
 			return true
 		}
 	}
 	return false
+}
+
+// glob is a key pattern; the common shapes "*x", "x*" and "*x*" are
+// matched without path.Match, which is slow.
+type glob struct {
+	kind byte // 's' suffix, 'p' prefix, 'c' contains, 'm' path.Match
+	lit  string
+}
+
+func compileGlob(pat string) glob {
+	meta := func(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+	switch {
+	case len(pat) > 2 && pat[0] == '*' && pat[len(pat)-1] == '*' && !meta(pat[1:len(pat)-1]):
+		return glob{'c', pat[1 : len(pat)-1]}
+	case len(pat) > 1 && pat[0] == '*' && !meta(pat[1:]):
+		return glob{'s', pat[1:]}
+	case len(pat) > 1 && pat[len(pat)-1] == '*' && !meta(pat[:len(pat)-1]):
+		return glob{'p', pat[:len(pat)-1]}
+	}
+	return glob{'m', pat}
+}
+
+func (g glob) match(s string) bool {
+	switch g.kind {
+	case 's':
+		return strings.HasSuffix(s, g.lit)
+	case 'p':
+		return strings.HasPrefix(s, g.lit)
+	case 'c':
+		return strings.Contains(s, g.lit)
+	}
+	ok, _ := path.Match(g.lit, s)
+	return ok
 }
 
 // hide is what replaces v: the mask, or the HMAC of v's text.

@@ -172,3 +172,15 @@ func ExampleRedactor() {
 	// Output:
 	// {"level":"INFO","msg":"called with Bearer [REDACTED]","user":"ann","password":"[REDACTED]","key":"[REDACTED]"}
 }
+
+func TestRedactGlobsOfEveryShape(t *testing.T) {
+	r := mustRedactor(t, &format.RedactOptions{Keys: []string{"*_token", "sess*", "*secret*", "k?y", "[ab]x", `lit\*`}, Detectors: []format.Detector{}})
+	for key, want := range map[string]bool{
+		"refresh_token": true, "token": false, "SESSION_ID": true, "my_secret_2": true, "secret": true,
+		"key": true, "kay": true, "keey": false, "ax": true, "cx": false, "lit*": true, "lit": false,
+	} {
+		if got := r.ReplaceAttr(nil, slog.String(key, "v")).Value.String() == "[REDACTED]"; got != want {
+			t.Errorf("key %q redacted = %v; want %v", key, got, want)
+		}
+	}
+}

@@ -266,3 +266,13 @@ func ExampleDrill() {
 	fmt.Println(err != nil, tree.Healthy(), good.Len(), tree.Stats().Dropped)
 	// Output: true false 1 1
 }
+
+// A test that shows what the code under test logged, beside its own
+// messages, when it fails.
+func ExampleNewTB() {
+	testServer := func(t *testing.T) {
+		log := slog.New(multitest.NewTB(t, &multitest.Options{Level: slog.LevelDebug}))
+		log.Debug("listening", "port", 8080) // "level=DEBUG msg=listening port=8080" in the test's output
+	}
+	_ = testServer
+}
