@@ -19,7 +19,7 @@ import (
 // and span ids of the span it was logged in. The README shows this
 // program.
 func Example_otlp() {
-	multiotel.Install() // every sink writes the span of the record's ctx
+	multiotel.Install()                // every sink writes the span of the record's ctx
 	exporter, err := otlpsink.New(nil) // OTEL_* variables, as the specification reads them
 	if err != nil {
 		log.Fatal(err)
