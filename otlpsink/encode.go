@@ -234,7 +234,7 @@ func (h *Handler) encodeRecord(e *encoder, r slog.Record, now time.Time, sp mult
 	b = protowire.AppendVarint(b, uint64(otlp.Severity(r.Level)))
 	b = appendString(b, fSeverityText, levelText(r.Level))
 	b, body := open(b, fBody)
-	b = appendString(b, fString, r.Message)
+	b = appendString(b, fString, h.message(r))
 	b = end(b, body)
 	if spOK {
 		b = protowire.AppendTag(b, fTraceID, protowire.BytesType)
@@ -291,6 +291,21 @@ func (h *Handler) appendLevel(e *encoder, b []byte, r slog.Record, i int) []byte
 		return b[:mark]
 	}
 	return end(end(end(b, l), v), kv)
+}
+
+// message is the body: the record's message, through ReplaceAttr (as
+// slog's own handlers pass it, under the key "msg"), so that a Redactor
+// sees it too. An attribute ReplaceAttr empties leaves an empty body.
+func (h *Handler) message(r slog.Record) string {
+	f := h.s.c.ReplaceAttr
+	if f == nil {
+		return r.Message
+	}
+	a := f(nil, slog.String(slog.MessageKey, r.Message))
+	if a.Key == "" {
+		return ""
+	}
+	return a.Value.Resolve().String()
 }
 
 // levelText is the severity text: slog's names, and CRITICAL for the

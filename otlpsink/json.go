@@ -178,7 +178,7 @@ func (h *Handler) encodeRecordJSON(e *encoder, r slog.Record, now time.Time, sp 
 	b = append(b, `,"severityText":`...)
 	b = jsonx.AppendString(b, levelText(r.Level))
 	b = append(b, `,"body":{"stringValue":`...)
-	b = jsonx.AppendString(b, r.Message)
+	b = jsonx.AppendString(b, h.message(r))
 	b = append(b, '}')
 	if spOK {
 		b = append(b, `,"traceId":"`...)

@@ -80,8 +80,9 @@ type Options struct {
 	// conventions).
 	AddSource bool
 	// ReplaceAttr rewrites or drops attributes, as in slog.HandlerOptions.
-	// The time, level and message are LogRecord fields here, not
-	// attributes, and are not passed to it.
+	// The message is passed to it too, under the key "msg" (so that a
+	// format.Redactor sees it), and becomes the body; the time and the
+	// level are LogRecord fields of their own and are not.
 	ReplaceAttr func(groups []string, a slog.Attr) slog.Attr
 	// Name is the instrumentation scope of every record (the logger's
 	// name). Empty: no scope.

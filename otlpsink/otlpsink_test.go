@@ -344,3 +344,20 @@ func TestSlogtest(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The message goes through ReplaceAttr, as in slog's handlers, so that a
+// redactor sees it.
+func TestMessageThroughReplaceAttr(t *testing.T) {
+	c := newCollector(t)
+	h := newHandler(t, c, &Options{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.MessageKey {
+			return slog.String(a.Key, strings.ReplaceAll(a.Value.String(), "hunter2", "[REDACTED]"))
+		}
+		return a
+	}})
+	slog.New(h).Info("password hunter2 refused")
+	h.Flush(context.Background())
+	if got := c.records(); len(got) != 1 || got[0].body != "password [REDACTED] refused" {
+		t.Fatalf("records %+v", got)
+	}
+}
