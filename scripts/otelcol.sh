@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prints the path of the OpenTelemetry Collector binary that the peer tests
+# in peers/ run (peers/cmd/otelcol-multi: the otlp receiver, the debug and
+# file exporters), building it into $(go env GOBIN) or $(go env
+# GOPATH)/bin when it is missing or stale. A cold build takes about two
+# minutes on 2 cores and adds about 600 MB to the build cache, so the
+# binary is cached: otelcol-multi.stamp beside it holds the hash of what
+# went into it (peers/go.mod, peers/go.sum, the command's source and the
+# Go version), and a matching stamp makes this a no-op.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root/peers"
+
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+bin="$gobin/otelcol-multi"
+stamp="$bin.stamp"
+
+want=$( { cat go.mod go.sum cmd/otelcol-multi/*.go; go env GOVERSION; } | sha256sum | cut -d' ' -f1)
+if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "$bin"
+  exit 0
+fi
+
+echo "building peers/cmd/otelcol-multi into $bin (about two minutes cold)" >&2
+mkdir -p "$gobin"
+GOWORK=off go build -trimpath -ldflags="-s -w" -o "$bin.tmp" ./cmd/otelcol-multi >&2
+mv -f "$bin.tmp" "$bin"
+echo "$want" >"$stamp"
+echo "$bin"
