@@ -7,7 +7,9 @@
 # binary is cached: otelcol-multi.stamp beside it holds the hash of what
 # went into it (the module versions the command builds, per go list, its
 # source and the Go version; not go.sum, which the tests' own
-# requirements change too), and a matching stamp makes this a no-op.
+# requirements change too), and a matching stamp makes this a no-op. No
+# -trimpath: the packages are compiled as go vet and staticcheck in peers/
+# compile them, so those reuse this build's cache.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/peers"
@@ -30,7 +32,7 @@ fi
 
 echo "building peers/cmd/otelcol-multi into $bin (about two minutes cold)" >&2
 mkdir -p "$gobin"
-go build -trimpath -ldflags="-s -w" -o "$bin.tmp" ./cmd/otelcol-multi >&2
+go build -ldflags="-s -w" -o "$bin.tmp" ./cmd/otelcol-multi >&2
 mv -f "$bin.tmp" "$bin"
 echo "$want" >"$stamp"
 echo "$bin"
