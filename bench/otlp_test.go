@@ -183,6 +183,8 @@ func cpuTime() time.Duration {
 type otlpRun struct {
 	nsOp, allocsOp  float64
 	burstLost       int
+	burstDup        int // records VictoriaLogs holds twice or more: held - sent, when positive
+	outageDup       int
 	cpuPerRec       time.Duration
 	bytesPerRec     float64
 	outageLost      int
@@ -230,24 +232,26 @@ func TestOTLPComparison(t *testing.T) {
 			r.allocsOp = float64(br.MemAllocs) / float64(br.N)
 			burst(t, vl, proxy, endpoint, im, &r)
 			outage(t, vl, proxy, endpoint, im, &r)
-			t.Logf("round %d %s: %.0f ns/op %.1f allocs/op; burst: %d delivered, %d lost, %v CPU/record, %.1f B/record %s; outage: %d delivered, %d lost %s",
-				round+1, im.name, r.nsOp, r.allocsOp, r.burstDelivered, r.burstLost, r.cpuPerRec, r.bytesPerRec, r.burstStats,
-				r.outageDelivered, r.outageLost, r.outageStats)
+			t.Logf("round %d %s: %.0f ns/op %.1f allocs/op; burst: %d delivered, %d lost, %d duplicated, %v CPU/record, %.1f B/record %s; outage: %d delivered, %d lost, %d duplicated %s",
+				round+1, im.name, r.nsOp, r.allocsOp, r.burstDelivered, r.burstLost, r.burstDup, r.cpuPerRec, r.bytesPerRec, r.burstStats,
+				r.outageDelivered, r.outageLost, r.outageDup, r.outageStats)
 			results[im.name] = append(results[im.name], r)
 		}
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n| impl | caller ns/op | allocs/op | CPU µs/delivered record | burst lost (of %d) | outage lost (of %d) | wire B/record |\n",
+	fmt.Fprintf(&sb, "\n| impl | caller ns/op | allocs/op | CPU µs/delivered record | burst lost (of %d) | burst duplicated | outage lost (of %d) | outage duplicated | wire B/record |\n",
 		burstRecords, int(outageRun/time.Second)*outageRate)
-	sb.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	sb.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, im := range impls {
 		rs := results[im.name]
-		fmt.Fprintf(&sb, "| %s | %.0f | %.1f | %.2f | %.0f | %.0f | %.1f |\n", im.name,
+		fmt.Fprintf(&sb, "| %s | %.0f | %.1f | %.2f | %.0f | %.0f | %.0f | %.0f | %.1f |\n", im.name,
 			median(rs, func(r otlpRun) float64 { return r.nsOp }),
 			median(rs, func(r otlpRun) float64 { return r.allocsOp }),
 			median(rs, func(r otlpRun) float64 { return float64(r.cpuPerRec) / 1e3 }),
 			median(rs, func(r otlpRun) float64 { return float64(r.burstLost) }),
+			median(rs, func(r otlpRun) float64 { return float64(r.burstDup) }),
 			median(rs, func(r otlpRun) float64 { return float64(r.outageLost) }),
+			median(rs, func(r otlpRun) float64 { return float64(r.outageDup) }),
 			median(rs, func(r otlpRun) float64 { return r.bytesPerRec }))
 	}
 	t.Logf("medians of %d interleaved runs:%s", runs, sb.String())
@@ -305,7 +309,7 @@ func burst(t *testing.T, vl *vltest.Server, proxy *countingProxy, endpoint strin
 	cpu := cpuTime() - cpu0
 	sent := proxy.bytes.Load()
 	r.burstDelivered = held(t, vl) - before
-	r.burstLost = burstRecords - r.burstDelivered
+	r.burstLost, r.burstDup = max(0, burstRecords-r.burstDelivered), max(0, r.burstDelivered-burstRecords)
 	r.burstStats = stats()
 	if r.burstDelivered > 0 {
 		r.cpuPerRec = cpu / time.Duration(r.burstDelivered)
@@ -338,6 +342,6 @@ func outage(t *testing.T, vl *vltest.Server, proxy *countingProxy, endpoint stri
 	proxy.down.Store(false)
 	shutdownWithin(t, shutdown)
 	r.outageDelivered = held(t, vl) - before
-	r.outageLost = sent - r.outageDelivered
+	r.outageLost, r.outageDup = max(0, sent-r.outageDelivered), max(0, r.outageDelivered-sent)
 	r.outageStats = stats()
 }
