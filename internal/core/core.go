@@ -228,14 +228,15 @@ func (k *Core) ToSpool(recs [][]byte, cause error) bool {
 // once; reported folded, at most once a second (see report.Dropped).
 func (k *Core) queueDropped(n int, err error) {
 	k.Counters.Dropped(n)
+	now := k.Now() // one clock read a drop, for both below
 	// The last error, at most once a millisecond: a full queue drops
 	// records as fast as the callers log them, for the same reason.
-	if now := time.Now().UnixNano(); now-k.lastDropErr.Load() >= int64(time.Millisecond) {
-		k.lastDropErr.Store(now)
+	if t := now.UnixNano(); t-k.lastDropErr.Load() >= int64(time.Millisecond) {
+		k.lastDropErr.Store(t)
 		k.Counters.SetError(err)
 	}
 	if !k.closed.Load() {
-		k.Gap.Add(n, err, k.Now())
+		k.Gap.Add(n, err, now)
 	}
 	k.Rep.Dropped(n, k.addErr.Wrap(err))
 }
