@@ -10,29 +10,17 @@ import (
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/format"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
-// The span the tests' SpanFunc finds in spanCtx: the W3C Trace Context
-// example ids, sampled.
+// testSpan is the span the tests find in spanCtx, through multitest's
+// SpanFunc.
 var (
-	testSpan = multi.SpanContext{
-		TraceID: [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
-		SpanID:  [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
-		Flags:   1,
-	}
-	spanCtx = context.WithValue(context.Background(), spanKey{}, testSpan)
+	testSpan = multitest.Span
+	spanCtx  = multitest.WithSpan(context.Background(), testSpan)
 )
 
-type spanKey struct{}
-
-// The tests' SpanFunc reads a multi.SpanContext stored under spanKey; a
-// context without one, as every other test passes, carries no span.
-func init() {
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
-}
+func init() { multi.SetSpanFunc(multitest.SpanFunc) }
 
 func TestSpanIsWrittenAfterMessageBeforeAttributes(t *testing.T) {
 	const (
@@ -75,7 +63,7 @@ func TestSpanIsWrittenAfterMessageBeforeAttributes(t *testing.T) {
 func TestSpanFlagsAreTwoHexDigits(t *testing.T) {
 	s := testSpan
 	s.Flags = 0xab
-	ctx := context.WithValue(context.Background(), spanKey{}, s)
+	ctx := multitest.WithSpan(context.Background(), s)
 	var buf bytes.Buffer
 	format.New(&buf, &format.Options{Format: format.Text}).Handle(ctx, rec(t0, slog.LevelInfo, "m"))
 	if got := buf.String(); !strings.Contains(got, " trace_flags=ab\n") {
@@ -151,10 +139,7 @@ func TestSpanWithoutSpanFuncIsLeftOut(t *testing.T) {
 	var buf bytes.Buffer
 	h := format.New(&buf, nil)
 	multi.SetSpanFunc(nil)
-	defer multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
+	defer multi.SetSpanFunc(multitest.SpanFunc)
 	h.Handle(spanCtx, rec(t0, slog.LevelInfo, "m"))
 	if strings.Contains(buf.String(), "trace_id") {
 		t.Errorf("no SpanFunc, yet: %s", buf.String())

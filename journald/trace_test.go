@@ -11,27 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
-// The span the tests' SpanFunc finds in spanCtx: the W3C Trace Context
-// example ids, sampled.
+// testSpan is the span the tests find in spanCtx, through multitest's
+// SpanFunc.
 var (
-	testSpan = multi.SpanContext{
-		TraceID: [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
-		SpanID:  [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
-		Flags:   1,
-	}
-	spanCtx = context.WithValue(context.Background(), spanKey{}, testSpan)
+	testSpan = multitest.Span
+	spanCtx  = multitest.WithSpan(context.Background(), testSpan)
 )
 
-type spanKey struct{}
-
-func init() {
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
-}
+func init() { multi.SetSpanFunc(multitest.SpanFunc) }
 
 func TestSpanIsTraceFields(t *testing.T) {
 	j := newFakeJournal(t)

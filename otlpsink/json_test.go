@@ -14,6 +14,7 @@ import (
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 // With Encoding JSON the body is the OTLP/JSON mapping of the same
@@ -34,10 +35,7 @@ func TestJSONEncoding(t *testing.T) {
 	}))
 	defer srv.Close()
 	sc := multi.SpanContext{TraceID: [16]byte{0x4b, 15: 0x36}, SpanID: [8]byte{0xaa, 7: 1}, Flags: 1}
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
+	multi.SetSpanFunc(multitest.SpanFunc)
 	defer multi.SetSpanFunc(nil)
 	h, err := New(&Options{Endpoint: srv.URL + "/v1/logs", Encoding: JSON, Compression: None, Name: "scope-x",
 		Resource: map[string]string{"service.name": "svc"}, Queue: delivery.Queue{FlushInterval: time.Hour},
@@ -46,7 +44,7 @@ func TestJSONEncoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := slog.New(h).With("tenant", "acme").WithGroup("req").With("id", 7)
-	ctx := context.WithValue(context.Background(), spanKey{}, sc)
+	ctx := multitest.WithSpan(context.Background(), sc)
 	l.WarnContext(ctx, "slow \"q\"", "n", math.MaxInt64, "f", math.NaN(), "ok", true, "raw", []byte("hi"), slog.Group("u", "name", "ann"), slog.Group("empty"))
 	slog.New(h).WithGroup("g").Info("bare")
 	if err := h.Shutdown(context.Background()); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 // collector is an OTLP/HTTP logs receiver on loopback that keeps what it
@@ -163,20 +164,15 @@ func TestRecordsFollowTheLogsDataModel(t *testing.T) {
 	}
 }
 
-type spanKey struct{}
-
 // A record whose ctx carries a span has its trace id, span id and flags.
 func TestSpanOfTheContext(t *testing.T) {
 	sc := multi.SpanContext{TraceID: [16]byte{0x4b, 0xf9, 0x2f, 15: 0x36}, SpanID: [8]byte{0x00, 0xf0, 7: 0x67}, Flags: 1}
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
+	multi.SetSpanFunc(multitest.SpanFunc)
 	defer multi.SetSpanFunc(nil)
 	c := newCollector(t)
 	h := newHandler(t, c, nil)
 	l := slog.New(h)
-	l.InfoContext(context.WithValue(context.Background(), spanKey{}, sc), "in a span")
+	l.InfoContext(multitest.WithSpan(context.Background(), sc), "in a span")
 	l.Info("no span")
 	h.Flush(context.Background())
 	got := c.records()

@@ -12,6 +12,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/vltest"
+	"github.com/jinpy-utils/multi/multitest"
 )
 
 // TestVictoriaLogsOTLP ships 100,000 records from 8 goroutines to a real
@@ -19,10 +20,7 @@ import (
 // them, by severity, by trace id, with their fields.
 func TestVictoriaLogsOTLP(t *testing.T) {
 	vl := vltest.Start(t)
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
+	multi.SetSpanFunc(multitest.SpanFunc)
 	defer multi.SetSpanFunc(nil)
 	t.Setenv("OTEL_SERVICE_NAME", "vl-test")
 	h, err := New(&Options{
@@ -36,7 +34,7 @@ func TestVictoriaLogsOTLP(t *testing.T) {
 	}
 	const goroutines, per = 8, 12_500
 	sc := multi.SpanContext{TraceID: [16]byte{0x4b, 0xf9, 0x2f, 0x35, 15: 0x36}, SpanID: [8]byte{0xaa, 7: 0x01}, Flags: 1}
-	spanCtx := context.WithValue(context.Background(), spanKey{}, sc)
+	spanCtx := multitest.WithSpan(context.Background(), sc)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range goroutines {

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/multitest"
 	"github.com/jinpy-utils/multi/otlpsink"
 )
 
@@ -243,8 +244,6 @@ func base64IDs(line []byte) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-type spanKey struct{}
-
 // AnyValue and KeyValue builders for the expected records.
 func str(s string) *commonpb.AnyValue {
 	return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s}}
@@ -284,10 +283,7 @@ func kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue {
 // protobuf types, record by record: body, attributes (groups as
 // kvlistValue), severity, span, time, resource and scope.
 func TestCollectorReceivesWhatOtlpsinkSent(t *testing.T) {
-	multi.SetSpanFunc(func(ctx context.Context) (multi.SpanContext, bool) {
-		s, ok := ctx.Value(spanKey{}).(multi.SpanContext)
-		return s, ok
-	})
+	multi.SetSpanFunc(multitest.SpanFunc)
 	defer multi.SetSpanFunc(nil)
 	t.Setenv("OTEL_SERVICE_NAME", "peers-test")
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=test,team=logs%20and%20traces")
@@ -326,7 +322,7 @@ func testCollectorRoundTrip(t *testing.T, enc otlpsink.Encoding, comp otlpsink.C
 		SpanID:  [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
 		Flags:   1,
 	}
-	spanCtx := context.WithValue(context.Background(), spanKey{}, sc)
+	spanCtx := multitest.WithSpan(context.Background(), sc)
 	bound := h.WithAttrs([]slog.Attr{slog.String("svc", "api")})
 	nested := bound.WithGroup("req").WithAttrs([]slog.Attr{slog.String("id", "r-1")}).WithGroup("inner")
 	base := time.Date(2026, 12, 3, 17, 0, 0, 123456789, time.UTC)
