@@ -2,9 +2,17 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/faultnet"
+	"github.com/jinpy-utils/multi/otlpsink"
+	"github.com/jinpy-utils/multi/syslog"
 
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/delivery"
@@ -89,5 +97,63 @@ func TestSharedOptionsAcceptTheSameValues(t *testing.T) {
 		if herr, werr := newBoth(o); herr != nil || werr != nil {
 			t.Errorf("%+v: httpsink: %v; wssink: %v", o, herr, werr)
 		}
+	}
+}
+
+// refusedSink is a network sink of the delivery core whose destination
+// refuses connections, with errors going to eh.
+type refusedSink struct {
+	name string
+	open func(addr string, eh func(error)) (multi.Sink, error)
+}
+
+var refusedSinks = []refusedSink{
+	{"httpsink", func(addr string, eh func(error)) (multi.Sink, error) {
+		return httpsink.New("http://"+addr+"/x", &httpsink.Options{ErrorHandler: eh})
+	}},
+	{"wssink", func(addr string, eh func(error)) (multi.Sink, error) {
+		return wssink.New("ws://"+addr+"/x", &wssink.Options{ErrorHandler: eh})
+	}},
+	{"syslog", func(addr string, eh func(error)) (multi.Sink, error) {
+		return syslog.New("tcp://"+addr, &syslog.Options{ErrorHandler: eh})
+	}},
+	{"otlpsink", func(addr string, eh func(error)) (multi.Sink, error) {
+		return otlpsink.New(&otlpsink.Options{Endpoint: "http://" + addr + "/v1/logs", ErrorHandler: eh})
+	}},
+}
+
+// The promise every network sink documents: records logged after
+// Shutdown are all counted as dropped, and the first of them, only, is
+// reported, with the sink's name.
+func TestFirstRefusalAfterShutdownIsReported(t *testing.T) {
+	for _, s := range refusedSinks {
+		t.Run(s.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var refusals []error
+			h, err := s.open(faultnet.Down(t, faultnet.Refuse), func(err error) {
+				if errors.Is(err, multi.ErrClosed) {
+					mu.Lock()
+					refusals = append(refusals, err)
+					mu.Unlock()
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Shutdown(context.Background())
+			before := h.Stats().Dropped
+			l := slog.New(h.WithAttrs([]slog.Attr{slog.Int("k", 1)}))
+			for range 3 {
+				l.Info("after")
+			}
+			if d := h.Stats().Dropped - before; d != 3 {
+				t.Errorf("%d records dropped after Shutdown, want 3", d)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(refusals) != 1 || !strings.Contains(refusals[0].Error(), s.name+": record refused after Shutdown") {
+				t.Errorf("refusals reported: %v, want one, named", refusals)
+			}
+		})
 	}
 }
