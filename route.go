@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/jinpy-utils/multi/internal/attrpath"
 )
 
 // A Rule of [Route]: the records When matches go to To.
@@ -138,39 +140,7 @@ func (rv *routeView) lookup(r slog.Record, path string, keys []string) (slog.Val
 		return slog.Value{}, false
 	}
 	keys = keys[len(rv.groups):]
-	var found slog.Value
-	ok := false
-	r.Attrs(func(a slog.Attr) bool {
-		found, ok = lookupAttr(a, keys)
-		return !ok
-	})
-	return found, ok
-}
-
-func lookupAttr(a slog.Attr, keys []string) (slog.Value, bool) {
-	if a.Key != keys[0] {
-		if a.Key == "" && a.Value.Kind() == slog.KindGroup { // an inlined group
-			for _, g := range a.Value.Group() {
-				if v, ok := lookupAttr(g, keys); ok {
-					return v, true
-				}
-			}
-		}
-		return slog.Value{}, false
-	}
-	v := a.Value.Resolve()
-	if len(keys) == 1 {
-		return v, true
-	}
-	if v.Kind() != slog.KindGroup {
-		return slog.Value{}, false
-	}
-	for _, g := range v.Group() {
-		if v, ok := lookupAttr(g, keys[1:]); ok {
-			return v, true
-		}
-	}
-	return slog.Value{}, false
+	return attrpath.InRecord(r, keys)
 }
 
 // MatchContext takes records logged with a ctx whose Value(key) is one of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/attrpath"
 )
 
 // Options configure a [Recorder] or a [Drill]. A nil *Options is the
@@ -243,33 +244,7 @@ func (r *Recorder) Reset() {
 // nested groups joined by dots ("req.id" is key "id" in group "req"). The
 // first match wins. It reports false when there is none.
 func Attr(rec slog.Record, path string) (slog.Value, bool) {
-	keys := strings.Split(path, ".")
-	var found slog.Value
-	ok := false
-	rec.Attrs(func(a slog.Attr) bool {
-		found, ok = lookup(a, keys)
-		return !ok
-	})
-	return found, ok
-}
-
-func lookup(a slog.Attr, keys []string) (slog.Value, bool) {
-	if a.Key != keys[0] {
-		return slog.Value{}, false
-	}
-	v := a.Value.Resolve()
-	if len(keys) == 1 {
-		return v, true
-	}
-	if v.Kind() != slog.KindGroup {
-		return slog.Value{}, false
-	}
-	for _, g := range v.Group() {
-		if v, ok := lookup(g, keys[1:]); ok {
-			return v, true
-		}
-	}
-	return slog.Value{}, false
+	return attrpath.InRecord(rec, strings.Split(path, "."))
 }
 
 // Flush counts the call; it returns an error wrapping [multi.ErrClosed]
