@@ -76,13 +76,13 @@ type Buffer struct {
 	resolved  chan struct{}
 	c         Counters
 
-	// The lock-free refusal of DropNewest: while the queue holds QueueSize
-	// records no record fits, whatever its size, so Add refuses it without
-	// taking mu. countFull is set under mu when a refusal finds the queue
-	// full by count, and cleared under mu whenever records leave it; a
-	// record refused in between, as the writer takes a batch, was refused
-	// by a queue that was full an instant before.
-	countFull atomic.Bool
+	// The lock-free refusal of DropNewest: while the queue is full, a
+	// record that did not fit a moment ago does not fit now, so Add
+	// refuses it without taking mu. full is set under mu when a refusal
+	// finds the queue full (see fullRoom), and cleared under mu whenever
+	// records leave it; a record refused in between, as the writer takes a
+	// batch, was refused by a queue that was full an instant before.
+	full      atomic.Int64
 	shut      atomic.Bool  // closed, for the lock-free path
 	fastDrops atomic.Int64 // records refused without mu
 }
@@ -93,6 +93,10 @@ type waiter struct {
 	id uint64
 	n  int
 }
+
+// maxFree bounds the recycled batches a Buffer keeps: 32 batches of 512
+// records of a few hundred bytes are a few MiB.
+const maxFree = 32
 
 // New returns a Buffer that hands batches to write and starts its
 // goroutine; call Shutdown to stop it. write is called on that goroutine
@@ -124,8 +128,9 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 		stopped:  make(chan struct{}),
 		// Keep as many batches as a full queue needs, plus the open one and
 		// the one in write, so a writer that falls behind and catches up
-		// does not make Add allocate again.
-		free: make([]*Batch, 0, (o.QueueSize+o.BatchSize-1)/o.BatchSize+2),
+		// does not make Add allocate again; but at most maxFree, so that
+		// a burst that filled a large queue does not pin its memory.
+		free: make([]*Batch, 0, min((o.QueueSize+o.BatchSize-1)/o.BatchSize+2, maxFree)),
 	}
 	b.timer.Stop()
 	b.space.L = &b.mu
@@ -148,10 +153,10 @@ func New(write func(ctx context.Context, b *Batch), opts *Options) (*Buffer, err
 // allocate once the buffer's batches have grown to their working size.
 func (b *Buffer) Add(rec []byte) error {
 	n := len(rec)
-	if b.countFull.Load() && !b.shut.Load() {
-		// DropNewest with the queue full by count: two atomics, no lock,
-		// so that a queue full during an outage costs the callers nothing
-		// but the drop.
+	if f := b.full.Load(); f != 0 && int64(n) > f-2 && !b.shut.Load() {
+		// DropNewest with the queue full: two atomics, no lock, so that a
+		// queue full during an outage costs the callers nothing but the
+		// drop.
 		b.fastDrops.Add(1)
 		b.dropped(1, b.errFull)
 		return b.errFull
@@ -165,7 +170,7 @@ func (b *Buffer) Add(rec []byte) error {
 	// closed batch is waiting or the open batch could not take the record
 	// anyway and room closes it: the writer can make room, and DropOldest
 	// and Divert have a batch to take from.
-	if len(b.waiters) > 0 && b.fullBehind(n) || b.full(n) {
+	if len(b.waiters) > 0 && b.fullBehind(n) || b.isFull(n) {
 		switch b.opt.OnFull {
 		case Block:
 			ok := b.wait(n)
@@ -181,13 +186,11 @@ func (b *Buffer) Add(rec []byte) error {
 			// full by bytes may be all in the open batch, with the writer
 			// idle until FlushInterval.
 			b.room()
-			if b.held >= b.opt.QueueSize {
-				b.countFull.Store(true)
-			}
+			b.full.Store(b.fullRoom())
 			return b.refuse(b.errFull)
 		case DropOldest:
 			k := 0
-			for b.full(n) {
+			for b.isFull(n) {
 				b.room()
 				b.dropOldest()
 				k++
@@ -198,11 +201,11 @@ func (b *Buffer) Add(rec []byte) error {
 			return nil
 		case Divert:
 			k := 0
-			for b.full(n) {
+			for b.isFull(n) {
 				b.room()
 				bt := b.queue.pop()
 				b.held -= bt.Len()
-				b.countFull.Store(false)
+				b.full.Store(0)
 				b.heldBytes -= bt.Bytes()
 				b.diverts.push(bt)
 				k++
@@ -235,7 +238,7 @@ func (b *Buffer) wait(n int) bool {
 	ok := true
 	for !b.closed {
 		if b.waiters[0].id == id {
-			if !b.full(n) {
+			if !b.isFull(n) {
 				break
 			}
 			b.room()
@@ -281,7 +284,17 @@ func (b *Buffer) fullBehind(n int) bool {
 // full reports whether adding a record of n bytes would take the queue
 // past QueueSize records or QueueBytes bytes. An empty queue is never full,
 // so a record larger than QueueBytes is accepted once nothing else is held.
-func (b *Buffer) full(n int) bool {
+// fullRoom encodes, for the full field, the room a full queue has: 1 when
+// it is full by count (no record fits), else 2 plus the bytes free (a
+// record larger than that does not fit). 0, the zero value, is not full.
+func (b *Buffer) fullRoom() int64 {
+	if b.held >= b.opt.QueueSize {
+		return 1
+	}
+	return int64(max(b.opt.QueueBytes-b.heldBytes, 0)) + 2
+}
+
+func (b *Buffer) isFull(n int) bool {
 	return b.held >= b.opt.QueueSize || b.held > 0 && b.heldBytes+n > b.opt.QueueBytes
 }
 
@@ -362,7 +375,7 @@ func (b *Buffer) dropOldest() {
 	n := h.ends[h.first] - h.start(h.first)
 	h.first++
 	b.held--
-	b.countFull.Store(false)
+	b.full.Store(0)
 	b.heldBytes -= n
 	b.c.Queued--
 	b.c.QueuedBytes -= int64(n)
@@ -524,7 +537,7 @@ func (b *Buffer) take() *Batch {
 	bt := b.queue.pop()
 	n, size := bt.Len(), bt.Bytes()
 	b.held -= n
-	b.countFull.Store(false)
+	b.full.Store(0)
 	b.heldBytes -= size
 	b.c.Queued -= int64(n)
 	b.c.QueuedBytes -= int64(size)
@@ -676,7 +689,7 @@ func (b *Buffer) abandon(cause error) error {
 		m, size := bt.Len(), bt.Bytes()
 		n += m
 		b.held -= m
-		b.countFull.Store(false)
+		b.full.Store(0)
 		b.heldBytes -= size
 		if divert {
 			b.diverts.push(bt)

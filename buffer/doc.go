@@ -17,7 +17,7 @@
 //
 // # What blocks when
 //
-// The queue holds at most QueueSize records (default 10000) and at most
+// The queue holds at most QueueSize records (default 1000000) and at most
 // QueueBytes bytes of records (default 64 MiB), counting the open batch but
 // not the batch write has now. It is full when adding a record would take
 // it past either bound; then OnFull decides:

@@ -14,8 +14,12 @@ const (
 	DefaultBatchBytes    = 1 << 20 // 1 MiB
 	DefaultFlushInterval = time.Second
 	DefaultBlockTimeout  = time.Second
-	DefaultQueueSize     = 10000
-	DefaultQueueBytes    = 64 << 20 // 64 MiB
+	// DefaultQueueSize is high enough that, for records of more than 64
+	// bytes, DefaultQueueBytes is the bound that binds: memory is what a
+	// queue costs, and a burst of small records should not be dropped
+	// while most of that memory is free.
+	DefaultQueueSize  = 1_000_000
+	DefaultQueueBytes = 64 << 20 // 64 MiB
 )
 
 // Policy says what [Buffer.Add] does when the queue is full: when adding
@@ -134,7 +138,7 @@ type Options struct {
 	// from the batch's first record.
 	FlushInterval time.Duration
 	// QueueSize is the most records held, the open batch included (default
-	// 10000). The batch being written is no longer held: at most QueueSize
+	// 1000000). The batch being written is no longer held: at most QueueSize
 	// records plus one batch are in memory. A QueueSize below BatchSize
 	// lowers BatchSize to it, so that a full queue always has a closed batch
 	// for the writer to take.
@@ -196,7 +200,7 @@ func resolve(o *Options) (Options, error) {
 		bad("FlushInterval", r.FlushInterval, "must not be negative (0 means 1s)")
 	}
 	if r.QueueSize < 0 {
-		bad("QueueSize", r.QueueSize, "must not be negative (0 means 10000)")
+		bad("QueueSize", r.QueueSize, fmt.Sprintf("must not be negative (0 means %d)", DefaultQueueSize))
 	}
 	if r.QueueBytes < 0 {
 		bad("QueueBytes", r.QueueBytes, "must not be negative (0 means 64 MiB)")

@@ -49,7 +49,7 @@ func TestNewRejectsInvalidOptionsNamingTheField(t *testing.T) {
 func TestNewFillsDefaults(t *testing.T) {
 	for _, o := range []*Options{nil, {}} {
 		b := newBuffer(t, func(context.Context, *Batch) {}, o)
-		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: 10000, QueueBytes: 64 << 20, OnFull: DropNewest, BlockTimeout: time.Second}
+		want := Options{BatchSize: 512, BatchBytes: 1 << 20, FlushInterval: time.Second, QueueSize: DefaultQueueSize, QueueBytes: 64 << 20, OnFull: DropNewest, BlockTimeout: time.Second}
 		got := b.opt
 		if got.BatchSize != want.BatchSize || got.BatchBytes != want.BatchBytes || got.FlushInterval != want.FlushInterval ||
 			got.QueueSize != want.QueueSize || got.QueueBytes != want.QueueBytes || got.OnFull != want.OnFull || got.BlockTimeout != want.BlockTimeout {

@@ -230,3 +230,39 @@ func TestShutdownDivertsWhatItCannotDrain(t *testing.T) {
 		wantStats(t, b, Counters{Added: 7, Written: 2, Diverted: 5, Batches: 1})
 	})
 }
+
+// A queue full by bytes refuses a record that does not fit without the
+// lock, and still takes a smaller one that fits the room it has left.
+func TestDropNewestFullByBytesTakesWhatFits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := &drops{}
+		r := &recorder{gate: make(chan struct{})}
+		b := newBuffer(t, r.write, &Options{OnFull: DropNewest, OnDrop: d.onDrop, BatchSize: 2, QueueBytes: 10})
+		add(t, b, "r0", "r1")
+		synctest.Wait()                   // the writer has [r0 r1] and waits at the gate
+		add(t, b, "r2", "r3", "r4", "r5") // 8 of 10 bytes
+		for range 3 {
+			// The first refusal takes the lock and marks the queue full;
+			// the next two are refused on the lock-free path.
+			if err := b.Add([]byte("big")); !errors.Is(err, ErrFull) {
+				t.Fatalf("Add(big) with 2 bytes free = %v, want ErrFull", err)
+			}
+		}
+		add(t, b, "x") // fits the 2 bytes left
+		if err := b.Add([]byte("yy")); !errors.Is(err, ErrFull) {
+			t.Fatalf("Add(yy) with 1 byte free = %v, want ErrFull", err)
+		}
+		close(r.gate)
+		if err := b.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		add(t, b, "big") // room again once the writer took the queue
+		if err := b.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if d.n != 4 {
+			t.Fatalf("dropped %d records, want 4", d.n)
+		}
+		wantStats(t, b, Counters{Added: 12, Written: 8, Dropped: 4, Batches: 5})
+	})
+}

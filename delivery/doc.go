@@ -13,7 +13,7 @@
 // A zero field means its default, so the zero value of every type here is
 // what a service in production should start with. Every invalid field is
 // refused by the sink's New, by its full name ("httpsink:
-// Options.Queue.Size is -1: must not be negative (0 means 10000)"), and
+// Options.Queue.Size is -1: must not be negative (0 means 1000000)"), and
 // every one of them in the same error.
 //
 // # What a sink does with them

@@ -36,7 +36,8 @@ const (
 // would take it past Size records or Bytes bytes; memory is bounded by
 // Bytes plus one batch (the one being sent), whatever the destination does.
 type Queue struct {
-	// Size is the most records queued (default 10000). A Size below
+	// Size is the most records queued (default 1000000, so that for
+	// records over 64 bytes Bytes is the bound that binds). A Size below
 	// BatchSize lowers BatchSize to it.
 	Size int
 	// Bytes is the most bytes of encoded records queued (default 64 MiB).

@@ -57,7 +57,7 @@ func TestSharedOptionsHaveOneRule(t *testing.T) {
 		o    shared
 		want string
 	}{
-		{"queue size", shared{queue: delivery.Queue{Size: -1}}, "Options.Queue.Size is -1: must not be negative (0 means 10000)"},
+		{"queue size", shared{queue: delivery.Queue{Size: -1}}, "Options.Queue.Size is -1: must not be negative (0 means 1000000)"},
 		{"queue bytes", shared{queue: delivery.Queue{Bytes: -1}}, "Options.Queue.Bytes is -1: must not be negative (0 means 64 MiB)"},
 		{"batch size", shared{queue: delivery.Queue{BatchSize: -1}}, "Options.Queue.BatchSize is -1: must not be negative (0 means 512)"},
 		{"flush interval", shared{queue: delivery.Queue{FlushInterval: -time.Second}}, "Options.Queue.FlushInterval is -1s: must not be negative (0 means 1s)"},

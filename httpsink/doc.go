@@ -20,7 +20,7 @@
 // [Encoding]; every record is the same JSON line in every encoding, so a
 // record looks the same wherever it lands.
 //
-// When the queue is full (Queue.Size records, default 10000, or Queue.Bytes
+// When the queue is full (Queue.Size records, default 1000000, or Queue.Bytes
 // bytes of records, default 64 MiB; a record larger than that fits only
 // an empty queue) because the collector is slow or down, Queue.OnFull
 // decides, and by default Handle never waits on the network: with a

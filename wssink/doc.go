@@ -93,7 +93,7 @@
 // # What blocks, and what is lost when
 //
 // Handle never waits on the network by default. When the queue
-// (Queue.Size records, default 10000, or Queue.Bytes bytes of records,
+// (Queue.Size records, default 1000000, or Queue.Bytes bytes of records,
 // default 64 MiB; a record larger than that fits only an empty queue) is
 // full, the default Queue.OnFull diverts the oldest queued batch(es)
 // to the Spool when there is one, and otherwise drops the new record and
@@ -131,8 +131,8 @@
 // 1 MiB; Ack off, MaxUnacked 64; Reconnect 500ms up to 30s, forever;
 // Compress off; Source the executable's name. Queue, Reconnect, Spool and
 // TLS have the defaults every network sink shares (see package delivery):
-// batches of 512 records or 1 MiB, or after 1s; a queue of 10000 records
-// or 64 MiB; OnFull Auto; a spool of at most 256 MiB.
+// batches of 512 records or 1 MiB, or after 1s; a queue of 64 MiB (or a
+// million records); OnFull Auto; a spool of at most 256 MiB.
 //
 // Secrets: BearerToken and Headers are sent in the handshake only, never in
 // errors or stats; the URL's user information (user name and password) and
