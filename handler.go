@@ -256,6 +256,11 @@ type Stats struct {
 	Replayed uint64 // records read back from the spool and delivered
 	Queued   int64  // records accepted but not yet delivered, spooled or dropped
 	Sampled  uint64 // records a [Sample] wrapper dropped on purpose; not in Dropped
+	// Volatile counts records a network sink with a spool kept in memory
+	// only, because its journal was full or its disk broken: those, unlike
+	// the rest, are lost if the process is killed before they are
+	// delivered (see package delivery, Spool).
+	Volatile uint64
 
 	LastWrite     time.Time // when a write last succeeded
 	LastError     error     // the most recent delivery error; never contains secrets
@@ -274,6 +279,7 @@ func (s Stats) Add(o Stats) Stats {
 	s.Replayed += o.Replayed
 	s.Queued += o.Queued
 	s.Sampled += o.Sampled
+	s.Volatile += o.Volatile
 	if o.LastWrite.After(s.LastWrite) {
 		s.LastWrite = o.LastWrite
 	}

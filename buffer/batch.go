@@ -10,6 +10,10 @@ type Batch struct {
 	ends  []int  // ends[i] is the end offset of record i in arena
 	first int    // index of the first live record (DropOldest drops from the front)
 	seq   uint64 // position in the stream of batches, from 1
+
+	// The batch's span in the Buffer's Journal, if it has one (j set).
+	j          Journal
+	jfrom, jto uint64
 }
 
 // Len returns the number of records in the batch.

@@ -343,6 +343,9 @@ func (b *Buffer) append(rec []byte) {
 		b.timer.Reset(b.opt.FlushInterval)
 	}
 	o.add(rec)
+	if b.opt.Journal != nil {
+		o.journal(b.opt.Journal, rec)
+	}
 	b.held++
 	b.heldBytes += len(rec)
 	b.c.Added++
@@ -402,6 +405,7 @@ func (b *Buffer) newBatch() *Batch {
 }
 
 func (b *Buffer) recycle(bt *Batch) {
+	bt.release()
 	bt.reset(b.maxArena)
 	if len(b.free) < cap(b.free) {
 		b.free = append(b.free, bt)

@@ -177,6 +177,11 @@ type Options struct {
 	// not Add to the same buffer: with the queue full, that Add would drop
 	// again and call OnDrop again.
 	OnDrop func(n int, err error)
+	// Journal, if set, is given every record Add accepts, under the
+	// queue's lock and before Add returns, and told when each has left the
+	// queue (see [Journal]): the network sinks keep their records in the
+	// spool's journal this way, so that a killed process loses none.
+	Journal Journal
 }
 
 // resolve validates o and fills in the defaults. Every invalid field is

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinpy-utils/multi/internal/prealloc"
 )
 
 // openSide creates (or resets) the side file at path with a buffer of
@@ -22,7 +24,7 @@ func openSide(path string, size int, mode os.FileMode) (*side, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := allocate(f, n); err != nil {
+	if err := prealloc.Allocate(f, n); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("allocate %d bytes: %w", n, err)

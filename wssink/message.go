@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/internal/jsonx"
 )
 
@@ -25,6 +26,9 @@ type message struct {
 	offs  []int  // start, end of each record within body (kept when spooling)
 	from  int    // where the body starts in buf
 	spool bool   // the records were read back from the spool
+	// span is the records' place in the journal, released when the
+	// message leaves the window: set on a batch's last message.
+	span buffer.Span
 	sent  time.Time
 
 	// busy is set while the owner writes the message, and orphan when the

@@ -79,6 +79,8 @@ func (s *sink) takeBuf() []byte {
 // recycleLocked returns the buffer of m, which has left the window, for
 // reuse, unless the owner is writing it now (then the owner does, after).
 func (s *sink) recycleLocked(m *message) {
+	m.span.Release()
+	m.span = buffer.Span{}
 	if m.busy {
 		m.orphan = true
 		return
@@ -182,7 +184,9 @@ func (s *sink) writeBatch(ctx context.Context, b *buffer.Batch) {
 		bl.recs = append(bl.recs, b.Record(i))
 	}
 	s.placing.Store(int64(len(bl.recs)))
-	s.deliver(ctx, bl, bl.recs, false)
+	// The batch stays in the journal until its last message leaves the
+	// window (acknowledged, or spilled to the spool): acks are in order.
+	s.deliver(ctx, bl, bl.recs, b.Hold())
 	s.placing.Store(0)
 	clear(bl.recs)
 }
@@ -215,7 +219,18 @@ func (s *sink) sendGap(ctx context.Context) {
 // messages, though writeAll never has more than MaxUnacked written and
 // unacknowledged); deliver only fails, and the frame stays in the spool,
 // once the handler has given up.
-func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool) error {
+func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, span buffer.Span) error {
+	return s.place(ctx, bl, recs, false, span)
+}
+
+// replayed places records read back from the spool (see deliver).
+func (s *sink) replayed(ctx context.Context, bl *builder, recs [][]byte) error {
+	return s.place(ctx, bl, recs, true, buffer.Span{})
+}
+
+// place is deliver and replayed; the last message of records from the
+// queue carries their span in the journal.
+func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool, span buffer.Span) error {
 	bl.sizes = bl.sizes[:0]
 	for i, r := range recs {
 		if len(r) > s.enc.maxRecord {
@@ -229,12 +244,16 @@ func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, fromSpoo
 		j := s.enc.split(bl.sizes, i)
 		m := s.enc.encode(recs[i:j], s.takeBuf())
 		m.spool = fromSpool
+		if j == len(recs) {
+			m.span = span
+		}
 		if err := s.push(ctx, m, !fromSpool); err != nil {
 			if fromSpool {
 				return err
 			}
 			s.placing.Store(0)
 			s.spill(recs[i:], false, err)
+			span.Release()
 			return nil
 		}
 		if !fromSpool {
@@ -312,6 +331,10 @@ func (s *sink) spillWindow(why error) {
 		} else {
 			s.Drop(m.n, why)
 		}
+		s.mu.Lock()
+		m.span.Release() // in the spool now, or dropped
+		m.span = buffer.Span{}
+		s.mu.Unlock()
 	}
 }
 
@@ -629,7 +652,7 @@ func (s *sink) replay() bool {
 		// messages copy them.
 		bl := &s.replayBuild
 		bl.recs = append(bl.recs[:0], recs...)
-		err := s.deliver(context.Background(), bl, bl.recs, true)
+		err := s.replayed(context.Background(), bl, bl.recs)
 		clear(bl.recs)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/journal"
 	"github.com/jinpy-utils/multi/internal/once"
 	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/spool"
@@ -52,6 +53,9 @@ type Core struct {
 	Rep            *report.Reporter
 	Buf            *buffer.Buffer
 	Spool          *spool.Spool // nil without a spool
+	// Journal keeps the queue's records in the spool's directory, so
+	// that a killed process loses none; nil without a spool.
+	Journal *journal.Journal
 	Scrub          *Scrubber
 	Gap            Gap // drops not yet told to the destination
 	// Now is the clock, replaced by tests.
@@ -92,14 +96,50 @@ func New(c Config) (*Core, error) {
 		if bo.OnFull == buffer.Divert {
 			bo.Overflow = k.divert
 		}
+		// What an earlier process left in the journal goes to the spool
+		// before any new record is taken.
+		k.Journal = journal.Open(c.Spool.Dir, journal.Capacity(bo.QueueBytes), bo.BatchSize, bo.BatchBytes,
+			func(recs [][]byte) { k.ToSpool(recs, errRecovered) },
+			func(err error) { k.Report(fmt.Errorf("%s: %w", c.Name, err)) })
+		bo.Journal = k.Journal
 	}
 	if k.Buf, err = buffer.New(c.Write, &bo); err != nil {
-		if k.Spool != nil {
-			k.Spool.Close()
-		}
+		k.closeDisk()
 		return nil, fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return k, nil
+}
+
+// errRecovered is why records recovered from the journal were lost when
+// the spool could not take them.
+var errRecovered = errors.New("recovered from the journal of a process that did not shut down")
+
+// closeDisk closes the journal and the spool.
+func (k *Core) closeDisk() error {
+	var err error
+	if k.Journal != nil {
+		err = k.Journal.Close()
+	}
+	if k.Spool != nil {
+		err = errors.Join(err, k.Spool.Close())
+	}
+	return err
+}
+
+// Sync writes the spool and the journal to the disk (see httpsink's
+// Sync); without a spool it does nothing.
+func (k *Core) Sync() error {
+	if k.Spool == nil {
+		return nil
+	}
+	err := k.Journal.Sync()
+	if e := k.Spool.Sync(); e != nil {
+		err = errors.Join(err, e)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: sync: %w", k.Name, err)
+	}
+	return nil
 }
 
 // Write queues one encoded record; the format core calls it from Handle.
@@ -144,10 +184,8 @@ func (k *Core) Shutdown(ctx context.Context, f func() error) error {
 	return k.shut.Do(ctx, k.Name+": shutdown", func() error {
 		k.closed.Store(true)
 		err := f()
-		if k.Spool != nil {
-			if e := k.Spool.Close(); e != nil {
-				err = errors.Join(err, fmt.Errorf("%s: shutdown: %w", k.Name, e))
-			}
+		if e := k.closeDisk(); e != nil {
+			err = errors.Join(err, fmt.Errorf("%s: shutdown: %w", k.Name, e))
 		}
 		k.Rep.Close()
 		return err
@@ -168,6 +206,9 @@ func (k *Core) ShutdownQueue(ctx context.Context) error {
 func (k *Core) Stats(extra int64) multi.Stats {
 	st := k.Counters.Snapshot()
 	st.Queued = k.Buf.Stats().Queued + extra
+	if k.Journal != nil {
+		st.Volatile = k.Journal.Volatile()
+	}
 	return st
 }
 

@@ -1,4 +1,4 @@
-package file
+package prealloc
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// allocate gives f blocks for its first n bytes, so that a store into its
+// Allocate gives f blocks for its first n bytes, so that a store into its
 // mapping can never fault on a full disk.
-func allocate(f *os.File, n int64) error {
+func Allocate(f *os.File, n int64) error {
 	err := unix.Fallocate(int(f.Fd()), 0, 0, n)
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		// A filesystem without fallocate: allocate by writing zeros.

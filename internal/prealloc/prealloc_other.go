@@ -1,12 +1,12 @@
 //go:build unix && !linux
 
-package file
+package prealloc
 
 import "os"
 
-// allocate gives f blocks for its first n bytes by writing zeros, so that
+// Allocate gives f blocks for its first n bytes by writing zeros, so that
 // a store into its mapping can never fault on a full disk.
-func allocate(f *os.File, n int64) error {
+func Allocate(f *os.File, n int64) error {
 	_, err := f.WriteAt(make([]byte, n), 0)
 	return err
 }
