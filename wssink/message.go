@@ -29,7 +29,7 @@ type message struct {
 	// span is the records' place in the journal, released when the
 	// message leaves the window: set on a batch's last message.
 	span buffer.Span
-	sent  time.Time
+	sent time.Time
 
 	// busy is set while the owner writes the message, and orphan when the
 	// message left the window meanwhile (an early ack): its buffer is then

@@ -56,8 +56,8 @@ type Core struct {
 	// Journal keeps the queue's records in the spool's directory, so
 	// that a killed process loses none; nil without a spool.
 	Journal *journal.Journal
-	Scrub          *Scrubber
-	Gap            Gap // drops not yet told to the destination
+	Scrub   *Scrubber
+	Gap     Gap // drops not yet told to the destination
 	// Now is the clock, replaced by tests.
 	Now func() time.Time
 
