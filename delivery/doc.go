@@ -38,4 +38,38 @@
 // Spooled batches are then replayed, oldest first, with the same retries
 // as live ones and taking turns with them on the connection, by this
 // process or, after a crash, the next one that opens the directory.
+//
+// # What survives
+//
+// With a Spool, every record whose Handle returned nil survives the
+// process being killed at any instant (SIGKILL, the OOM killer, a
+// liveness probe, a panic), and the next process that opens the directory
+// delivers it. Before Handle returns, the record is copied into the
+// spool's journal, records.journal: a ring of checksummed records in a
+// memory-mapped file, so the copy is in the operating system's page cache
+// and outlives the process; it is released when its batch has been
+// delivered, spooled or dropped (for wssink, acknowledged). A new process
+// moves what was not released into the spool before it takes a record.
+// Delivery is at least once: a batch delivered just before the kill, not
+// yet released, is delivered again.
+//
+// The journal costs the caller a copy and a checksum, about 100 ns a
+// record, and no allocation; its ring is 1.5 times Queue.Bytes (96 MiB by
+// default), allocated on disk when the sink starts, beside Spool.MaxBytes.
+// A record is kept in memory only, counted in Stats.Volatile and reported
+// once a spell, when the ring is full of records not yet released (a batch
+// retried while more than the ring is logged), when it is larger than a
+// quarter of the ring, or while the directory is broken: the journal
+// cannot be made (read-only, full) or was removed. Handle never blocks or
+// fails for it; the journal is made again every second until that works.
+//
+// A crash of the machine or a power loss loses what the kernel had not
+// yet written back: the page cache holds the journal's pages up to its
+// dirty-page expiry (30 s by default on Linux), and the spool's segment
+// being appended to until it is sealed. A sink's Sync writes both to the
+// disk; call it from a goroutine of your own when that matters more than
+// the milliseconds it takes.
+//
+// Without a Spool, the queue is memory only: what it holds when the
+// process dies is lost.
 package delivery

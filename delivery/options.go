@@ -101,6 +101,10 @@ type Retry struct {
 // the directory; a process holds the directory locked. Every frame is
 // checksummed and written with one write, so a crash loses at most the
 // frame being written, and a torn frame is skipped, never replayed.
+//
+// A Spool also keeps every queued record in its journal, so that a killed
+// process loses none of the records it accepted (see "What survives" in
+// the package doc).
 type Spool struct {
 	// Dir is the directory, created if missing. Empty: no spool.
 	Dir string

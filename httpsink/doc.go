@@ -39,6 +39,12 @@
 // delivery core every network sink of this module shares; their options
 // (Queue, Retry, Spool, TLS) are documented once, in package delivery.
 //
+// With a Spool, every record Handle accepted survives the process being
+// killed at any instant: it is in the spool's memory-mapped journal before
+// Handle returns, and the next process that opens the directory delivers
+// it (see "What survives" in package delivery; Sync adds a crash of the
+// machine).
+//
 // A request that fails with a network error, a timeout (Timeout, default
 // 10s, per request), or status 408, 429, 500, 502, 503 or 504 is retried
 // up to Retry.Max times (default 5), waiting as github.com/cenkalti/backoff/v4

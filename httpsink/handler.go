@@ -129,6 +129,14 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // delivered, spooled or dropped, or when ctx ends.
 func (h *Handler) Flush(ctx context.Context) error { return h.s.Flush(ctx) }
 
+// Sync writes the spool and its journal to the disk, so that the records
+// accepted so far survive a crash of the machine or a power loss too, not
+// only the process being killed (see package delivery, "What survives");
+// without a spool it does nothing. It costs milliseconds on a disk: call it
+// from a goroutine of your own (a ticker, or before a risky step), never
+// per record.
+func (h *Handler) Sync() error { return h.s.Sync() }
+
 // Shutdown flushes the queue, then stops the sender and the prober, closes
 // the spool and the idle connections. It is bounded whatever its ctx:
 // while the collector answers (any HTTP response, even 429 or 503) batches

@@ -61,4 +61,10 @@
 // reported with the collector's answer, and is never retried forever. A
 // 200 whose partial_success rejects records counts that many as dropped,
 // with the collector's error message.
+//
+// With a Spool, every record Handle accepted survives the process being
+// killed at any instant: it is in the spool's memory-mapped journal before
+// Handle returns, and the next process that opens the directory delivers
+// it (see "What survives" in package delivery; Sync adds a crash of the
+// machine).
 package otlpsink

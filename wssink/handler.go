@@ -69,6 +69,14 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 // error saying so.
 func (h *Handler) Flush(ctx context.Context) error { return h.s.flush(ctx) }
 
+// Sync writes the spool and its journal to the disk, so that the records
+// accepted so far survive a crash of the machine or a power loss too, not
+// only the process being killed (see package delivery, "What survives");
+// without a spool it does nothing. It costs milliseconds on a disk: call it
+// from a goroutine of your own (a ticker, or before a risky step), never
+// per record.
+func (h *Handler) Sync() error { return h.s.Sync() }
+
 // Shutdown sends what is queued, waits for its acknowledgements, closes the
 // connection with a normal close frame and stops the handler's goroutines.
 // When ctx ends first, or the server has not been connected for

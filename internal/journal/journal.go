@@ -11,9 +11,10 @@
 // stream of records that only grows, across processes too; it sits at
 // position mod Capacity in the ring, 8-byte aligned:
 //
-//	position uint64 | length uint32 | CRC-32C uint32 | record | padding
+//	CRC-32C uint32 | length uint32 | position uint64 | record | padding
 //
-// The checksum covers the position, the length and the record. A record
+// The checksum covers the length, the position and the record, and is
+// written last. A record
 // that does not fit before the ring's end leaves a wrap marker (length
 // 0xFFFFFFFF) and starts at the ring's beginning. The header holds the
 // committed position: every record before it has left the queue
@@ -30,7 +31,9 @@
 // power loss needs the pages on the disk: the kernel writes them back
 // within its dirty-page expiry (30 s by default on Linux), and [Journal.Sync]
 // forces it. The file's blocks are allocated when it is made, so a store
-// can never fault on a full disk.
+// can never fault on a full disk, and on Linux the watcher maps the ring's
+// pages a few MiB ahead of the records (MADV_POPULATE_WRITE), so that the
+// caller does not take the page faults of the ring's first lap.
 //
 // # When it cannot keep a record
 //

@@ -44,6 +44,13 @@ type Journal struct {
 	told atomic.Int32
 	kick chan struct{}
 
+	// mark is the position of the records, told every 64 KiB; ahead is
+	// where the watcher has mapped the ring's pages to, in the mapping
+	// populated (see populate).
+	mark      atomic.Uint64
+	ahead     uint64
+	populated *mapping
+
 	stop, done chan struct{}
 	closeOnce  sync.Once
 	lastErr    atomic.Pointer[error] // why the file could not be made
@@ -101,6 +108,7 @@ func Open(dir string, capacity, maxRun, maxBytes int, recover func([][]byte), re
 	if m != nil {
 		j.cur.Store(m)
 	}
+	j.kick <- struct{}{} // map the first pages of the ring at once
 	go j.watch()
 	return j
 }
@@ -177,13 +185,13 @@ func (m *mapping) read(pos uint64) (rec []byte, next uint64, ok bool) {
 		return nil, pos + (m.size - p), true
 	}
 	h := m.ring[p : p+recHeader]
-	if binary.LittleEndian.Uint64(h) != pos {
+	if binary.LittleEndian.Uint64(h[8:]) != pos {
 		return nil, 0, false
 	}
-	n := binary.LittleEndian.Uint32(h[8:])
-	sum := binary.LittleEndian.Uint32(h[12:])
+	sum := binary.LittleEndian.Uint32(h)
+	n := binary.LittleEndian.Uint32(h[4:])
 	if n == wrap {
-		if crc32.Update(crc32.Checksum(h[:8], castagnoli), castagnoli, h[8:12]) != sum {
+		if crc32.Checksum(h[4:], castagnoli) != sum {
 			return nil, 0, false
 		}
 		return nil, pos + (m.size - p), true
@@ -191,11 +199,10 @@ func (m *mapping) read(pos uint64) (rec []byte, next uint64, ok bool) {
 	if uint64(n) > m.size-p-recHeader {
 		return nil, 0, false
 	}
-	rec = m.ring[p+recHeader : p+recHeader+uint64(n)]
-	if crc32.Update(crc32.Checksum(h[:12], castagnoli), castagnoli, rec) != sum {
+	if crc32.Checksum(m.ring[p+4:p+recHeader+uint64(n)], castagnoli) != sum {
 		return nil, 0, false
 	}
-	return rec, pos + recHeader + uint64(pad(int(n))), true
+	return m.ring[p+recHeader : p+recHeader+uint64(n)], pos + recHeader + uint64(pad(int(n))), true
 }
 
 // create makes a new journal file at path, its blocks allocated, and maps
@@ -282,17 +289,27 @@ func (j *Journal) Append(rec []byte) (from, to uint64, ok bool) {
 	}
 	if skip >= recHeader {
 		h := m.ring[p : p+recHeader]
-		binary.LittleEndian.PutUint32(h[8:], wrap)
-		binary.LittleEndian.PutUint64(h, from)
-		binary.LittleEndian.PutUint32(h[12:], crc32.Update(crc32.Checksum(h[:8], castagnoli), castagnoli, h[8:12]))
+		binary.LittleEndian.PutUint32(h[4:], wrap)
+		binary.LittleEndian.PutUint64(h[8:], from)
+		binary.LittleEndian.PutUint32(h, crc32.Checksum(h[4:], castagnoli))
 	}
 	at := from + skip
 	q := at % m.size
-	h := m.ring[q : q+recHeader]
-	copy(m.ring[q+recHeader:], rec)
-	binary.LittleEndian.PutUint64(h, at)
-	binary.LittleEndian.PutUint32(h[8:], uint32(len(rec)))
-	binary.LittleEndian.PutUint32(h[12:], crc32.Update(crc32.Checksum(h[:12], castagnoli), castagnoli, rec))
+	r := m.ring[q : q+recHeader+uint64(len(rec))]
+	copy(r[recHeader:], rec)
+	binary.LittleEndian.PutUint32(r[4:], uint32(len(rec)))
+	binary.LittleEndian.PutUint64(r[8:], at)
+	// The checksum last: a record the kill tore does not match it.
+	binary.LittleEndian.PutUint32(r, crc32.Checksum(r[4:], castagnoli))
+	if to>>16 != from>>16 {
+		// Every 64 KiB, tell the watcher where the records are, so that
+		// it maps the pages ahead of them before they are needed.
+		j.mark.Store(to)
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
 	j.pos = to
 	if j.why.Load() != whyNone {
 		j.why.Store(whyNone) // the spell is over
@@ -428,27 +445,58 @@ func (j *Journal) watch() {
 	t := time.NewTicker(retryEvery)
 	defer t.Stop()
 	for {
+		tick := false
 		select {
 		case <-j.stop:
 			return
 		case <-j.kick:
 		case <-t.C:
+			tick = true
 		}
-		if m := j.cur.Load(); m != nil && !m.broken.Load() && j.removed(m) {
-			m.broken.Store(true)
-		}
-		if m := j.cur.Load(); (m == nil || m.broken.Load()) && j.next.Load() == nil {
-			if n, err := j.create(0); err == nil { // its base is set by replace
-				j.next.Store(n)
-			} else {
-				j.lastErr.Store(&err)
+		if tick {
+			if m := j.cur.Load(); m != nil && !m.broken.Load() && j.removed(m) {
+				m.broken.Store(true)
+			}
+			if m := j.cur.Load(); (m == nil || m.broken.Load()) && j.next.Load() == nil {
+				if n, err := j.create(0); err == nil { // its base is set by replace
+					j.next.Store(n)
+				} else {
+					j.lastErr.Store(&err)
+				}
 			}
 		}
+		j.populate()
 		if why := j.why.Load(); why != whyNone && j.told.Swap(why) != why {
 			j.report(j.spellError(why))
 		} else if why == whyNone {
 			j.told.Store(whyNone)
 		}
+	}
+}
+
+// window is how far ahead of the records the watcher maps the ring.
+const window = 8 << 20
+
+// populate maps the pages of the ring's first lap up to window bytes
+// ahead of the records, so that Append's stores do not fault.
+func (j *Journal) populate() {
+	m := j.cur.Load()
+	if m == nil || m.broken.Load() {
+		return
+	}
+	if j.populated != m {
+		j.populated, j.ahead = m, m.base
+	}
+	end := min(max(j.mark.Load(), m.base)+window, m.base+m.size)
+	for j.ahead < end {
+		p := j.ahead % m.size
+		n := min(end-j.ahead, m.size-p, 1<<20)
+		lo := p &^ (4096 - 1)
+		if prefault(m.ring[lo:p+n]) != nil {
+			j.ahead = m.base + m.size // not supported: leave it to the faults
+			return
+		}
+		j.ahead += n
 	}
 }
 
