@@ -458,6 +458,7 @@ func (b *Buffer) divert(t uint64, k int) {
 		n, size := bt.Len(), bt.Bytes()
 		b.mu.Unlock()
 		err := b.overflow(bt)
+		bt.release() // in the spool now (or dropped): at once, not after the lock
 		b.mu.Lock()
 		b.diverting = nil
 		b.c.Queued -= int64(n)
@@ -502,6 +503,7 @@ func (b *Buffer) run() {
 		if bt := b.take(); bt != nil {
 			b.mu.Unlock()
 			b.write(b.wctx, bt)
+			bt.release()
 			b.mu.Lock()
 			b.inflight = nil
 			b.recycle(bt)

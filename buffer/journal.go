@@ -8,10 +8,12 @@ package buffer
 // diverted, or dropped.
 type Journal interface {
 	// Append keeps rec and returns its span [from, to). Append is called
-	// under the Buffer's lock, so the spans of successive records are
-	// adjacent and in the queue's order. ok false means it did not keep
-	// rec: the record is then in memory only.
-	Append(rec []byte) (from, to uint64, ok bool)
+	// under the Buffer's lock, in the queue's order; first says rec is
+	// the first record of a batch, and the spans of one batch's records
+	// must be adjacent (the batch's span runs from its first record's from
+	// to its last one's to). ok false means it did not keep rec: the
+	// record is then in memory only.
+	Append(rec []byte, first bool) (from, to uint64, ok bool)
 	// Release says that the records in [from, to) have left the queue.
 	// Spans may be released out of order; each is released once.
 	Release(from, to uint64)
@@ -45,7 +47,7 @@ func (b *Batch) Hold() Span {
 
 // journal notes that rec, just added, is kept in j at [from, to).
 func (b *Batch) journal(j Journal, rec []byte) {
-	from, to, ok := j.Append(rec)
+	from, to, ok := j.Append(rec, len(b.ends) == 1)
 	if !ok {
 		return
 	}

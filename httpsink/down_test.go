@@ -2,12 +2,19 @@ package httpsink
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jinpy-utils/multi/delivery"
 
 	"github.com/jinpy-utils/multi/internal/core"
 	"github.com/jinpy-utils/multi/internal/faultnet"
@@ -113,5 +120,62 @@ func TestCollectorDownNeverHurtsTheCaller(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Shutdown while the prober replays the spool lets the request in flight
+// finish rather than cut it: a cut request the collector had taken would
+// be sent again by the drain, and every record of it delivered twice.
+func TestShutdownDuringReplayDeliversEachRecordOnce(t *testing.T) {
+	dir := t.TempDir()
+	down, err := New("http://"+reservePort(t)+"/ingest", &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: dir},
+		Retry: delivery.Retry{Max: -1}, ErrorHandler: func(error) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	l := slog.New(down)
+	for i := range n {
+		l.Info("spooled", "i", i)
+	}
+	if err := down.Shutdown(context.Background()); err != nil {
+		t.Logf("first Shutdown: %v", err)
+	}
+	if st := down.Stats(); st.Spooled != n {
+		t.Fatalf("spooled %d of %d records", st.Spooled, n)
+	}
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+			var rec struct{ I int }
+			if json.Unmarshal([]byte(line), &rec) == nil {
+				seen[strconv.Itoa(rec.I)]++
+			}
+		}
+		mu.Unlock()
+		time.Sleep(200 * time.Millisecond) // taken, and slow to answer
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	up, err := New(srv.URL, &Options{Encoding: NDJSON, Spool: delivery.Spool{Dir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the prober's first frame is in flight
+	if err := up.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	dups := 0
+	for _, c := range seen {
+		dups += c - 1
+	}
+	if len(seen) != n || dups != 0 {
+		t.Fatalf("collector got %d distinct records of %d, %d duplicates; stats %+v", len(seen), n, dups, up.Stats())
 	}
 }

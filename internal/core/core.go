@@ -98,7 +98,7 @@ func New(c Config) (*Core, error) {
 		}
 		// What an earlier process left in the journal goes to the spool
 		// before any new record is taken.
-		k.Journal = journal.Open(c.Spool.Dir, journal.Capacity(bo.QueueBytes), bo.BatchSize, bo.BatchBytes,
+		k.Journal = journal.Open(c.Spool.Dir, journal.Capacity(bo.QueueBytes, bo.QueueSize), bo.BatchSize, bo.BatchBytes,
 			func(recs [][]byte) { k.ToSpool(recs, errRecovered) },
 			func(err error) { k.Report(fmt.Errorf("%s: %w", c.Name, err)) })
 		bo.Journal = k.Journal

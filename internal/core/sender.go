@@ -146,7 +146,13 @@ type Sender struct {
 	cooldown  time.Duration
 
 	// The prober replays the spool while no batches flow.
-	Kick       chan struct{}
+	Kick chan struct{}
+	// proberQuit tells the prober to stop after the frame it is sending;
+	// proberCtx, the context of its requests, ends only when Shutdown's
+	// does (or after it): a request cut mid-flight may have been taken, and
+	// would be sent again (a duplicate), so Shutdown lets it finish within
+	// the drain's silence budget.
+	proberQuit chan struct{}
 	stopProber context.CancelFunc
 	proberCtx  context.Context
 	proberDone chan struct{}
@@ -189,6 +195,7 @@ func NewSender(c Config, sc SenderConfig) (*Sender, error) {
 	)
 	if s.Spool != nil {
 		s.proberCtx, s.stopProber = context.WithCancel(context.Background())
+		s.proberQuit = make(chan struct{})
 		s.proberDone = make(chan struct{})
 		go s.probe()
 		if s.Spool.Len() > 0 {
@@ -232,7 +239,9 @@ func (s *Sender) Shutdown(ctx context.Context) error {
 		s.draining.Store(true)
 		s.drainStop()
 		if s.Spool != nil {
-			s.stopProber()
+			close(s.proberQuit)
+			defer context.AfterFunc(ctx, s.stopProber)()
+			defer s.stopProber()
 		}
 		// The prober may be waiting for SendMu: wait for it only once the
 		// buffer has stopped the writer (or cancelled its retries when ctx
@@ -493,10 +502,15 @@ func (s *Sender) probe() {
 	defer t.Stop()
 	for {
 		select {
-		case <-s.proberCtx.Done():
+		case <-s.proberQuit:
 			return
 		case <-s.Kick:
 		case <-t.C:
+		}
+		select {
+		case <-s.proberQuit:
+			return // before the next frame, not in the middle of one
+		default:
 		}
 		if s.Spool.Len() == 0 {
 			continue

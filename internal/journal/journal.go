@@ -17,11 +17,17 @@
 // written last. A record
 // that does not fit before the ring's end leaves a wrap marker (length
 // 0xFFFFFFFF) and starts at the ring's beginning. The header holds the
-// committed position: every record before it has left the queue
-// (delivered, spooled or dropped). Recovery reads from there while each
-// record's position, length and checksum match; the first that does not
-// (a record torn by the kill, or one of an earlier lap of the ring) ends
-// it.
+// committed position (every record before it has left the queue:
+// delivered, spooled or dropped) and the spans released after it, out of
+// order. Recovery reads from the committed position, skipping those
+// spans, while each record's position, length and checksum match; the
+// first that does not (a record torn by the kill, or one of an earlier lap
+// of the ring) ends it.
+//
+// When the oldest records still queued are all that keeps the ring from
+// being reused (a batch retried against a destination that is down, while
+// the batches after it were diverted to the spool), they are moved, within
+// the ring, past the newest, so that a long outage does not fill it.
 //
 // # What survives what
 //
@@ -66,11 +72,18 @@ const wrap = 0xFFFFFFFF
 // magic starts the header.
 const magic = "MJRNL001"
 
-// Header fields, at these offsets.
+// Header fields, at these offsets. The state (the committed position and
+// the spans released after it) is written to two slots in turn, each with
+// its checksum and a sequence number, so that a kill while one is written
+// leaves the other whole; recovery takes the valid one written last.
 const (
-	offMagic     = 0
-	offCapacity  = 8
-	offCommitted = 16
+	offMagic    = 0
+	offCapacity = 8
+	offSlots    = 64
+	slotBytes   = 2016
+	// maxSaved is the most released spans a slot holds; those past it
+	// are recovered again (at least once).
+	maxSaved = (slotBytes - 24) / 16
 )
 
 // retryEvery is how often a broken journal is made again, and how often
@@ -81,12 +94,14 @@ const retryEvery = time.Second
 // available.
 var ErrUnsupported = errors.New("journal: not supported on this system")
 
-// Capacity returns the ring's size for a queue of queueBytes bytes: half
-// again as much, for the records' headers and the batches outside the
-// queue (the one being sent, those being spooled, a WebSocket window),
-// and at least 1 MiB, rounded up to 64 KiB.
-func Capacity(queueBytes int) int {
-	n := max(queueBytes+queueBytes/2, 1<<20)
+// Capacity returns the ring's size for a queue of at most queueSize
+// records and queueBytes bytes: the queue's bytes, each record's header
+// and padding (24 bytes, for as many records as the queue may hold, or
+// one per 16 bytes), and a quarter more for the batches outside the queue
+// (the one being sent, those being spooled, a WebSocket window); at least
+// 1 MiB, rounded up to 64 KiB. With the defaults, 104 MiB.
+func Capacity(queueBytes, queueSize int) int {
+	n := max(queueBytes+24*min(queueSize, queueBytes/16)+queueBytes/4, 1<<20)
 	return (n + 64<<10 - 1) &^ (64<<10 - 1)
 }
 

@@ -20,7 +20,7 @@ func Open(dir string, capacity, maxRun, maxBytes int, recover func([][]byte), re
 }
 
 // Append keeps nothing: it counts the record as volatile.
-func (j *Journal) Append(rec []byte) (from, to uint64, ok bool) {
+func (j *Journal) Append(rec []byte, first bool) (from, to uint64, ok bool) {
 	j.volatile.Add(1)
 	return 0, 0, false
 }

@@ -77,6 +77,8 @@ type mapping struct {
 	// Append without it).
 	committed atomic.Uint64
 	pending   []span
+	moved     []move      // relocations whose records are not all released
+	seq       uint64      // of the state slot written last
 	broken    atomic.Bool // the file was removed
 }
 
@@ -124,7 +126,7 @@ func (j *Journal) recover(maxRun, maxBytes int, f func([][]byte)) (*mapping, err
 	if err != nil {
 		return nil, err
 	}
-	var h [24]byte
+	var h [16]byte
 	if _, err := io.ReadFull(fd, h[:]); err != nil {
 		fd.Close()
 		return nil, fmt.Errorf("read header: %w", err)
@@ -144,10 +146,22 @@ func (j *Journal) recover(maxRun, maxBytes int, f func([][]byte)) (*mapping, err
 		fd.Close()
 		return nil, err
 	}
-	pos := binary.LittleEndian.Uint64(m.mem[offCommitted:])
+	pos, released, seq, ok := m.loadState()
+	if !ok {
+		m.unmap()
+		return nil, errors.New("no valid state in its header")
+	}
+	m.seq = seq
 	var run [][]byte
 	bytes := 0
 	for end := pos + size; pos < end; {
+		for len(released) > 0 && released[0].from <= pos {
+			pos = max(pos, released[0].to) // delivered or spooled already
+			released = released[1:]
+		}
+		if pos >= end {
+			break
+		}
 		rec, next, ok := m.read(pos)
 		if !ok {
 			break
@@ -173,8 +187,47 @@ func (j *Journal) recover(maxRun, maxBytes int, f func([][]byte)) (*mapping, err
 	}
 	m.base = pos
 	m.committed.Store(pos)
-	binary.LittleEndian.PutUint64(m.mem[offCommitted:], pos)
+	m.saveLocked()
 	return m, nil
+}
+
+// saveLocked writes the committed position and the first maxSaved pending
+// spans to the slot not written last, its checksum last. Called with
+// relMu held, or before the mapping is shared.
+func (m *mapping) saveLocked() {
+	m.seq++
+	s := m.mem[offSlots+int(m.seq%2)*slotBytes:][:slotBytes]
+	n := min(len(m.pending), maxSaved)
+	binary.LittleEndian.PutUint32(s[4:], uint32(n))
+	binary.LittleEndian.PutUint64(s[8:], m.seq)
+	binary.LittleEndian.PutUint64(s[16:], m.committed.Load())
+	for i, sp := range m.pending[:n] {
+		binary.LittleEndian.PutUint64(s[24+16*i:], sp.from)
+		binary.LittleEndian.PutUint64(s[32+16*i:], sp.to)
+	}
+	binary.LittleEndian.PutUint32(s, crc32.Checksum(s[4:24+16*n], castagnoli))
+}
+
+// loadState returns the state of the valid slot written last.
+func (m *mapping) loadState() (committed uint64, released []span, seq uint64, ok bool) {
+	for k := range 2 {
+		s := m.mem[offSlots+k*slotBytes:][:slotBytes]
+		n := int(binary.LittleEndian.Uint32(s[4:]))
+		if n > maxSaved || crc32.Checksum(s[4:24+16*n], castagnoli) != binary.LittleEndian.Uint32(s) {
+			continue
+		}
+		q := binary.LittleEndian.Uint64(s[8:])
+		if ok && q <= seq {
+			continue
+		}
+		seq, ok = q, true
+		committed = binary.LittleEndian.Uint64(s[16:])
+		released = released[:0]
+		for i := range n {
+			released = append(released, span{binary.LittleEndian.Uint64(s[24+16*i:]), binary.LittleEndian.Uint64(s[32+16*i:])})
+		}
+	}
+	return committed, released, seq, ok
 }
 
 // read returns the record at position pos and the next position; rec is
@@ -230,9 +283,9 @@ func (j *Journal) create(base uint64) (*mapping, error) {
 	}
 	copy(m.mem[offMagic:], magic)
 	binary.LittleEndian.PutUint64(m.mem[offCapacity:], size)
-	binary.LittleEndian.PutUint64(m.mem[offCommitted:], base)
 	m.base = base
 	m.committed.Store(base)
+	m.saveLocked()
 	// Named only once whole: a process killed while making it leaves a
 	// .new file, never a journal without its header.
 	if err := os.Rename(tmp, j.path); err != nil {
@@ -259,10 +312,12 @@ func (m *mapping) unmap() {
 // Append writes rec at the journal's end and returns its span of
 // positions [from, to), to give to Release once the record has left the
 // queue. ok is false, and the record is counted as volatile, if the
-// journal could not keep it (see the package doc). The spans of
-// successive Appends are adjacent. Append must not be called by two
-// goroutines at once.
-func (j *Journal) Append(rec []byte) (from, to uint64, ok bool) {
+// journal could not keep it (see the package doc). first says rec starts
+// a batch: only then may the journal move records before it (see
+// relocate), so the spans of a batch's records are adjacent, and the
+// batch's span is the first one's from to the last one's to. Append must
+// not be called by two goroutines at once.
+func (j *Journal) Append(rec []byte, first bool) (from, to uint64, ok bool) {
 	if n := j.next.Load(); n != nil {
 		j.replace(n)
 	}
@@ -276,16 +331,50 @@ func (j *Journal) Append(rec []byte) (from, to uint64, ok bool) {
 		j.keepInMemory(whyLarge)
 		return 0, 0, false
 	}
+	if first && j.pos-m.committed.Load() > m.size/2 {
+		j.relocate(m)
+	}
+	if j.end(m, need)-m.committed.Load() > m.size {
+		j.keepInMemory(whyFull)
+		return 0, 0, false
+	}
 	from = j.pos
+	j.put(m, rec)
+	if j.pos>>16 != from>>16 {
+		// Every 64 KiB, tell the watcher where the records are, so that
+		// it maps the pages ahead of them before they are needed.
+		j.mark.Store(j.pos)
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+	if j.why.Load() != whyNone {
+		j.why.Store(whyNone) // the spell is over
+	}
+	return from, j.pos, true
+}
+
+// end returns where a record of need bytes, header and padding included,
+// written next would end: past a wrap if it does not fit before the ring's
+// end.
+func (j *Journal) end(m *mapping, need uint64) uint64 {
+	p := j.pos % m.size
+	if m.size-p < need {
+		return j.pos + (m.size - p) + need
+	}
+	return j.pos + need
+}
+
+// put writes rec at j.pos, which it moves past it; the caller has checked
+// that it fits.
+func (j *Journal) put(m *mapping, rec []byte) {
+	from := j.pos
+	need := uint64(recHeader + pad(len(rec)))
 	p := from % m.size
 	var skip uint64
 	if m.size-p < need {
 		skip = m.size - p
-	}
-	to = from + skip + need
-	if to-m.committed.Load() > m.size {
-		j.keepInMemory(whyFull)
-		return 0, 0, false
 	}
 	if skip >= recHeader {
 		h := m.ring[p : p+recHeader]
@@ -301,20 +390,96 @@ func (j *Journal) Append(rec []byte) (from, to uint64, ok bool) {
 	binary.LittleEndian.PutUint64(r[8:], at)
 	// The checksum last: a record the kill tore does not match it.
 	binary.LittleEndian.PutUint32(r, crc32.Checksum(r[4:], castagnoli))
-	if to>>16 != from>>16 {
-		// Every 64 KiB, tell the watcher where the records are, so that
-		// it maps the pages ahead of them before they are needed.
-		j.mark.Store(to)
-		select {
-		case j.kick <- struct{}{}:
-		default:
+	j.pos = at + need
+}
+
+// relocate moves the oldest records still queued to the journal's end
+// when they alone keep the ring from being reused: a batch retried against
+// a destination that is down while the batches after it were released
+// (diverted to the spool). It copies them, within the ring, past the
+// newest, and moves the committed position past their old place and over
+// the released spans behind them; a later Release of their old span
+// releases the new one (see moved). It does nothing when the oldest
+// unreleased records take more than a quarter of the ring: then they are
+// the queue itself, which the ring is sized to hold.
+func (j *Journal) relocate(m *mapping) {
+	j.relMu.Lock()
+	defer j.relMu.Unlock()
+	if len(m.pending) == 0 {
+		return
+	}
+	a, x := m.committed.Load(), m.pending[0].from
+	if x-a > m.size/4 {
+		return // the queue itself
+	}
+	// Where the copies would end, wraps included: they must not reach
+	// the records they are copied from.
+	end := j.pos
+	for pos := a; pos < x; {
+		rec, next, ok := m.read(pos)
+		if !ok {
+			return // cannot happen: the records were written by this process
+		}
+		if rec != nil {
+			if p, need := end%m.size, uint64(recHeader+pad(len(rec))); m.size-p < need {
+				end += m.size - p
+			}
+			end += uint64(recHeader + pad(len(rec)))
+		}
+		pos = next
+	}
+	if end-a > m.size {
+		return
+	}
+	t := move{old: []uint64{a}, new: []uint64{j.pos}}
+	for pos := a; pos < x; {
+		rec, next, ok := m.read(pos)
+		if !ok {
+			return // cannot happen: the records were written by this process
+		}
+		if rec != nil {
+			j.put(m, rec)
+			t.old = append(t.old, next)
+			t.new = append(t.new, j.pos)
+		}
+		pos = next
+	}
+	if t.old[len(t.old)-1] != x {
+		return // not whole records: leave them where they are
+	}
+	// Records moved before and moved again: their earlier move now points
+	// at their new place, so every span an owner holds is one lookup away.
+	for _, t0 := range m.moved {
+		for i, p := range t0.new {
+			if k, ok := slices.BinarySearch(t.old, p); ok {
+				t0.new[i] = t.new[k]
+			}
 		}
 	}
-	j.pos = to
-	if j.why.Load() != whyNone {
-		j.why.Store(whyNone) // the spell is over
+	m.moved = append(m.moved, t)
+	m.commitLocked(x)
+}
+
+// A move is one relocation: the record boundaries old[i] of the records
+// moved, and new[i], where the same boundaries are now.
+type move struct{ old, new []uint64 }
+
+// translate returns where the span [from, to), as Append returned it, is
+// now: moved by the first move that holds both its ends, else where it
+// was. A move's old boundaries are where Append wrote the records (a move
+// of moved records updates the earlier move instead), so one lookup finds
+// it.
+func (m *mapping) translate(from, to uint64) (uint64, uint64) {
+	for _, t := range m.moved {
+		i, ok := slices.BinarySearch(t.old, from)
+		if !ok {
+			continue
+		}
+		if k, ok := slices.BinarySearch(t.old, to); ok {
+			return t.new[i], t.new[k]
+		}
 	}
-	return from, to, true
+	return from, to
 }
 
 // replace puts n, made by the watcher, in place of the current mapping;
@@ -324,7 +489,7 @@ func (j *Journal) replace(n *mapping) {
 	j.relMu.Lock()
 	n.base = j.pos
 	n.committed.Store(j.pos)
-	binary.LittleEndian.PutUint64(n.mem[offCommitted:], j.pos)
+	n.saveLocked()
 	if m := j.cur.Swap(n); m != nil {
 		j.old = append(j.old, m)
 	}
@@ -357,17 +522,39 @@ func (j *Journal) Release(from, to uint64) {
 	if m == nil || to <= m.base {
 		return // a span of a journal since replaced
 	}
-	from = max(from, m.base)
+	from, to = m.translate(max(from, m.base), to)
 	c := m.committed.Load()
 	if to <= c {
 		return // released already
 	}
 	if from != c {
-		i, _ := slices.BinarySearchFunc(m.pending, from, func(s span, f uint64) int { return compare(s.from, f) })
-		m.pending = slices.Insert(m.pending, i, span{from, to})
+		m.addPendingLocked(span{from, to})
+		m.saveLocked()
 		return
 	}
-	c = to
+	m.commitLocked(to)
+}
+
+// addPendingLocked adds a span released out of order, merged with the
+// spans it touches (diverted batches come one after another), so that
+// the list stays short.
+func (m *mapping) addPendingLocked(sp span) {
+	i, _ := slices.BinarySearchFunc(m.pending, sp.from, func(s span, f uint64) int { return compare(s.from, f) })
+	if i < len(m.pending) && m.pending[i].from == sp.to {
+		m.pending[i].from = sp.from
+	} else {
+		m.pending = slices.Insert(m.pending, i, sp)
+	}
+	if i > 0 && m.pending[i-1].to == m.pending[i].from {
+		m.pending[i-1].to = m.pending[i].to
+		m.pending = slices.Delete(m.pending, i, i+1)
+	}
+}
+
+// commitLocked moves the committed position to c and on over the
+// released spans that follow, and forgets the moves all behind it.
+// Called with relMu held.
+func (m *mapping) commitLocked(c uint64) {
 	k := 0
 	for k < len(m.pending) && m.pending[k].from == c {
 		c = m.pending[k].to
@@ -377,7 +564,10 @@ func (j *Journal) Release(from, to uint64) {
 		m.pending = slices.Delete(m.pending, 0, k)
 	}
 	m.committed.Store(c)
-	binary.LittleEndian.PutUint64(m.mem[offCommitted:], c)
+	m.saveLocked()
+	// A move whose records are all behind c was released: a move of
+	// moved records updated it to their newest place.
+	m.moved = slices.DeleteFunc(m.moved, func(t move) bool { return slices.Max(t.new) <= c })
 }
 
 func compare(a, b uint64) int {
