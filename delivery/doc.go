@@ -54,14 +54,18 @@
 // yet released, is delivered again.
 //
 // The journal costs the caller a copy and a checksum, about 100 ns a
-// record, and no allocation; its ring is 1.5 times Queue.Bytes (96 MiB by
-// default), allocated on disk when the sink starts, beside Spool.MaxBytes.
-// A record is kept in memory only, counted in Stats.Volatile and reported
-// once a spell, when the ring is full of records not yet released (a batch
-// retried while more than the ring is logged), when it is larger than a
-// quarter of the ring, or while the directory is broken: the journal
-// cannot be made (read-only, full) or was removed. Handle never blocks or
-// fails for it; the journal is made again every second until that works.
+// record, and no allocation. Its ring holds a full queue: Queue.Bytes,
+// 24 bytes of header a record and a quarter more (104 MiB by default),
+// allocated on disk when the sink starts, beside Spool.MaxBytes. Records
+// that a batch in its retries pins at the ring's tail while the batches
+// after it are diverted to the spool are moved past the newest, so a long
+// outage does not fill it. A record is kept in memory only, counted in
+// Stats.Volatile and reported once a spell, when the ring is full all the
+// same, when the record is larger than a quarter of the ring, or while the
+// directory is broken: the journal cannot be made (read-only, full) or was
+// removed. Handle never blocks or fails for it; the journal is made again
+// every second until that works. Without memory-mapped files (Windows)
+// there is no journal, which is said once at New.
 //
 // A crash of the machine or a power loss loses what the kernel had not
 // yet written back: the page cache holds the journal's pages up to its

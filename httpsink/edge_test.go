@@ -449,6 +449,9 @@ func TestSpoolingWakesTheProber(t *testing.T) {
 	waitFor(t, "the spooled record at the collector", 10*time.Second, func() bool {
 		return slices.Contains(msgs(t, c.got()), "spooled")
 	})
+	// The collector holds the record before the sender has read the
+	// response and counted it: wait for the count, then check it is exact.
+	waitFor(t, "the replay counted and the spool emptied", 10*time.Second, func() bool { return h.Stats().Replayed > 0 && h.s.Spool.Len() == 0 })
 	if st := h.Stats(); st.Replayed != 1 || st.Written != 1 || h.s.Spool.Len() != 0 {
 		t.Fatalf("stats %+v, spool %d: want the record replayed", st, h.s.Spool.Len())
 	}
