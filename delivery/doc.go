@@ -63,8 +63,10 @@
 // Stats.Volatile and reported once a spell, when the ring is full all the
 // same, when the record is larger than a quarter of the ring, or while the
 // directory is broken: the journal cannot be made (read-only, full) or was
-// removed. Handle never blocks or fails for it; the journal is made again
-// every second until that works. Without memory-mapped files (Windows)
+// removed. Handle never blocks or fails for it, and delivery goes on; the
+// journal is made again every second until that works, and the end of the
+// spell is reported too. A disk that fills after the journal was made does
+// not touch it: its blocks are already allocated. Without memory-mapped files (Windows)
 // there is no journal, which is said once at New.
 //
 // A crash of the machine or a power loss loses what the kernel had not

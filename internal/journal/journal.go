@@ -47,8 +47,8 @@
 // ring is full of records still queued, when the record is larger than a
 // quarter of the ring, and while the journal is broken: its file could
 // not be made (a read-only or full disk) or has been removed. Those
-// records are counted ([Journal.Volatile]) and the first of each such
-// spell is reported. A journal that is broken is made again, every
+// records are counted ([Journal.Volatile]) and the start and the end of
+// each such spell are reported. A journal that is broken is made again, every
 // second, until that works.
 package journal
 

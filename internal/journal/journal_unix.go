@@ -658,8 +658,8 @@ func (j *Journal) watch() {
 		j.populate()
 		if why := j.why.Load(); why != whyNone && j.told.Swap(why) != why {
 			j.report(j.spellError(why))
-		} else if why == whyNone {
-			j.told.Store(whyNone)
+		} else if why == whyNone && j.told.Swap(whyNone) != whyNone {
+			j.report(fmt.Errorf("spool journal %s: records are kept on disk again (%d were kept in memory only)", j.path, j.Volatile()))
 		}
 	}
 }
