@@ -107,6 +107,69 @@ func BenchmarkDurability(b *testing.B) {
 	}
 }
 
+// BenchmarkDurabilityRatio logs the records of BenchmarkDurability to two
+// handlers, one with a spool (so every record also goes to the journal)
+// and one without, in alternating rounds of 1000 records, so that both
+// see the same machine, and reports the time of the journal's rounds
+// over the memory-only ones, the median of the pairs, as the metric
+// "journal/memory" (the target
+// is at most 1.3). ns/op is per record of either.
+func BenchmarkDurabilityRatio(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	open := func(dir string) *Handler {
+		h, err := New(srv.URL, &Options{Encoding: NDJSON, Queue: delivery.Queue{OnFull: buffer.Block}, Spool: delivery.Spool{Dir: dir}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return h
+	}
+	mem, jour := open(""), open(b.TempDir())
+	const round = 1000
+	ctx := context.Background()
+	run := func(l *slog.Logger) time.Duration {
+		start := time.Now()
+		for i := range round {
+			l.LogAttrs(ctx, slog.LevelInfo, "request served",
+				slog.String("method", "GET"),
+				slog.String("path", "/api/v1/items"),
+				slog.Int("status", 200+i&7),
+				slog.Duration("took", 1234*time.Microsecond),
+				slog.Bool("cached", i&1 == 0))
+		}
+		return time.Since(start)
+	}
+	lm, lj := slog.New(mem), slog.New(jour)
+	var ratios []float64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 2 * round {
+		var dm, dj time.Duration
+		if i%(4*round) == 0 {
+			dm = run(lm)
+			dj = run(lj)
+		} else {
+			dj = run(lj)
+			dm = run(lm)
+		}
+		ratios = append(ratios, float64(dj)/float64(dm))
+	}
+	b.StopTimer()
+	// The median pair: a round that a neighbour's burst slowed moves it
+	// little.
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "journal/memory")
+	for _, h := range []*Handler{mem, jour} {
+		h.Shutdown(context.Background())
+		if st := h.Stats(); st.Dropped != 0 || st.Failed != 0 || st.Volatile != 0 {
+			b.Fatalf("stats %+v, want nothing dropped, failed or volatile", st)
+		}
+	}
+}
+
 // BenchmarkHandleCollectorDown times every Handle while the collector is
 // down and a spool takes the overflow, and reports the 50th and 99th
 // percentiles: the caller never waits on the network, only, once per
