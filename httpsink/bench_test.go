@@ -112,8 +112,8 @@ func BenchmarkDurability(b *testing.B) {
 // and one without, in alternating rounds of 1000 records, so that both
 // see the same machine, and reports the time of the journal's rounds
 // over the memory-only ones, the median of the pairs, as the metric
-// "journal/memory" (the target
-// is at most 1.3). ns/op is per record of either.
+// "journal/memory" (the target is at most 1.3). ns/op is per record of
+// either.
 func BenchmarkDurabilityRatio(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
