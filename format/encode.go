@@ -242,10 +242,15 @@ func (e *encoder) openGroup(name string) {
 func (e *encoder) closeGroup(name string) {
 	if e.json {
 		e.buf = append(e.buf, '}')
+		e.sep = ","
 	} else {
+		// Text wrote nothing for the group itself: the separator is what
+		// its attributes left, " " if they wrote a key. A group of only
+		// empty groups writes nothing and must not leave a separator
+		// behind (slog does, and then writes two spaces; see
+		// TestTextGroupOfEmptyGroups).
 		e.prefix = e.prefix[:len(e.prefix)-len(name)-1]
 	}
-	e.sep = e.attrSep()
 	if e.track {
 		e.groups = e.groups[:len(e.groups)-1]
 	}
