@@ -14,7 +14,8 @@ import (
 type config struct {
 	w          io.Writer
 	format     Format
-	level      slog.Leveler
+	level      slog.Leveler // nil when the level is the constant minLevel
+	minLevel   slog.Level
 	addSource  bool
 	rep        func([]string, slog.Attr) slog.Attr
 	timeFormat string
@@ -75,8 +76,14 @@ func New(w io.Writer, opts *Options) *Handler {
 		name:       opts.Name,
 		color:      opts.Color,
 	}
-	if c.level == nil {
-		c.level = slog.LevelInfo
+	// A constant level (nil, or a slog.Level) is compared as it is:
+	// Enabled runs for every log call, enabled or not, and a call through
+	// the Leveler interface costs more than the comparison.
+	switch l := c.level.(type) {
+	case nil:
+		c.minLevel = slog.LevelInfo
+	case slog.Level:
+		c.level, c.minLevel = nil, l
 	}
 	if c.format == Default {
 		c.format = JSON
@@ -110,7 +117,11 @@ const loggerKey = "logger"
 
 // Enabled reports whether l is at least the handler's level.
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= h.c.level.Level()
+	c := h.c
+	if c.level == nil {
+		return l >= c.minLevel
+	}
+	return l >= c.level.Level()
 }
 
 // WithAttrs returns a Handler (a *Handler) whose records carry attrs after
