@@ -172,17 +172,37 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
 // Handle gives r to every child enabled at r.Level and joins their errors.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var errs []error
-	last := len(h.children) - 1
-	for i := range h.children {
-		c := &h.children[i]
-		if err := handleChild(ctx, c, r, !c.borrows && i != last); err != nil {
-			errs = append(errs, err)
-		}
+	// One deferred recover per call, not one per child: handleFrom
+	// returns at a panic, naming the child after the one that panicked,
+	// and is called again from there.
+	for i := 0; i < len(h.children); {
+		i = h.handleFrom(ctx, &r, i, &errs)
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return errors.Join(errs...)
+}
+
+// handleFrom gives r to the children from i on, as Handle does, adding
+// their errors to errs. It returns len(h.children), or, when a child
+// panics, the index after it, the panic added to errs as that child's
+// error.
+func (h *Handler) handleFrom(ctx context.Context, r *slog.Record, i int, errs *[]error) (next int) {
+	defer func() {
+		if p := recover(); p != nil {
+			*errs = append(*errs, h.children[next].panicked("Handle", p))
+			next++
+		}
+	}()
+	last := len(h.children) - 1
+	for next = i; next <= last; next++ {
+		c := &h.children[next]
+		if err := c.handle(ctx, r, !c.borrows && next != last); err != nil {
+			*errs = append(*errs, err)
+		}
+	}
+	return next
 }
 
 // handleChild gives r, cloned if asked, to c if c is enabled at its level.
@@ -193,13 +213,22 @@ func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err 
 			err = c.panicked("Handle", p)
 		}
 	}()
+	return c.handle(ctx, &r, clone)
+}
+
+// handle gives r, cloned if asked, to c if c is enabled at its level.
+// It does not recover a panic.
+func (c *child) handle(ctx context.Context, r *slog.Record, clone bool) error {
 	if !c.h.Enabled(ctx, r.Level) {
 		return nil
 	}
+	var err error
 	if clone {
-		r = r.Clone()
+		err = c.h.Handle(ctx, r.Clone())
+	} else {
+		err = c.h.Handle(ctx, *r)
 	}
-	if err := c.h.Handle(ctx, r); err != nil {
+	if err != nil {
 		return fmt.Errorf("multi: %s: %w", c.name, err)
 	}
 	return nil

@@ -208,9 +208,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	defer e.free()
 	e.span, e.hasSpan = multi.SpanFromContext(ctx)
 	if h.c.human {
-		e.handleHuman(r)
+		e.handleHuman(&r)
 	} else {
-		e.handleSlog(r)
+		e.handleSlog(&r)
 	}
 	_, err := h.c.w.Write(e.buf)
 	return err
