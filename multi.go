@@ -40,6 +40,9 @@ import (
 // slow child does not use up the others' time.
 type Handler struct {
 	children []child
+	// safe: no child's Enabled can panic (see SafeEnabler), so Enabled
+	// calls them without a deferred recover.
+	safe bool
 }
 
 type child struct {
@@ -80,7 +83,15 @@ func New(handlers ...slog.Handler) *Handler {
 		}
 		cs[i] = newChild(i, h)
 	}
-	return &Handler{children: cs}
+	return newHandler(cs)
+}
+
+func newHandler(cs []child) *Handler {
+	safe := true
+	for _, c := range cs {
+		safe = safe && enabledCannotPanic(c.h)
+	}
+	return &Handler{children: cs, safe: safe}
 }
 
 // isNil reports whether h is nil, or a nil pointer, map, func or chan in a
@@ -152,10 +163,23 @@ func (h *Handler) Handlers() []slog.Handler {
 }
 
 // Enabled reports whether any child is enabled at level l. A child whose
-// Enabled panics makes it true, so that Handle reports the panic. (One
-// deferred recover for the call, not one per child: this runs for every
-// log call, enabled or not.)
-func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
+// Enabled panics makes it true, so that Handle reports the panic. The
+// children's Enabled are guarded by one deferred recover for the call, not
+// one per child, and by none when every child is known not to panic there
+// (see [SafeEnabler]): this runs for every log call, enabled or not.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	if !h.safe {
+		return h.enabledGuarded(ctx, l)
+	}
+	for i := range h.children {
+		if h.children[i].h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 	defer func() {
 		if recover() != nil {
 			on = true
@@ -165,6 +189,64 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
 		if h.children[i].h.Enabled(ctx, l) {
 			return true
 		}
+	}
+	return false
+}
+
+// EnabledCannotPanic reports true: Enabled recovers a child's panic. It
+// implements [SafeEnabler].
+func (h *Handler) EnabledCannotPanic() bool { return true }
+
+// enabledCannotPanic reports whether h's Enabled is known never to panic:
+// a SafeEnabler that says so, or slog's JSONHandler or TextHandler whose
+// HandlerOptions.Level is nil, a slog.Level or a non-nil *slog.LevelVar.
+func enabledCannotPanic(h slog.Handler) bool {
+	switch x := h.(type) {
+	case SafeEnabler:
+		return x.EnabledCannotPanic()
+	case *slog.JSONHandler, *slog.TextHandler:
+		return slogLevelIsSafe(h)
+	}
+	return false
+}
+
+// slogLevelIsSafe reads the Level of the options of slog's JSONHandler or
+// TextHandler h (a *struct{*commonHandler}, whose opts field is the
+// HandlerOptions) by reflection, without calling it. If slog's layout is
+// not the one expected, it reports false, and Enabled stays guarded.
+func slogLevelIsSafe(h slog.Handler) bool {
+	v := reflect.ValueOf(h)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return false
+	}
+	v = v.Elem()
+	if v.Kind() != reflect.Struct || v.NumField() != 1 {
+		return false
+	}
+	common := v.Field(0)
+	if common.Kind() != reflect.Pointer || common.IsNil() {
+		return false
+	}
+	common = common.Elem()
+	if common.Kind() != reflect.Struct {
+		return false
+	}
+	opts := common.FieldByName("opts")
+	if !opts.IsValid() || opts.Type() != reflect.TypeFor[slog.HandlerOptions]() {
+		return false
+	}
+	lv := opts.FieldByName("Level")
+	if lv.Kind() != reflect.Interface {
+		return false
+	}
+	if lv.IsNil() {
+		return true
+	}
+	switch e := lv.Elem(); e.Type() {
+	case reflect.TypeFor[slog.Level]():
+		return true
+	case reflect.TypeFor[*slog.LevelVar]():
+		return !e.IsNil()
 	}
 	return false
 }
@@ -265,7 +347,7 @@ func (h *Handler) derive(f func(slog.Handler) slog.Handler) *Handler {
 		d := f(c.h)
 		cs[i] = child{h: d, name: c.name, borrows: borrows(d), faults: c.faults}
 	}
-	return &Handler{children: cs}
+	return newHandler(cs)
 }
 
 // Flush flushes every child concurrently and joins their errors. A panic

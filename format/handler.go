@@ -124,6 +124,17 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= c.level.Level()
 }
 
+// EnabledCannotPanic reports whether Enabled never panics: the level is a
+// constant or a non-nil *slog.LevelVar, not a Leveler of the caller's. It
+// implements multi.SafeEnabler.
+func (h *Handler) EnabledCannotPanic() bool {
+	if h.c.level == nil {
+		return true
+	}
+	lv, ok := h.c.level.(*slog.LevelVar)
+	return ok && lv != nil
+}
+
 // WithAttrs returns a Handler (a *Handler) whose records carry attrs after
 // those of h. The attributes are resolved, passed to ReplaceAttr and encoded
 // once, now, not per record.
