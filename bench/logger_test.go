@@ -92,7 +92,7 @@ func loggerImpls() []loggerImpl {
 		{"console", handlerSide(func(*testing.B) slog.Handler {
 			return console.New(io.Discard, &console.Options{Color: console.ColorAlways})
 		}), handlerSide(func(*testing.B) slog.Handler {
-			return tint.NewHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"})
+			return tint.NewTextHandler(io.Discard, &tint.Options{TimeFormat: "15:04:05.000"})
 		})},
 		{"file", fileSide, bufferedSlogSide},
 		{"fanout-slog", handlerSide(func(*testing.B) slog.Handler {
