@@ -198,57 +198,11 @@ func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 func (h *Handler) EnabledCannotPanic() bool { return true }
 
 // enabledCannotPanic reports whether h's Enabled is known never to panic:
-// a SafeEnabler that says so, or slog's JSONHandler or TextHandler whose
-// HandlerOptions.Level is nil, a slog.Level or a non-nil *slog.LevelVar.
+// a SafeEnabler that says so. slog's own handlers are not: their Leveler
+// cannot be seen from here.
 func enabledCannotPanic(h slog.Handler) bool {
-	switch x := h.(type) {
-	case SafeEnabler:
-		return x.EnabledCannotPanic()
-	case *slog.JSONHandler, *slog.TextHandler:
-		return slogLevelIsSafe(h)
-	}
-	return false
-}
-
-// slogLevelIsSafe reads the Level of the options of slog's JSONHandler or
-// TextHandler h (a *struct{*commonHandler}, whose opts field is the
-// HandlerOptions) by reflection, without calling it. If slog's layout is
-// not the one expected, it reports false, and Enabled stays guarded.
-func slogLevelIsSafe(h slog.Handler) bool {
-	v := reflect.ValueOf(h)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return false
-	}
-	v = v.Elem()
-	if v.Kind() != reflect.Struct || v.NumField() != 1 {
-		return false
-	}
-	common := v.Field(0)
-	if common.Kind() != reflect.Pointer || common.IsNil() {
-		return false
-	}
-	common = common.Elem()
-	if common.Kind() != reflect.Struct {
-		return false
-	}
-	opts := common.FieldByName("opts")
-	if !opts.IsValid() || opts.Type() != reflect.TypeFor[slog.HandlerOptions]() {
-		return false
-	}
-	lv := opts.FieldByName("Level")
-	if lv.Kind() != reflect.Interface {
-		return false
-	}
-	if lv.IsNil() {
-		return true
-	}
-	switch e := lv.Elem(); e.Type() {
-	case reflect.TypeFor[slog.Level]():
-		return true
-	case reflect.TypeFor[*slog.LevelVar]():
-		return !e.IsNil()
-	}
-	return false
+	x, ok := h.(SafeEnabler)
+	return ok && x.EnabledCannotPanic()
 }
 
 // Handle gives r to every child enabled at r.Level and joins their errors.
