@@ -82,7 +82,7 @@ func Failover(opts *FailoverOptions, primary slog.Handler, secondaries ...slog.H
 		}
 	}
 	st.onPrimary.Store(true)
-	return &failover{fan: &Handler{children: cs}, st: st}, nil
+	return &failover{fan: newHandler(cs), st: st}, nil
 }
 
 // pick returns the index of the child to send a record to.

@@ -40,6 +40,9 @@ import (
 // slow child does not use up the others' time.
 type Handler struct {
 	children []child
+	// safe: no child's Enabled can panic (see SafeEnabler), so Enabled
+	// calls them without a deferred recover.
+	safe bool
 }
 
 type child struct {
@@ -80,7 +83,15 @@ func New(handlers ...slog.Handler) *Handler {
 		}
 		cs[i] = newChild(i, h)
 	}
-	return &Handler{children: cs}
+	return newHandler(cs)
+}
+
+func newHandler(cs []child) *Handler {
+	safe := true
+	for _, c := range cs {
+		safe = safe && enabledCannotPanic(c.h)
+	}
+	return &Handler{children: cs, safe: safe}
 }
 
 // isNil reports whether h is nil, or a nil pointer, map, func or chan in a
@@ -152,10 +163,23 @@ func (h *Handler) Handlers() []slog.Handler {
 }
 
 // Enabled reports whether any child is enabled at level l. A child whose
-// Enabled panics makes it true, so that Handle reports the panic. (One
-// deferred recover for the call, not one per child: this runs for every
-// log call, enabled or not.)
-func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
+// Enabled panics makes it true, so that Handle reports the panic. The
+// children's Enabled are guarded by one deferred recover for the call, not
+// one per child, and by none when every child is known not to panic there
+// (see [SafeEnabler]): this runs for every log call, enabled or not.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	if !h.safe {
+		return h.enabledGuarded(ctx, l)
+	}
+	for i := range h.children {
+		if h.children[i].h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 	defer func() {
 		if recover() != nil {
 			on = true
@@ -169,20 +193,52 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) (on bool) {
 	return false
 }
 
+// EnabledCannotPanic reports true: Enabled recovers a child's panic. It
+// implements [SafeEnabler].
+func (h *Handler) EnabledCannotPanic() bool { return true }
+
+// enabledCannotPanic reports whether h's Enabled is known never to panic:
+// a SafeEnabler that says so. slog's own handlers are not: their Leveler
+// cannot be seen from here.
+func enabledCannotPanic(h slog.Handler) bool {
+	x, ok := h.(SafeEnabler)
+	return ok && x.EnabledCannotPanic()
+}
+
 // Handle gives r to every child enabled at r.Level and joins their errors.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var errs []error
-	last := len(h.children) - 1
-	for i := range h.children {
-		c := &h.children[i]
-		if err := handleChild(ctx, c, r, !c.borrows && i != last); err != nil {
-			errs = append(errs, err)
-		}
+	// One deferred recover per call, not one per child: handleFrom
+	// returns at a panic, naming the child after the one that panicked,
+	// and is called again from there.
+	for i := 0; i < len(h.children); {
+		i = h.handleFrom(ctx, &r, i, &errs)
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return errors.Join(errs...)
+}
+
+// handleFrom gives r to the children from i on, as Handle does, adding
+// their errors to errs. It returns len(h.children), or, when a child
+// panics, the index after it, the panic added to errs as that child's
+// error.
+func (h *Handler) handleFrom(ctx context.Context, r *slog.Record, i int, errs *[]error) (next int) {
+	defer func() {
+		if p := recover(); p != nil {
+			*errs = append(*errs, h.children[next].panicked("Handle", p))
+			next++
+		}
+	}()
+	last := len(h.children) - 1
+	for next = i; next <= last; next++ {
+		c := &h.children[next]
+		if err := c.handle(ctx, r, !c.borrows && next != last); err != nil {
+			*errs = append(*errs, err)
+		}
+	}
+	return next
 }
 
 // handleChild gives r, cloned if asked, to c if c is enabled at its level.
@@ -193,13 +249,22 @@ func handleChild(ctx context.Context, c *child, r slog.Record, clone bool) (err 
 			err = c.panicked("Handle", p)
 		}
 	}()
+	return c.handle(ctx, &r, clone)
+}
+
+// handle gives r, cloned if asked, to c if c is enabled at its level.
+// It does not recover a panic.
+func (c *child) handle(ctx context.Context, r *slog.Record, clone bool) error {
 	if !c.h.Enabled(ctx, r.Level) {
 		return nil
 	}
+	var err error
 	if clone {
-		r = r.Clone()
+		err = c.h.Handle(ctx, r.Clone())
+	} else {
+		err = c.h.Handle(ctx, *r)
 	}
-	if err := c.h.Handle(ctx, r); err != nil {
+	if err != nil {
 		return fmt.Errorf("multi: %s: %w", c.name, err)
 	}
 	return nil
@@ -236,7 +301,7 @@ func (h *Handler) derive(f func(slog.Handler) slog.Handler) *Handler {
 		d := f(c.h)
 		cs[i] = child{h: d, name: c.name, borrows: borrows(d), faults: c.faults}
 	}
-	return &Handler{children: cs}
+	return newHandler(cs)
 }
 
 // Flush flushes every child concurrently and joins their errors. A panic

@@ -175,6 +175,26 @@ func TestOneChildsErrorOrPanicDoesNotStopTheOthers(t *testing.T) {
 	}
 }
 
+// Handle recovers once per call and resumes after the child that
+// panicked: two panics in a row, first and last, still reach the others.
+func TestHandleResumesAfterEachPanickingChild(t *testing.T) {
+	p1, p2, p3 := newRecorder(0), newRecorder(0), newRecorder(0)
+	p1.panics, p2.panics, p3.panics = true, true, true
+	good1, good2 := multitest.NewRecorder(nil), multitest.NewRecorder(nil)
+	h := multi.New(p1, p2, good1, p3, good2)
+	err := h.Handle(context.Background(), slog.NewRecord(timeZero, slog.LevelInfo, "hello", 0))
+	for name, r := range map[string]*multitest.Recorder{"good1": good1, "good2": good2} {
+		if got := r.Messages(); len(got) != 1 || got[0] != "hello" {
+			t.Errorf("%s got %q; want [hello]", name, got)
+		}
+	}
+	for _, i := range []string{"0", "1", "3"} {
+		if want := "handler[" + i + "] (*multi_test.recorder): Handle panicked: boom"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not contain %q", err, want)
+		}
+	}
+}
+
 func TestFlushAndShutdownReachEveryHandlerInTheTree(t *testing.T) {
 	a, b, c := multitest.NewRecorder(nil), multitest.NewRecorder(nil), multitest.NewRecorder(nil)
 	inner := multi.New(b, multi.MinLevel(c, slog.LevelWarn))

@@ -256,7 +256,7 @@ func Route(opts *RouteOptions, rules ...Rule) (slog.Handler, error) {
 		cs[i] = child{h: r.To, name: fmt.Sprintf("route[%d] (%T)", i, r.To), borrows: borrows(r.To), faults: new(faults)}
 		when[i] = r.When
 	}
-	rt := &router{fan: &Handler{children: cs}, when: when}
+	rt := &router{fan: newHandler(cs), when: when}
 	if opts != nil {
 		rt.first = opts.FirstMatch
 	}

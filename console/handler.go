@@ -118,6 +118,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return h.core.Handle(ctx, r)
 }
 
+// EnabledCannotPanic reports whether Enabled never panics: the level is
+// a slog.Level or a *slog.LevelVar. It implements multi.SafeEnabler.
+func (h *Handler) EnabledCannotPanic() bool { return h.core.EnabledCannotPanic() }
+
 // WithAttrs returns a Handler whose records carry attrs after those of h,
 // writing to the same destination.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -120,6 +120,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
+// EnabledCannotPanic reports whether Enabled never panics: the level is
+// a slog.Level or a *slog.LevelVar. It implements multi.SafeEnabler.
+func (h *Handler) EnabledCannotPanic() bool { return h.core.EnabledCannotPanic() }
+
 // WithAttrs returns a handler that adds attrs to every record, writing to
 // the same file.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -96,7 +96,7 @@ func (e *encoder) attrSep() string {
 }
 
 // handleSlog writes a record in JSON or Text, as slog's commonHandler does.
-func (e *encoder) handleSlog(r slog.Record) {
+func (e *encoder) handleSlog(r *slog.Record) {
 	c := e.h.c
 	if c.json {
 		e.buf = append(e.buf, '{')
@@ -179,7 +179,7 @@ func (e *encoder) appendBuiltin(a slog.Attr, isTime bool) {
 
 // appendNonBuiltIns writes the attributes of WithAttrs and of the record,
 // and for JSON-style output closes the open groups and the object.
-func (e *encoder) appendNonBuiltIns(r slog.Record) {
+func (e *encoder) appendNonBuiltIns(r *slog.Record) {
 	h := e.h
 	if pfa := h.pre; len(pfa) > 0 {
 		e.buf = append(e.buf, e.sep...)
@@ -242,10 +242,15 @@ func (e *encoder) openGroup(name string) {
 func (e *encoder) closeGroup(name string) {
 	if e.json {
 		e.buf = append(e.buf, '}')
+		e.sep = ","
 	} else {
+		// Text wrote nothing for the group itself: the separator is what
+		// its attributes left, " " if they wrote a key. A group of only
+		// empty groups writes nothing and must not leave a separator
+		// behind (slog does, and then writes two spaces; see
+		// TestTextGroupOfEmptyGroups).
 		e.prefix = e.prefix[:len(e.prefix)-len(name)-1]
 	}
-	e.sep = e.attrSep()
 	if e.track {
 		e.groups = e.groups[:len(e.groups)-1]
 	}
@@ -386,7 +391,7 @@ func sourceGroup(s *slog.Source) slog.Value {
 }
 
 // recordSource is r.Source(), never nil.
-func recordSource(r slog.Record) *slog.Source {
+func recordSource(r *slog.Record) *slog.Source {
 	if r.PC == 0 {
 		return &slog.Source{}
 	}

@@ -14,7 +14,8 @@ import (
 type config struct {
 	w          io.Writer
 	format     Format
-	level      slog.Leveler
+	level      slog.Leveler // nil when the level is the constant minLevel
+	minLevel   slog.Level
 	addSource  bool
 	rep        func([]string, slog.Attr) slog.Attr
 	timeFormat string
@@ -75,8 +76,14 @@ func New(w io.Writer, opts *Options) *Handler {
 		name:       opts.Name,
 		color:      opts.Color,
 	}
-	if c.level == nil {
-		c.level = slog.LevelInfo
+	// A constant level (nil, or a slog.Level) is compared as it is:
+	// Enabled runs for every log call, enabled or not, and a call through
+	// the Leveler interface costs more than the comparison.
+	switch l := c.level.(type) {
+	case nil:
+		c.minLevel = slog.LevelInfo
+	case slog.Level:
+		c.level, c.minLevel = nil, l
 	}
 	if c.format == Default {
 		c.format = JSON
@@ -110,7 +117,22 @@ const loggerKey = "logger"
 
 // Enabled reports whether l is at least the handler's level.
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= h.c.level.Level()
+	c := h.c
+	if c.level == nil {
+		return l >= c.minLevel
+	}
+	return l >= c.level.Level()
+}
+
+// EnabledCannotPanic reports whether Enabled never panics: the level is a
+// constant or a non-nil *slog.LevelVar, not a Leveler of the caller's. It
+// implements multi.SafeEnabler.
+func (h *Handler) EnabledCannotPanic() bool {
+	if h.c.level == nil {
+		return true
+	}
+	lv, ok := h.c.level.(*slog.LevelVar)
+	return ok && lv != nil
 }
 
 // WithAttrs returns a Handler (a *Handler) whose records carry attrs after
@@ -197,9 +219,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	defer e.free()
 	e.span, e.hasSpan = multi.SpanFromContext(ctx)
 	if h.c.human {
-		e.handleHuman(r)
+		e.handleHuman(&r)
 	} else {
-		e.handleSlog(r)
+		e.handleSlog(&r)
 	}
 	_, err := h.c.w.Write(e.buf)
 	return err

@@ -215,6 +215,38 @@ func TestEmptiedGroup(t *testing.T) {
 	}
 }
 
+// TestTextGroupOfEmptyGroups covers a keyed group that holds only empty
+// groups (here made by ReplaceAttr) as the first attribute of WithAttrs:
+// it writes nothing, and the next key gets one space, with a logger name
+// before it or without. Go 1.26's TextHandler writes two spaces in the
+// second case (its closeGroup sets the separator though nothing was
+// written); the fuzz target found the first.
+func TestTextGroupOfEmptyGroups(t *testing.T) {
+	o := format.Options{Format: format.Text, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == "k" {
+			return slog.Group("")
+		}
+		return a
+	}}
+	r := rec(time.Time{}, slog.LevelInfo, "m", slog.Int("c", 3))
+	with := withAttrs(slog.Group("g", slog.String("k", "")), slog.String("a", "1"))
+	for name, want := range map[string]string{
+		"":   `level=INFO msg=m a=1 c=3` + "\n",
+		"\n": `level=INFO msg=m logger="\n" a=1 c=3` + "\n",
+	} {
+		o.Name = name
+		if got := line(t, o, r, with); got != want {
+			t.Errorf("Name %q: got %q, want %q", name, got, want)
+		}
+	}
+	// In a record the separator is already set: nothing changes.
+	o.Name = ""
+	r = rec(time.Time{}, slog.LevelInfo, "m", slog.Group("g", slog.String("k", "")), slog.String("a", "1"))
+	if got, want := line(t, o, r), `level=INFO msg=m a=1`+"\n"; got != want {
+		t.Errorf("record: got %q, want %q", got, want)
+	}
+}
+
 func TestTimeFormat(t *testing.T) {
 	r := rec(t0, slog.LevelInfo, "m", slog.Time("t", t0))
 	for _, tt := range []struct {

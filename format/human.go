@@ -24,7 +24,7 @@ const (
 // handleHuman writes a record in Plain, Structured or Console:
 //
 //	TIME [LEVEL] name: dir/file.go:42: message {"k":"v"}
-func (e *encoder) handleHuman(r slog.Record) {
+func (e *encoder) handleHuman(r *slog.Record) {
 	c := e.h.c
 	rep := c.rep
 	track := e.track
