@@ -284,13 +284,24 @@ func (e *encoder) replace(a slog.Attr) slog.Attr {
 // appendAttr writes a, reporting whether anything was written.
 func (e *encoder) appendAttr(a slog.Attr) bool {
 	if e.h.c.rep == nil {
-		switch a.Value.Kind() {
+		// The common cases, with the kind found once (Value.Kind of a
+		// KindAny is a type assertion to LogValuer, not free).
+		switch k := a.Value.Kind(); k {
 		case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindFloat64,
 			slog.KindBool, slog.KindDuration, slog.KindTime:
-			// Resolved, not replaced, never empty: the common case.
+			// Resolved, not replaced, never empty.
 			e.appendKey(a.Key)
-			e.appendValue(a.Value)
+			e.appendKind(k, a.Value)
 			return true
+		case slog.KindAny:
+			// Resolved and not replaced; empty only as the zero Attr, and
+			// a *slog.Source is written as a group.
+			x := a.Value.Any()
+			if _, src := x.(*slog.Source); !src && (x != nil || a.Key != "") {
+				e.appendKey(a.Key)
+				e.appendAny(x)
+				return true
+			}
 		}
 	}
 	return e.appendReplaced(e.replace(a))

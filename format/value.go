@@ -81,8 +81,11 @@ func (e *encoder) appendStringTail(n int) {
 	e.appendString(unsafe.String(unsafe.SliceData(e.scratch), len(e.scratch)))
 }
 
-func (e *encoder) appendValue(v slog.Value) {
-	switch v.Kind() {
+func (e *encoder) appendValue(v slog.Value) { e.appendKind(v.Kind(), v) }
+
+// appendKind is appendValue for a v whose kind k is known.
+func (e *encoder) appendKind(k slog.Kind, v slog.Value) {
+	switch k {
 	case slog.KindString:
 		e.appendString(v.String())
 	case slog.KindInt64:
