@@ -1,0 +1,67 @@
+//go:build unix
+
+package wssink
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/jinpy-utils/multi/delivery"
+	"github.com/jinpy-utils/multi/internal/spooltest"
+)
+
+// killReceiver is a wssink.NewReceiver on loopback that counts the
+// records of each trial, told apart by the URL's path.
+type killReceiver struct {
+	srv   *httptest.Server
+	tally spooltest.Tally
+}
+
+func newKillReceiver(t testing.TB) spooltest.Receiver {
+	kr := &killReceiver{}
+	kr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trial, err := spooltest.ParseTrialPath(r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		NewReceiver(func(_ context.Context, recs [][]byte) error {
+			for _, rec := range recs {
+				n, err := spooltest.Number(rec)
+				if err != nil {
+					t.Error(err)
+					return err
+				}
+				kr.tally.Add(trial, n)
+			}
+			return nil
+		}, nil).ServeHTTP(w, r)
+	}))
+	t.Cleanup(kr.srv.Close)
+	return kr
+}
+
+func (kr *killReceiver) URL(trial int) string {
+	return "ws://" + kr.srv.Listener.Addr().String() + spooltest.TrialPath(trial)
+}
+
+func (kr *killReceiver) Arrivals(_ testing.TB, trial int) spooltest.Arrivals {
+	return kr.tally.Arrivals(trial)
+}
+
+// Records whose Handle returned before a SIGKILL, with the receiver down,
+// are delivered by the next sink on the same spool (see package
+// spooltest): none lost, duplicates counted.
+func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
+	spooltest.Kill(t, spooltest.Config{
+		SeedEnv: "WSSINK_KILL_SEED",
+		Open: func(url, dir string) (spooltest.Handler, error) {
+			return New(url, &Options{Spool: delivery.Spool{Dir: dir}})
+		},
+		Spooled:  func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
+		DownURL:  func(addr string) string { return "ws://" + addr + "/" },
+		Receiver: newKillReceiver,
+	})
+}
