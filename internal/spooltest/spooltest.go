@@ -75,6 +75,10 @@ type Config struct {
 	// Window is the range of the wait between the child's first accepted
 	// record and the kill, drawn uniformly (default 300ms to 1.5s).
 	Window [2]time.Duration
+	// Rate, if set, bounds the records the child logs a second (about),
+	// where the receiver is slow to take or count them; zero logs as
+	// fast as the sink takes them.
+	Rate int
 	// ShutdownTimeout bounds the parent's Shutdown (default 2 minutes).
 	ShutdownTimeout time.Duration
 }
@@ -221,15 +225,17 @@ func runChild(t *testing.T, c Config, recv Receiver, trial int, wait time.Durati
 	}
 	replay := time.Since(start)
 	st := h.Stats()
+	start = time.Now()
 	arr := recv.Arrivals(t, trial)
+	count := time.Since(start)
 	for n := range res.n {
 		if arr[n] == 0 {
 			res.lost++
 		}
 	}
 	res.dup = arr.Duplicates()
-	t.Logf("trial %2d: killed %v after the first record: accepted %d, arrived %d, lost %d, duplicates %d (replayed in %v: spooled %d, replayed %d, written %d, dropped %d)",
-		trial, wait.Round(time.Millisecond), len(res.n), len(arr), res.lost, res.dup, replay.Round(time.Millisecond), st.Spooled, st.Replayed, st.Written, st.Dropped)
+	t.Logf("trial %2d: killed %v after the first record: accepted %d, arrived %d, lost %d, duplicates %d (replay %v: spooled %d, replayed %d, written %d, dropped %d; count %v)",
+		trial, wait.Round(time.Millisecond), len(res.n), len(arr), res.lost, res.dup, replay.Round(time.Millisecond), st.Spooled, st.Replayed, st.Written, st.Dropped, count.Round(time.Millisecond))
 	if res.lost > 0 {
 		t.Errorf("trial %d: %d of %d accepted records lost (first: %s)", trial, res.lost, len(res.n), firstLost(res.n, arr))
 	}
@@ -263,6 +269,7 @@ func child(c Config) {
 	var mu sync.Mutex
 	out := bufio.NewWriterSize(os.Stdout, 1<<10)
 	var wg sync.WaitGroup
+	start := time.Now()
 	for g := range Goroutines {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -284,6 +291,14 @@ func child(c Config) {
 					out.Flush()
 				}
 				mu.Unlock()
+				if c.Rate > 0 {
+					// Each goroutine keeps to its share of Rate, sleeping
+					// a millisecond or more when ahead.
+					ahead := time.Duration(i+1)*time.Second*Goroutines/time.Duration(c.Rate) - time.Since(start)
+					if ahead >= time.Millisecond {
+						time.Sleep(ahead)
+					}
+				}
 			}
 		})
 	}
