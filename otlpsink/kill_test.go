@@ -140,6 +140,10 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 		},
 		Spooled:  func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
 		DownURL:  func(addr string) string { return "http://" + addr + "/v1/logs" },
+		// As fast as the sink takes records (about 500,000 a second),
+		// but 30,000 under the race detector, which slows the replay
+		// to about 30,000 a second.
+		RaceRate: 30_000,
 		Receiver: newKillReceiver,
 	})
 }

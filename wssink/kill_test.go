@@ -55,13 +55,32 @@ func (kr *killReceiver) Arrivals(_ testing.TB, trial int) spooltest.Arrivals {
 // are delivered by the next sink on the same spool (see package
 // spooltest): none lost, duplicates counted.
 func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
-	spooltest.Kill(t, spooltest.Config{
+	spooltest.Kill(t, killConfig(false))
+}
+
+// Records whose Handle returned before a SIGKILL, with the receiver up
+// (records in the window, spilled to the spool and replayed from it at the
+// kill), are delivered by the child or the next sink on the same spool:
+// none lost, duplicates counted.
+func TestSIGKILLWithTheReceiverUpLosesNoAcceptedRecord(t *testing.T) {
+	c := killConfig(true)
+	c.Trials, c.SeedEnv = 10, "WSSINK_KILL_UP_SEED"
+	spooltest.Kill(t, c)
+}
+
+func killConfig(up bool) spooltest.Config {
+	return spooltest.Config{
+		Up:      up,
 		SeedEnv: "WSSINK_KILL_SEED",
 		Open: func(url, dir string) (spooltest.Handler, error) {
 			return New(url, &Options{Spool: delivery.Spool{Dir: dir}})
 		},
-		Spooled:  func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
-		DownURL:  func(addr string) string { return "ws://" + addr + "/" },
+		Spooled: func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
+		DownURL: func(addr string) string { return "ws://" + addr + "/" },
+		// As fast as the sink takes records (about 500,000 a second),
+		// but 30,000 under the race detector, which slows the replay
+		// to about 30,000 a second.
+		RaceRate: 30_000,
 		Receiver: newKillReceiver,
-	})
+	}
 }

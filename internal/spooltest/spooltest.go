@@ -55,7 +55,8 @@ type Config struct {
 	// SeedEnv names the environment variable that, set to a seed Kill
 	// logged, reruns the same trials (HTTPSINK_KILL_SEED).
 	SeedEnv string
-	// Trials is how many children are killed (default 30).
+	// Trials is how many children are killed (default 30, or
+	// $SPOOLTEST_TRIALS).
 	Trials int
 	// Open makes the sink: its Options' defaults but Spool.Dir dir,
 	// sending to url. The child calls it with a URL from DownURL, the
@@ -69,6 +70,10 @@ type Config struct {
 	// DownURL is the child's destination, given a loopback address
 	// ("127.0.0.1:port") nothing listens on.
 	DownURL func(addr string) string
+	// Up sends the child's records to the receiver (Receiver.URL of the
+	// trial) instead of DownURL: the kill then also catches records in
+	// flight, and duplicates are expected.
+	Up bool
 	// Receiver starts the receiver that counts what the parent's sinks
 	// deliver; it is called once, in the parent only.
 	Receiver func(t testing.TB) Receiver
@@ -79,6 +84,9 @@ type Config struct {
 	// where the receiver is slow to take or count them; zero logs as
 	// fast as the sink takes them.
 	Rate int
+	// RaceRate is Rate under the race detector, which slows the replay
+	// about tenfold; zero means Rate.
+	RaceRate int
 	// ShutdownTimeout bounds the parent's Shutdown (default 2 minutes).
 	ShutdownTimeout time.Duration
 }
@@ -105,6 +113,9 @@ type Totals struct {
 // and never returns. It skips under -short.
 func Kill(t *testing.T, c Config) Totals {
 	t.Helper()
+	if raceEnabled && c.RaceRate != 0 {
+		c.Rate = c.RaceRate
+	}
 	if os.Getenv(envChild) == t.Name() {
 		child(c)
 	}
@@ -114,7 +125,10 @@ func Kill(t *testing.T, c Config) Totals {
 	if c.Trials == 0 {
 		c.Trials = 30
 		if s := os.Getenv("SPOOLTEST_TRIALS"); s != "" {
-			c.Trials, _ = strconv.Atoi(s)
+			var err error
+			if c.Trials, err = strconv.Atoi(s); err != nil {
+				t.Fatalf("SPOOLTEST_TRIALS=%q: %v", s, err)
+			}
 		}
 	}
 	if c.Window == [2]time.Duration{} {
@@ -156,10 +170,19 @@ type trialResult struct {
 // the count.
 func runChild(t *testing.T, c Config, recv Receiver, trial int, wait time.Duration) trialResult {
 	t.Helper()
-	dir := t.TempDir()
-	addr := DownAddr(t)
+	// Each trial's directory goes at its end, not the test's: a journal
+	// takes 104 MiB.
+	dir, err := os.MkdirTemp("", "spooltest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	url := recv.URL(trial)
+	if !c.Up {
+		url = c.DownURL(DownAddr(t))
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envURL+"="+c.DownURL(addr), envDir+"="+dir)
+	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envURL+"="+url, envDir+"="+dir)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
