@@ -138,8 +138,8 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 		Open: func(url, dir string) (spooltest.Handler, error) {
 			return New(&Options{Endpoint: url, Spool: delivery.Spool{Dir: dir}})
 		},
-		Spooled:  func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
-		DownURL:  func(addr string) string { return "http://" + addr + "/v1/logs" },
+		Spooled: func(h spooltest.Handler) int { return h.(*Handler).s.Spool.Len() },
+		DownURL: func(addr string) string { return "http://" + addr + "/v1/logs" },
 		// As fast as the sink takes records (about 500,000 a second),
 		// but 30,000 under the race detector, which slows the replay
 		// to about 30,000 a second.

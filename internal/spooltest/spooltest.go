@@ -8,10 +8,11 @@
 //
 // [Kill] re-runs the calling test in a child process (this test binary,
 // with -test.run), which logs numbered records from 8 goroutines into a
-// sink pointed at a loopback port nothing listens on, and prints each
-// number once Handle has returned for it. The parent kills the child at a
-// random instant, opens the same spool with the receiver up, shuts the
-// sink down, and compares what arrived with what was accepted.
+// sink pointed at a loopback port nothing listens on (or, with Config.Up,
+// at the receiver), and prints each number once Handle has returned for
+// it. The parent kills the child at a random instant, opens the same spool
+// with the receiver up, waits for the spool to be replayed, shuts the sink
+// down, and compares what arrived with what was accepted.
 package spooltest
 
 import (
@@ -59,8 +60,8 @@ type Config struct {
 	// $SPOOLTEST_TRIALS).
 	Trials int
 	// Open makes the sink: its Options' defaults but Spool.Dir dir,
-	// sending to url. The child calls it with a URL from DownURL, the
-	// parent with one from Receiver.URL.
+	// sending to url. The child calls it with a URL from DownURL (from
+	// Receiver.URL with Up), the parent with one from Receiver.URL.
 	Open func(url, dir string) (Handler, error)
 	// Spooled returns how many records h's spool holds not yet replayed
 	// (the sink's Spool.Len()): Shutdown does not wait for the spool, so
@@ -74,6 +75,10 @@ type Config struct {
 	// trial) instead of DownURL: the kill then also catches records in
 	// flight, and duplicates are expected.
 	Up bool
+	// Relay, after the first child's kill, starts a second child on the
+	// same spool with the receiver up, which replays what the first
+	// left while it logs, and kills it in turn.
+	Relay bool
 	// Receiver starts the receiver that counts what the parent's sinks
 	// deliver; it is called once, in the parent only.
 	Receiver func(t testing.TB) Receiver
@@ -87,7 +92,8 @@ type Config struct {
 	// RaceRate is Rate under the race detector, which slows the replay
 	// about tenfold; zero means Rate.
 	RaceRate int
-	// ShutdownTimeout bounds the parent's Shutdown (default 2 minutes).
+	// ShutdownTimeout bounds the parent's wait for the replay and its
+	// Shutdown, together (default 2 minutes).
 	ShutdownTimeout time.Duration
 }
 
@@ -96,6 +102,7 @@ const (
 	envChild = "SPOOLTEST_CHILD"
 	envURL   = "SPOOLTEST_URL"
 	envDir   = "SPOOLTEST_DIR"
+	envBase  = "SPOOLTEST_BASE"
 )
 
 // Goroutines is how many goroutines of the child log; record n of
@@ -181,48 +188,10 @@ func runChild(t *testing.T, c Config, recv Receiver, trial int, wait time.Durati
 	if !c.Up {
 		url = c.DownURL(DownAddr(t))
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envURL+"="+url, envDir+"="+dir)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	res := trialResult{n: map[int]bool{}}
-	done := make(chan struct{})
-	first := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if n, err := strconv.Atoi(sc.Text()); err == nil {
-				if len(res.n) == 0 {
-					close(first)
-				}
-				res.n[n] = true
-			}
-		}
-	}()
-	// The wait counts from the first accepted record: a busy machine may
-	// take a while to start the child.
-	select {
-	case <-first:
-		time.Sleep(wait)
-	case <-done:
-	case <-time.After(30 * time.Second):
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-done
-	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("trial %d: child ended with %v, not by SIGKILL; its standard error:\n%s", trial, err, stderr.String())
-	}
-	if len(res.n) == 0 {
-		t.Fatalf("trial %d: the child accepted no record before the kill; its standard error:\n%s", trial, stderr.String())
+	killChild(t, trial, url, dir, 0, wait, res.n)
+	if c.Relay {
+		killChild(t, trial, recv.URL(trial), dir, 1<<31, wait, res.n)
 	}
 
 	// The next process on the spool, with the receiver up.
@@ -265,6 +234,59 @@ func runChild(t *testing.T, c Config, recv Receiver, trial int, wait time.Durati
 	return res
 }
 
+// killChild starts a child on dir logging to url, kills it wait after its
+// first accepted record, and adds the numbers it accepted to accepted;
+// its goroutines number their records from base.
+func killChild(t *testing.T, trial int, url, dir string, base int, wait time.Duration, accepted map[int]bool) {
+	t.Helper()
+	before := len(accepted)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envURL+"="+url, envDir+"="+dir, envBase+"="+strconv.Itoa(base))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	first := make(chan struct{})
+	started := first
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if n, err := strconv.Atoi(sc.Text()); err == nil {
+				if first != nil {
+					close(first)
+					first = nil
+				}
+				accepted[n] = true
+			}
+		}
+	}()
+	// The wait counts from the first accepted record: a busy machine may
+	// take a while to start the child.
+	select {
+	case <-started:
+		time.Sleep(wait)
+	case <-done:
+	case <-time.After(30 * time.Second):
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("trial %d: child ended with %v, not by SIGKILL; its standard error:\n%s", trial, err, stderr.String())
+	}
+	if len(accepted) == before {
+		t.Fatalf("trial %d: the child accepted no record before the kill; its standard error:\n%s", trial, stderr.String())
+	}
+
+}
+
 // firstLost names a few accepted numbers that did not arrive.
 func firstLost(accepted map[int]bool, arr Arrivals) string {
 	var s []string
@@ -291,11 +313,12 @@ func child(c Config) {
 	}
 	var mu sync.Mutex
 	out := bufio.NewWriterSize(os.Stdout, 1<<10)
+	base, _ := strconv.Atoi(os.Getenv(envBase))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := range Goroutines {
 		wg.Go(func() {
-			for i := 0; ; i++ {
+			for i := base; ; i++ {
 				n := g<<32 | i
 				r := slog.NewRecord(time.Now(), slog.LevelInfo, "record", 0)
 				r.AddAttrs(slog.Int("g", g), slog.Int("i", i), slog.Int("n", n),
@@ -317,7 +340,7 @@ func child(c Config) {
 				if c.Rate > 0 {
 					// Each goroutine keeps to its share of Rate, sleeping
 					// a millisecond or more when ahead.
-					ahead := time.Duration(i+1)*time.Second*Goroutines/time.Duration(c.Rate) - time.Since(start)
+					ahead := time.Duration(i-base+1)*time.Second*Goroutines/time.Duration(c.Rate) - time.Since(start)
 					if ahead >= time.Millisecond {
 						time.Sleep(ahead)
 					}
