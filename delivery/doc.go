@@ -48,7 +48,8 @@
 // spool's journal, records.journal: a ring of checksummed records in a
 // memory-mapped file, so the copy is in the operating system's page cache
 // and outlives the process; it is released when its batch has been
-// delivered, spooled or dropped (for wssink, acknowledged). A new process
+// delivered, spooled or dropped (for wssink: acknowledged with Ack on,
+// written to the connection with Ack off; see its doc). A new process
 // moves what was not released into the spool before it takes a record.
 // Delivery is at least once: a batch delivered just before the kill, not
 // yet released, is delivered again.

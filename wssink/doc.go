@@ -111,6 +111,18 @@
 // window. Records that do not fit in Spool.MaxBytes are dropped and
 // counted.
 //
+// A kill of the process (SIGKILL, the OOM killer) loses no record Handle
+// accepted while it waits in the queue or in the window: with a Spool,
+// the spool's journal keeps it (see package delivery, "What survives")
+// until the receiver acknowledges its message, with Ack on, or until the
+// message is written to the connection, with Ack off. Without Ack a
+// written message counts as delivered: the kernel still sends what the
+// socket holds when the process dies, but a message cut in the middle of
+// its write, or one the receiver had not yet read when it went away, is
+// lost. Records replayed from the spool leave the disk when they enter
+// the window, as said above, with or without Ack. Turn Ack on (a
+// NewReceiver does acknowledge) when those records matter.
+//
 // After records were dropped, the next batch is preceded by one record
 // about them, in a message of its own: level WARN, the message
 // "records dropped before this one", and dropped, reason, first_drop and
