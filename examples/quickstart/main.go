@@ -1,9 +1,15 @@
 // Command quickstart shows multi doing its job: one slog.Logger whose
 // records go at once to a coloured console, a rotating compressed file, an
-// HTTP collector and a WebSocket stream, each at its own level. The handler
-// tree comes from multi.yaml beside this file; the HTTP collector and the
-// WebSocket receiver are started here, on loopback, so the example needs
-// nothing else.
+// HTTP collector, a WebSocket stream, an OpenTelemetry (OTLP/HTTP)
+// collector, a syslog receiver over TCP and, where the machine has one,
+// the systemd journal, each at its own level. The handler tree comes from
+// multi.yaml beside this file; the HTTP, WebSocket, OTLP and syslog
+// receivers are started here, on loopback, so the example needs nothing
+// else. The journal sink is added in Go, and only when the journal's
+// socket is there (see run); otherwise the output says it was skipped.
+//
+// At the end it prints what each receiver got and each sink's stats, and
+// fails if a receiver did not get exactly what its sink counts as written.
 //
 //	go run ./examples/quickstart
 //
@@ -15,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -34,6 +41,9 @@ import (
 	"github.com/jinpy-utils/multi/console"
 	"github.com/jinpy-utils/multi/file"
 	"github.com/jinpy-utils/multi/httpsink"
+	"github.com/jinpy-utils/multi/journald"
+	"github.com/jinpy-utils/multi/otlpsink"
+	"github.com/jinpy-utils/multi/syslog"
 	"github.com/jinpy-utils/multi/wssink"
 )
 
@@ -47,8 +57,10 @@ func main() {
 }
 
 func run(out io.Writer) error {
-	// The receivers: an HTTP collector that reads NDJSON bodies, and a
-	// WebSocket receiver that speaks wssink's acknowledged protocol.
+	// The receivers: an HTTP collector that reads NDJSON bodies, a
+	// WebSocket receiver that speaks wssink's acknowledged protocol, an
+	// OTLP/HTTP logs endpoint and a syslog receiver over TCP (the last two
+	// in receivers.go).
 	var got received
 	httpURL, stopHTTP, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := httpsink.ReadBody(r, nil, 0)
@@ -70,6 +82,16 @@ func run(out io.Writer) error {
 		return err
 	}
 	defer stopWS()
+	otlpURL, stopOTLP, err := serve(otlpReceiver(&got))
+	if err != nil {
+		return err
+	}
+	defer stopOTLP()
+	syslogd, err := startSyslog(&got)
+	if err != nil {
+		return err
+	}
+	defer syslogd.Close()
 
 	logDir := os.Getenv("QUICKSTART_LOG_DIR")
 	if logDir == "" {
@@ -78,12 +100,25 @@ func run(out io.Writer) error {
 	os.Setenv("QUICKSTART_HTTP_URL", httpURL+"/insert/jsonline")
 	os.Setenv("QUICKSTART_WS_URL", "ws"+strings.TrimPrefix(wsURL, "http")+"/logs")
 	os.Setenv("QUICKSTART_LOG_DIR", logDir)
+	os.Setenv("QUICKSTART_OTLP_URL", otlpURL+"/v1/logs")
+	os.Setenv("QUICKSTART_SYSLOG_ADDR", syslogd.Addr())
 
 	h, err := config.Load(bytes.NewReader(tree))
 	if err != nil {
 		return err
 	}
-	logger := slog.New(h)
+
+	// The journal is not in multi.yaml: config.Load fails when a sink
+	// cannot be built, and a journald sink cannot be without the journal's
+	// socket, so the file would not load on a machine without systemd
+	// (a container, macOS). A tree from a document is a slog.Handler like
+	// any other, so the journal is added here, where the socket is there.
+	var all slog.Handler = h
+	jd, skipped := openJournal()
+	if jd != nil {
+		all = multi.New(h, jd)
+	}
+	logger := slog.New(all)
 
 	// SIGHUP reopens the log file after logrotate has moved it.
 	hup := make(chan os.Signal, 1)
@@ -114,22 +149,55 @@ func run(out io.Writer) error {
 	// and releases files, connections and goroutines.
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := multi.Shutdown(sctx, h); err != nil {
+	if err := multi.Shutdown(sctx, all); err != nil {
 		return err
 	}
+	// The syslog sink has closed its connection: read what is left of it.
+	syslogd.Close()
 
 	fmt.Fprintln(out)
 	got.print(out)
 	fmt.Fprintf(out, "\nfile: %s (JSON lines; rotated backups beside it as quickstart.log.N.gz)\n", logFile.Path())
 	// One line per sink, numbered as config numbers the document's sinks
 	// and as multi's errors name the children: h.Stats() would sum them.
+	// A network sink's line ends with what its receiver counted, which
+	// must be what the sink counts as written.
 	fmt.Fprintln(out, "\nstats per sink:")
+	var wrong []error
 	for i, c := range h.Handlers() {
 		st, _ := multi.StatsOf(c)
-		fmt.Fprintf(out, "  sinks[%d] %-9s written=%d dropped=%d spooled=%d\n",
-			i, sinkType(c), st.Written, st.Dropped, st.Spooled)
+		typ := sinkType(c)
+		fmt.Fprintf(out, "  sinks[%d] %-9s written=%d dropped=%d spooled=%d",
+			i, typ, st.Written, st.Dropped, st.Spooled)
+		if n, ok := got.count(typ); ok {
+			fmt.Fprintf(out, " received=%d", n)
+			if uint64(n) != st.Written || n == 0 {
+				wrong = append(wrong, fmt.Errorf("sinks[%d] %s wrote %d records, its receiver got %d", i, typ, st.Written, n))
+			}
+		}
+		fmt.Fprintln(out)
 	}
-	return nil
+	if jd != nil {
+		st := jd.Stats()
+		fmt.Fprintf(out, "  journald           written=%d dropped=%d (added in Go; see them with journalctl -t quickstart)\n",
+			st.Written, st.Dropped)
+	} else {
+		fmt.Fprintf(out, "  journald           skipped: %s\n", skipped)
+	}
+	return errors.Join(append(wrong, got.failed()...)...)
+}
+
+// openJournal returns a journald sink, at DEBUG, when this machine has the
+// systemd journal, or else why it was skipped.
+func openJournal() (*journald.Handler, string) {
+	if _, err := os.Stat(journald.DefaultSocket); err != nil {
+		return nil, "no journal socket here (" + err.Error() + ")"
+	}
+	jd, err := journald.New(&journald.Options{Level: slog.LevelDebug, Identifier: "quickstart"})
+	if err != nil {
+		return nil, err.Error()
+	}
+	return jd, ""
 }
 
 // sinkType names the type of sink h is, or wraps (config wraps a sink in
@@ -145,6 +213,12 @@ func sinkType(h slog.Handler) string {
 			return "http"
 		case *wssink.Handler:
 			return "websocket"
+		case *otlpsink.Handler:
+			return "otlp"
+		case *syslog.Handler:
+			return "syslog"
+		case *journald.Handler:
+			return "journald"
 		case interface{ Unwrap() slog.Handler }:
 			h = x.Unwrap()
 		default:
@@ -153,10 +227,42 @@ func sinkType(h slog.Handler) string {
 	}
 }
 
-// received collects what the receivers got, by receiver.
+// received collects what the receivers got, by receiver, and the errors
+// they met.
 type received struct {
 	mu    sync.Mutex
 	lines map[string][]string
+	errs  []error
+}
+
+// receivers are the receivers, named as sinkType names their sinks.
+var receivers = []string{"http", "websocket", "otlp", "syslog"}
+
+// count returns how many records the receiver of a sink of type typ got,
+// and false for a sink without a receiver here (console, file, journald).
+func (r *received) count(typ string) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, who := range receivers {
+		if who == typ {
+			return len(r.lines[who]), true
+		}
+	}
+	return 0, false
+}
+
+// fail records an error of a receiver: a request or a frame it could not
+// read.
+func (r *received) fail(who string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Errorf("%s receiver: %w", who, err))
+}
+
+func (r *received) failed() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.errs
 }
 
 func (r *received) add(who string, records [][]byte) {
@@ -175,10 +281,10 @@ func (r *received) add(who string, records [][]byte) {
 func (r *received) print(out io.Writer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, who := range []string{"http", "websocket"} {
+	for _, who := range receivers {
 		fmt.Fprintf(out, "%s receiver got %d records:\n", who, len(r.lines[who]))
 		for _, l := range r.lines[who] {
-			fmt.Fprintf(out, "  %s\n", l)
+			fmt.Fprintf(out, "  %s\n", printable(l))
 		}
 	}
 }
