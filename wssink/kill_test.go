@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/spooltest"
@@ -18,16 +20,30 @@ import (
 type killReceiver struct {
 	srv   *httptest.Server
 	tally spooltest.Tally
+
+	mu   sync.Mutex
+	open map[int]int   // connections of each trial still being read
+	idle chan struct{} // closed when a connection ends
 }
 
 func newKillReceiver(t testing.TB) spooltest.Receiver {
-	kr := &killReceiver{}
+	kr := &killReceiver{open: map[int]int{}, idle: make(chan struct{})}
 	kr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		trial, err := spooltest.ParseTrialPath(r.URL.Path)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
+		kr.mu.Lock()
+		kr.open[trial]++
+		kr.mu.Unlock()
+		defer func() {
+			kr.mu.Lock()
+			kr.open[trial]--
+			close(kr.idle)
+			kr.idle = make(chan struct{})
+			kr.mu.Unlock()
+		}()
 		NewReceiver(func(_ context.Context, recs [][]byte) error {
 			for _, rec := range recs {
 				n, err := spooltest.Number(rec)
@@ -48,7 +64,26 @@ func (kr *killReceiver) URL(trial int) string {
 	return "ws://" + kr.srv.Listener.Addr().String() + spooltest.TrialPath(trial)
 }
 
-func (kr *killReceiver) Arrivals(_ testing.TB, trial int) spooltest.Arrivals {
+// Arrivals waits until every connection of the trial has been read to
+// its end: a killed child's kernel goes on sending what its socket held,
+// and the receiver may still be reading the child's connection when the
+// parent's sink has shut down (under the race detector, for seconds).
+func (kr *killReceiver) Arrivals(t testing.TB, trial int) spooltest.Arrivals {
+	deadline := time.After(time.Minute)
+	for {
+		kr.mu.Lock()
+		n, idle := kr.open[trial], kr.idle
+		kr.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-idle:
+		case <-deadline:
+			t.Errorf("trial %d: %d connections still open a minute after the sink's Shutdown", trial, n)
+			return kr.tally.Arrivals(trial)
+		}
+	}
 	return kr.tally.Arrivals(trial)
 }
 
