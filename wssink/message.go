@@ -33,7 +33,7 @@ type message struct {
 	// on disk, set on the frame's last message.
 	span  buffer.Span
 	lease spool.Lease
-	sent time.Time
+	sent  time.Time
 
 	// busy is set while the owner writes the message, and orphan when the
 	// message left the window meanwhile (an early ack): its buffer is then
