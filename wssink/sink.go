@@ -601,7 +601,10 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		if s.cfg.Ack {
 			continue
 		}
-		s.mu.Lock() // without Ack a written message is delivered: m is win[0]
+		// Without Ack a written message is delivered: the kernel sends
+		// it, even after a kill (see the package doc), so its records
+		// leave the journal, or their frame the spool. m is win[0].
+		s.mu.Lock()
 		k := copy(s.win, s.win[1:])
 		s.win[k] = nil
 		s.win = s.win[:k]
