@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/internal/spool"
 )
 
 // seqsAndRecords reads the raw messages a rawServer kept: how often each
@@ -520,5 +523,72 @@ func TestEarlyAcksNeverRaceWithWrites(t *testing.T) {
 	shutdown(t, h)
 	if st := h.Stats(); st.Written != n || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// A frame replayed from the spool stays on disk while its message waits
+// for its ack, so that a kill then loses nothing; Shutdown puts the
+// unacknowledged records back in the spool, and the next handler delivers
+// each once.
+func TestReplayedFrameStaysOnDiskUntilAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := spool.Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	recs := make([][]byte, n)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, `{"msg":"r","i":%d}`, i)
+	}
+	if err := sp.Append(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs := func() []string {
+		m, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	before := segs()
+
+	deaf := newWSServer(t, &rawServer{ack: false}) // reads, never acknowledges
+	o := fastOptions()
+	o.Ack = true
+	o.Spool.Dir = dir
+	a, err := New(deaf.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the replayed message written", func() bool {
+		return a.ConnStats().Messages >= 1 && a.s.Spool.Len() == 0
+	})
+	if got := segs(); !slices.Equal(got, before) {
+		t.Fatalf("segments %v while the replayed message waits for its ack, want %v kept", got, before)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	a.Shutdown(ctx)
+	cancel()
+	if got := segs(); slices.Contains(got, before[0]) {
+		t.Errorf("segments %v after Shutdown spooled the window again: the replayed one should be gone", got)
+	}
+
+	var col collector
+	srv := newWSServer(t, NewReceiver(col.handle, nil))
+	b, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the spool replayed", func() bool { return b.s.Spool.Len() == 0 && col.count() >= n })
+	shutdown(t, b)
+	seen := col.ints(t, "i")
+	for i := range n {
+		if seen[i] != 1 {
+			t.Errorf("record %d arrived %d times, want once", i, seen[i])
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/internal/jsonx"
+	"github.com/jinpy-utils/multi/internal/spool"
 )
 
 // headroom is the space kept in front of every message body for its prefix
@@ -27,9 +28,12 @@ type message struct {
 	from  int    // where the body starts in buf
 	spool bool   // the records were read back from the spool
 	// span is the records' place in the journal, released when the
-	// message leaves the window: set on a batch's last message.
-	span buffer.Span
-	sent time.Time
+	// message leaves the window: set on a batch's last message. lease is
+	// the same for records replayed from the spool: it keeps their frame
+	// on disk, set on the frame's last message.
+	span  buffer.Span
+	lease spool.Lease
+	sent  time.Time
 
 	// busy is set while the owner writes the message, and orphan when the
 	// message left the window meanwhile (an early ack): its buffer is then

@@ -17,6 +17,7 @@ import (
 	"github.com/jinpy-utils/multi/buffer"
 	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/core"
+	"github.com/jinpy-utils/multi/internal/spool"
 	"github.com/jinpy-utils/multi/internal/tlsconf"
 )
 
@@ -79,8 +80,7 @@ func (s *sink) takeBuf() []byte {
 // recycleLocked returns the buffer of m, which has left the window, for
 // reuse, unless the owner is writing it now (then the owner does, after).
 func (s *sink) recycleLocked(m *message) {
-	m.span.Release()
-	m.span = buffer.Span{}
+	m.release()
 	if m.busy {
 		m.orphan = true
 		return
@@ -208,6 +208,14 @@ func (s *sink) sendGap(ctx context.Context) {
 	}
 }
 
+// release tells the journal, or the spool, that m's records have left the
+// window: delivered, spooled or dropped.
+func (m *message) release() {
+	m.span.Release()
+	m.lease.Release()
+	m.span, m.lease = buffer.Span{}, spool.Lease{}
+}
+
 // deliver turns recs into messages and puts them in the window.
 //
 // Records from the queue (fromSpool false) wait for room in the window;
@@ -220,17 +228,20 @@ func (s *sink) sendGap(ctx context.Context) {
 // unacknowledged); deliver only fails, and the frame stays in the spool,
 // once the handler has given up.
 func (s *sink) deliver(ctx context.Context, bl *builder, recs [][]byte, span buffer.Span) error {
-	return s.place(ctx, bl, recs, false, span)
+	return s.place(ctx, bl, recs, false, span, spool.Lease{})
 }
 
-// replayed places records read back from the spool (see deliver).
-func (s *sink) replayed(ctx context.Context, bl *builder, recs [][]byte) error {
-	return s.place(ctx, bl, recs, true, buffer.Span{})
+// replayed places records read back from the spool (see deliver); the
+// lease keeps their frame on disk until their last message leaves the
+// window.
+func (s *sink) replayed(ctx context.Context, bl *builder, recs [][]byte, lease spool.Lease) error {
+	return s.place(ctx, bl, recs, true, buffer.Span{}, lease)
 }
 
 // place is deliver and replayed; the last message of records from the
-// queue carries their span in the journal.
-func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool, span buffer.Span) error {
+// queue carries their span in the journal, that of records from the spool
+// the lease on their frame.
+func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool bool, span buffer.Span, lease spool.Lease) error {
 	bl.sizes = bl.sizes[:0]
 	for i, r := range recs {
 		if len(r) > s.enc.maxRecord {
@@ -245,7 +256,7 @@ func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool 
 		m := s.enc.encode(recs[i:j], s.takeBuf())
 		m.spool = fromSpool
 		if j == len(recs) {
-			m.span = span
+			m.span, m.lease = span, lease
 		}
 		if err := s.push(ctx, m, !fromSpool); err != nil {
 			if fromSpool {
@@ -332,8 +343,7 @@ func (s *sink) spillWindow(why error) {
 			s.Drop(m.n, why)
 		}
 		s.mu.Lock()
-		m.span.Release() // in the spool now, or dropped
-		m.span = buffer.Span{}
+		m.release() // in the spool now, or dropped
 		s.mu.Unlock()
 	}
 }
@@ -591,7 +601,10 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		if s.cfg.Ack {
 			continue
 		}
-		s.mu.Lock() // without Ack a written message is delivered: m is win[0]
+		// Without Ack a written message is delivered: the kernel sends
+		// it, even after a kill (see the package doc), so its records
+		// leave the journal, or their frame the spool. m is win[0].
+		s.mu.Lock()
 		k := copy(s.win, s.win[1:])
 		s.win[k] = nil
 		s.win = s.win[:k]
@@ -635,13 +648,14 @@ func (s *sink) checkAcks() error {
 var errPause = errors.New("window full")
 
 // replay moves spooled records into the window while it has room, and
-// reports whether it moved any.
+// reports whether it moved any. Their frames stay on disk, leased, until
+// their messages leave the window (see deliver): a kill loses none.
 func (s *sink) replay() bool {
 	if s.Spool == nil || s.Spool.Len() == 0 {
 		return false
 	}
 	moved := false
-	_, err := s.Spool.Replay(context.Background(), func(recs [][]byte) error {
+	_, err := s.Spool.ReplayLeased(context.Background(), func(recs [][]byte, lease spool.Lease) error {
 		s.mu.Lock()
 		full := len(s.win) >= s.cfg.MaxUnacked
 		s.mu.Unlock()
@@ -652,7 +666,7 @@ func (s *sink) replay() bool {
 		// messages copy them.
 		bl := &s.replayBuild
 		bl.recs = append(bl.recs[:0], recs...)
-		err := s.replayed(context.Background(), bl, bl.recs)
+		err := s.replayed(context.Background(), bl, bl.recs, lease)
 		clear(bl.recs)
 		if err != nil {
 			return err

@@ -46,6 +46,12 @@
 // next replays the partly sent segment from there: delivery is at least
 // once. A position that does not match its segment is ignored.
 //
+// A sender that delivers a frame after its send function returns (a
+// WebSocket window) replays with [Spool.ReplayLeased]: each frame comes
+// with a [Lease], and its segment stays on disk until every lease on it is
+// released, so that a process killed before the frame was delivered
+// replays it again rather than losing it.
+//
 // A directory is used by one Spool at a time: Open takes an advisory lock
 // (flock on Unix), which the kernel releases if the process dies.
 package spool
@@ -152,6 +158,11 @@ type segment struct {
 	offset  int64
 	skip    int
 	named   bool // the directory was synced since the segment was created
+	// leases are the frames handed over by ReplayLeased and not yet
+	// released, oldest first; done says every frame was handed over, and
+	// gone that the file was removed (once done and no lease is left).
+	leases     []position
+	done, gone bool
 }
 
 // Open opens the spool in dir, creating the directory (mode 0700) if
@@ -258,12 +269,12 @@ func readPos(path string) position {
 	return p
 }
 
-// savePos writes seg's replay position beside it, atomically: a reader
-// sees the old position or the new one.
-func savePos(seg *segment) error {
-	path := posPath(seg.path)
+// savePos writes the replay position of the segment at segPath beside
+// it, atomically: a reader sees the old position or the new one.
+func savePos(segPath string, pos position) error {
+	path := posPath(segPath)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%s %d %d\n", posMagic, seg.offset, seg.skip), 0o600); err != nil {
+	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%s %d %d\n", posMagic, pos.offset, pos.skip), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -535,6 +546,51 @@ func (s *Spool) Sync() error {
 // are left for the next call. Only one Replay runs at a time; Append goes
 // on meanwhile.
 func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (int, error) {
+	return s.replay(ctx, func(recs [][]byte, _ Lease) error { return send(recs) }, false)
+}
+
+// A Lease keeps the segment of a frame that [Spool.ReplayLeased] handed
+// over on disk until it is released. The zero Lease releases nothing.
+type Lease struct {
+	s   *Spool
+	seg *segment
+	at  position // where the frame's records handed over start
+}
+
+// Release says that the records of the lease's frame have been delivered
+// (or put back into the spool, or dropped): once a segment has been
+// replayed to its end and every lease on it is released, its file is
+// removed. Call it once, after the send call that was given the lease
+// returned nil; it may be called after Close (then it does nothing).
+func (l Lease) Release() {
+	if l.s == nil {
+		return
+	}
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seg := l.seg
+	if i := slices.Index(seg.leases, l.at); i >= 0 {
+		seg.leases = slices.Delete(seg.leases, i, i+1)
+	}
+	if !s.closed {
+		s.retireLocked(seg) // if it fails, the next Replay tries again
+	}
+}
+
+// ReplayLeased is [Spool.Replay] for a sender that delivers records after
+// send returns: send is given, with each frame's records, a [Lease] on the
+// frame. A frame for which send returns nil is not handed over again by
+// this Spool (and counts no more in Len), but it stays on disk until its
+// lease is released: a process that dies before then leaves it to the
+// next one, which replays it (at least once), and Close records the
+// replay position of a segment at its oldest frame still leased. A lease
+// of a send call that returned an error is void: do not release it.
+func (s *Spool) ReplayLeased(ctx context.Context, send func(records [][]byte, l Lease) error) (int, error) {
+	return s.replay(ctx, send, true)
+}
+
+func (s *Spool) replay(ctx context.Context, send func([][]byte, Lease) error, lease bool) (int, error) {
 	s.replayMu.Lock()
 	defer s.replayMu.Unlock()
 
@@ -555,7 +611,7 @@ func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (
 	total := 0
 	var recs [][]byte
 	for _, seg := range segs {
-		n, err := s.replaySegment(ctx, seg, send, &recs)
+		n, err := s.replaySegment(ctx, seg, send, lease, &recs)
 		total += n
 		if err != nil {
 			return total, err
@@ -566,7 +622,15 @@ func (s *Spool) Replay(ctx context.Context, send func(records [][]byte) error) (
 
 // replaySegment sends seg's frames from its offset on and removes the file
 // when every frame was sent.
-func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]byte) error, recs *[][]byte) (int, error) {
+func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]byte, Lease) error, lease bool, recs *[][]byte) (int, error) {
+	s.mu.Lock()
+	if seg.done {
+		// Replayed to its end, and kept for its leases.
+		err := s.retireLocked(seg)
+		s.mu.Unlock()
+		return 0, err
+	}
+	s.mu.Unlock()
 	f, err := os.Open(seg.path)
 	if err != nil {
 		return 0, fmt.Errorf("spool: replay: %w", err)
@@ -601,7 +665,21 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 		if seg.skip < len(batch) {
 			batch = batch[seg.skip:]
 		}
-		if err := send(batch); err != nil {
+		var l Lease
+		if lease {
+			l = Lease{s: s, seg: seg, at: position{offset: start, skip: seg.skip, ok: true}}
+			s.mu.Lock()
+			seg.leases = append(seg.leases, l.at)
+			s.mu.Unlock()
+		}
+		if err := send(batch, l); err != nil {
+			if lease {
+				s.mu.Lock()
+				if i := slices.Index(seg.leases, l.at); i >= 0 {
+					seg.leases = slices.Delete(seg.leases, i, i+1)
+				}
+				s.mu.Unlock()
+			}
 			var pe *PartialError
 			if errors.As(err, &pe) && pe.Sent > 0 && pe.Sent < len(batch) {
 				// Sent in part: the rest of the frame is left.
@@ -626,14 +704,25 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 	f.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := removeSegment(seg); err != nil {
-		return sent, fmt.Errorf("spool: replay: remove sent segment: %w", err)
+	seg.done = true
+	return sent, s.retireLocked(seg)
+}
+
+// retireLocked removes seg, replayed to its end, once no lease holds it.
+// Called with s.mu held.
+func (s *Spool) retireLocked(seg *segment) error {
+	if !seg.done || seg.gone || len(seg.leases) > 0 {
+		return nil
 	}
+	if err := removeSegment(seg); err != nil {
+		return fmt.Errorf("spool: replay: remove sent segment: %w", err)
+	}
+	seg.gone = true
 	s.size -= seg.size
 	if i := slices.Index(s.segs, seg); i >= 0 {
 		s.segs = slices.Delete(s.segs, i, i+1)
 	}
-	return sent, nil
+	return nil
 }
 
 // Len returns the number of records in the spool, not yet replayed.
@@ -677,8 +766,12 @@ func (s *Spool) Close() error {
 		err = serr
 	}
 	for _, seg := range s.segs {
-		if seg.offset > int64(len(magic)) || seg.skip > 0 {
-			if perr := savePos(seg); err == nil {
+		pos := position{offset: seg.offset, skip: seg.skip}
+		if len(seg.leases) > 0 {
+			pos = seg.leases[0] // not yet delivered: replayed again
+		}
+		if pos.offset > int64(len(magic)) || pos.skip > 0 {
+			if perr := savePos(seg.path, pos); err == nil {
 				err = perr
 			}
 		}

@@ -718,3 +718,110 @@ func TestBackgroundSealFailureIsReportedBySync(t *testing.T) {
 		t.Fatalf("Len after reopening = %d, want every record appended", s.Len())
 	}
 }
+
+// leaseAll replays everything in s with ReplayLeased and returns the
+// leases, one per frame, unreleased, and the frames.
+func leaseAll(t *testing.T, s *Spool) ([]Lease, [][]string) {
+	t.Helper()
+	var leases []Lease
+	var got [][]string
+	if _, err := s.ReplayLeased(context.Background(), func(recs [][]byte, l Lease) error {
+		leases = append(leases, l)
+		got = append(got, strs(recs))
+		return nil
+	}); err != nil {
+		t.Fatalf("ReplayLeased: %v", err)
+	}
+	return leases, got
+}
+
+// Frames handed over by ReplayLeased leave Len at once but stay on disk
+// until their leases are released: a process killed meanwhile (a copy of
+// the directory, not closed) leaves them to the next, which replays them.
+func TestALeasedFrameStaysOnDiskUntilReleased(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, 0)
+	s.segBytes = 300
+	var want [][]string
+	for i := range 8 {
+		b := batch(fmt.Sprint("b", i), 3)
+		if err := s.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, strs(b))
+	}
+	leases, got := leaseAll(t, s)
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("replayed\n%q\nwant\n%q", got, want)
+	}
+	if s.Len() != 0 {
+		t.Fatalf("Len = %d after the replay, want 0", s.Len())
+	}
+	if got := collect(t, s); len(got) != 0 {
+		t.Fatalf("a second replay sent %q, want nothing: the frames were handed over", got)
+	}
+	segs := len(segments(t, dir))
+	if segs < 2 {
+		t.Fatalf("%d segment files, want at least 2 kept for their leases", segs)
+	}
+	killed := open(t, copyDir(t, dir), 0)
+	if got := collect(t, killed); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("the next process replayed\n%q\nwant\n%q", got, want)
+	}
+
+	// Released in order: the segments go as their last lease does.
+	for i, l := range leases {
+		l.Release()
+		if n := len(segments(t, dir)); n > segs {
+			t.Fatalf("after %d releases, %d segments, more than %d", i+1, n, segs)
+		}
+		segs = len(segments(t, dir))
+	}
+	if segs != 0 || s.Size() != 0 {
+		t.Fatalf("after every release, %d segments and Size %d; want none", segs, s.Size())
+	}
+	leases[0].Release() // twice: nothing happens
+	Lease{}.Release()
+}
+
+// Close records the oldest frame still leased as the segment's replay
+// position; a send that fails voids its lease.
+func TestCloseKeepsTheOldestLeasedFrame(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]string
+	for i := range 4 {
+		b := batch(fmt.Sprint("b", i), 2)
+		if err := s.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, strs(b))
+	}
+	var leases []Lease
+	boom := errors.New("boom")
+	if _, err := s.ReplayLeased(context.Background(), func(recs [][]byte, l Lease) error {
+		if len(leases) == 3 {
+			return boom // the fourth frame stays in the spool
+		}
+		leases = append(leases, l)
+		return nil
+	}); !errors.Is(err, boom) {
+		t.Fatalf("ReplayLeased: %v, want boom", err)
+	}
+	if s.Len() != 2 {
+		t.Fatalf("Len = %d, want the 2 records of the frame not sent", s.Len())
+	}
+	leases[0].Release()
+	leases[2].Release() // out of order: frame 1 is still leased
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	leases[1].Release() // after Close: nothing happens
+	s = open(t, dir, 0)
+	if got := collect(t, s); !slices.EqualFunc(got, want[1:], slices.Equal) {
+		t.Fatalf("after Close, replayed\n%q\nwant\n%q", got, want[1:])
+	}
+}
