@@ -8,4 +8,10 @@ func SetFailoverClock(h slog.Handler, now func() int64) { h.(*failover).st.now =
 
 // EnabledIsUnguarded reports whether the fan-out h calls its children's
 // Enabled without a deferred recover.
-func EnabledIsUnguarded(h *Handler) bool { return h.safe }
+func EnabledIsUnguarded(h *Handler) bool {
+	if len(h.enablers) == 0 {
+		return true
+	}
+	_, guarded := h.enablers[0].(guard)
+	return !guarded
+}

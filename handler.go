@@ -241,6 +241,15 @@ type RecordBorrower interface {
 // sinks and package format's Handler report true unless their Level is a
 // Leveler of the caller's other than slog.Level and *slog.LevelVar. A
 // Handler reports true: its Enabled never panics.
+//
+// slog's own JSONHandler and TextHandler are called without a guard too,
+// once New has called their Enabled and seen it return: their Enabled is
+// their HandlerOptions.Level's Level and nothing else, and the Leveler
+// that panics in practice, a nil *slog.LevelVar, panics on every call (it
+// is then guarded, and its panic reported by Handle). So a fan-out of
+// them costs what slog.NewMultiHandler of them costs, which guards
+// nothing. The one case left unguarded is a Leveler of your own, given to
+// slog's handlers, that panics only now and then.
 type SafeEnabler interface {
 	EnabledCannotPanic() bool
 }

@@ -40,9 +40,12 @@ import (
 // slow child does not use up the others' time.
 type Handler struct {
 	children []child
-	// safe: no child's Enabled can panic (see SafeEnabler), so Enabled
-	// calls them without a deferred recover.
-	safe bool
+	// enablers is what Enabled asks, on every log call: the children's
+	// handlers when none of them can panic there (see SafeEnabler), so
+	// that they are called without a deferred recover and without a
+	// branch to choose; otherwise one guard that asks them all under a
+	// recover.
+	enablers []slog.Handler
 }
 
 type child struct {
@@ -87,11 +90,18 @@ func New(handlers ...slog.Handler) *Handler {
 }
 
 func newHandler(cs []child) *Handler {
+	h := &Handler{children: cs}
 	safe := true
-	for _, c := range cs {
+	es := make([]slog.Handler, len(cs))
+	for i, c := range cs {
 		safe = safe && enabledCannotPanic(c.h)
+		es[i] = c.h
 	}
-	return &Handler{children: cs, safe: safe}
+	if !safe {
+		es = []slog.Handler{guard{h}}
+	}
+	h.enablers = es
+	return h
 }
 
 // isNil reports whether h is nil, or a nil pointer, map, func or chan in a
@@ -168,16 +178,20 @@ func (h *Handler) Handlers() []slog.Handler {
 // one per child, and by none when every child is known not to panic there
 // (see [SafeEnabler]): this runs for every log call, enabled or not.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
-	if !h.safe {
-		return h.enabledGuarded(ctx, l)
-	}
-	for i := range h.children {
-		if h.children[i].h.Enabled(ctx, l) {
+	for i := range h.enablers {
+		if h.enablers[i].Enabled(ctx, l) {
 			return true
 		}
 	}
 	return false
 }
+
+// guard is the one enabler of a fan-out with a child whose Enabled may
+// panic: it asks every child under one deferred recover. Only its
+// Enabled is ever called.
+type guard struct{ *Handler }
+
+func (g guard) Enabled(ctx context.Context, l slog.Level) bool { return g.enabledGuarded(ctx, l) }
 
 func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 	defer func() {
@@ -198,21 +212,64 @@ func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 func (h *Handler) EnabledCannotPanic() bool { return true }
 
 // enabledCannotPanic reports whether h's Enabled is known never to panic:
-// a SafeEnabler that says so. slog's own handlers are not: their Leveler
-// cannot be seen from here.
+// a SafeEnabler that says so, or one of slog's own JSONHandler and
+// TextHandler whose Enabled did not panic when called here once. Their
+// Enabled is their Leveler's Level and nothing else, and the Leveler
+// that panics in practice (a nil *slog.LevelVar) panics on every call;
+// a Leveler of the caller's own that panics only now and then is the one
+// case a fan-out of slog's handlers does not guard (see [SafeEnabler]).
 func enabledCannotPanic(h slog.Handler) bool {
-	x, ok := h.(SafeEnabler)
-	return ok && x.EnabledCannotPanic()
+	switch x := h.(type) {
+	case SafeEnabler:
+		return x.EnabledCannotPanic()
+	case *slog.JSONHandler, *slog.TextHandler:
+		return !enabledPanics(h)
+	}
+	return false
+}
+
+// enabledPanics reports whether h.Enabled panics at LevelInfo.
+func enabledPanics(h slog.Handler) (panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	h.Enabled(context.Background(), slog.LevelInfo)
+	return false
 }
 
 // Handle gives r to every child enabled at r.Level and joins their errors.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
+	// One deferred recover for the call, not one per child: after a
+	// child's panic, the deferred function gives r to the children after
+	// it (handleFrom, which recovers in turn) and joins every error.
 	var errs []error
-	// One deferred recover per call, not one per child: handleFrom
-	// returns at a panic, naming the child after the one that panicked,
-	// and is called again from there.
-	for i := 0; i < len(h.children); {
-		i = h.handleFrom(ctx, &r, i, &errs)
+	i := 0
+	defer func() {
+		if p := recover(); p != nil {
+			errs = append(errs, h.children[i].panicked("Handle", p))
+			for j := i + 1; j < len(h.children); {
+				j = h.handleFrom(ctx, &r, j, &errs)
+			}
+			err = errors.Join(errs...)
+		}
+	}()
+	last := len(h.children) - 1
+	for ; i <= last; i++ {
+		c := &h.children[i]
+		if !c.h.Enabled(ctx, r.Level) {
+			continue
+		}
+		var e error
+		if !c.borrows && i != last {
+			e = c.h.Handle(ctx, r.Clone())
+		} else {
+			e = c.h.Handle(ctx, r)
+		}
+		if e != nil {
+			errs = append(errs, c.wrap(e))
+		}
 	}
 	if len(errs) == 0 {
 		return nil
@@ -265,10 +322,13 @@ func (c *child) handle(ctx context.Context, r *slog.Record, clone bool) error {
 		err = c.h.Handle(ctx, *r)
 	}
 	if err != nil {
-		return fmt.Errorf("multi: %s: %w", c.name, err)
+		return c.wrap(err)
 	}
 	return nil
 }
+
+// wrap names c in its error err.
+func (c *child) wrap(err error) error { return fmt.Errorf("multi: %s: %w", c.name, err) }
 
 // panicked is the error for a panic p recovered from c's method. It is
 // remembered, so that [Handler.Stats] shows it as LastError: slog.Logger
