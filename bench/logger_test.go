@@ -45,7 +45,7 @@ import (
 // of them in a group: slog.Record keeps five inline and allocates for the
 // rest), with3+2 (Logger.With of three, then two), disabled (a DEBUG record
 // with five attributes, below the handlers' level), ctx (attrs5 with a
-// context holding two values) and parallel (attrs5 from b.RunParallel's
+// context holding two values) and parallel (attrs5 from GOMAXPROCS
 // goroutines). Run it with
 //
 //	go test -run '^$' -bench Logger -count 6 . | tee logger.txt

@@ -1,7 +1,9 @@
 package bench_test
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,9 +24,8 @@ const round = 1000
 // "theirs-ns/rec"). b.N counts the records of both sides, so ns/op and
 // allocs/op are per record of either.
 //
-// With parallel, b.RunParallel's goroutines take chunks of records from
-// one shared count, so that all of them log on the same side at a time
-// (but at the round's edges); a round's time is the sum of its chunks'.
+// With parallel, each round's records are shared out among GOMAXPROCS
+// goroutines that log at once, and the round's time is its wall time.
 //
 // Each side's allocations per record are measured before the timed
 // rounds and reported as "ours-allocs/rec" and "theirs-allocs/rec".
@@ -41,23 +42,23 @@ func pair(b *testing.B, unit string, parallel bool, ours, theirs workload) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	if parallel {
-		const chunk = 50
-		var chunks atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			for {
-				n := 0
-				for n < chunk && pb.Next() {
-					n++
-				}
-				if n == 0 {
-					return
-				}
-				r := int((chunks.Add(1) - 1) * chunk / round)
-				start := time.Now()
-				sides[sideOf(r)](n)
-				slots[r].Add(int64(time.Since(start)))
+		// Every round runs on GOMAXPROCS goroutines at once, each logging
+		// its share, and is timed by the wall clock from their start to
+		// the last one's end: both sides see the same parallelism, and no
+		// round mixes the two.
+		g := runtime.GOMAXPROCS(0)
+		var wg sync.WaitGroup
+		for r := 0; r*round < b.N; r++ {
+			n := min(round, b.N-r*round)
+			w := sides[sideOf(r)]
+			start := time.Now()
+			for i := range g {
+				share := n/g + btoi(i < n%g)
+				wg.Go(func() { w(share) })
 			}
-		})
+			wg.Wait()
+			slots[r].Add(int64(time.Since(start)))
+		}
 	} else {
 		for r := 0; r*round < b.N; r++ {
 			n := min(round, b.N-r*round)
@@ -96,6 +97,13 @@ func pair(b *testing.B, unit string, parallel bool, ours, theirs workload) {
 	}
 	b.ReportMetric(oa, "ours-allocs/rec")
 	b.ReportMetric(ta, "theirs-allocs/rec")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sideOf is 0 (ours) or 1 (theirs) for round r: A B B A A B B A ...
