@@ -21,7 +21,7 @@ type encoder struct {
 	track   bool     // collect groups for ReplaceAttr
 	json    bool     // attributes as JSON (h.c.json)
 	human   bool     // a human format (h.c.human)
-	sep     string   // written before the next key
+	sep     byte     // written before the next key, if not 0
 	depth   int      // nesting of group values being written
 
 	// The span of the record's context, when hasSpan.
@@ -76,7 +76,7 @@ func (e *encoder) free() {
 	clear(e.groups)
 	e.groups = e.groups[:0]
 	e.track = false
-	e.sep = ""
+	e.sep = 0
 	e.depth = 0
 	e.hasSpan = false
 	encoderPool.Put(e)
@@ -88,11 +88,19 @@ func (e *encoder) reusable() bool {
 		cap(e.scratch) <= maxPooledBuf && cap(e.groups) <= 256
 }
 
-func (e *encoder) attrSep() string {
+func (e *encoder) attrSep() byte {
 	if e.json {
-		return ","
+		return ','
 	}
-	return " "
+	return ' '
+}
+
+// appendSep writes the separator due before the next key, if any: a byte
+// appended directly, not a string copied.
+func (e *encoder) appendSep() {
+	if e.sep != 0 {
+		e.buf = append(e.buf, e.sep)
+	}
 }
 
 // handleSlog writes a record in JSON or Text, as slog's commonHandler does.
@@ -152,16 +160,16 @@ func (e *encoder) handleSlog(r *slog.Record) {
 // appendSafeKey is appendKey for a key that needs no escaping or quoting,
 // outside any group.
 func (e *encoder) appendSafeKey(key string) {
-	e.buf = append(e.buf, e.sep...)
+	e.appendSep()
 	if e.json {
 		e.buf = append(e.buf, '"')
 		e.buf = append(e.buf, key...)
 		e.buf = append(e.buf, '"', ':')
-		e.sep = ","
+		e.sep = ','
 	} else {
 		e.buf = append(e.buf, key...)
 		e.buf = append(e.buf, '=')
-		e.sep = " "
+		e.sep = ' '
 	}
 }
 
@@ -182,11 +190,11 @@ func (e *encoder) appendBuiltin(a slog.Attr, isTime bool) {
 func (e *encoder) appendNonBuiltIns(r *slog.Record) {
 	h := e.h
 	if pfa := h.pre; len(pfa) > 0 {
-		e.buf = append(e.buf, e.sep...)
+		e.appendSep()
 		e.buf = append(e.buf, pfa...)
 		e.sep = e.attrSep()
 		if h.c.json && pfa[len(pfa)-1] == '{' {
-			e.sep = ""
+			e.sep = 0
 		}
 	}
 	// The record's attributes are in the groups of WithGroup; if it has
@@ -229,7 +237,7 @@ func (e *encoder) openGroup(name string) {
 	if e.json {
 		e.appendKey(name)
 		e.buf = append(e.buf, '{')
-		e.sep = ""
+		e.sep = 0
 	} else {
 		e.prefix = append(e.prefix, name...)
 		e.prefix = append(e.prefix, '.')
@@ -242,7 +250,7 @@ func (e *encoder) openGroup(name string) {
 func (e *encoder) closeGroup(name string) {
 	if e.json {
 		e.buf = append(e.buf, '}')
-		e.sep = ","
+		e.sep = ','
 	} else {
 		// Text wrote nothing for the group itself: the separator is what
 		// its attributes left, " " if they wrote a key. A group of only

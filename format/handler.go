@@ -182,7 +182,7 @@ func (h *Handler) withAttrs(as []slog.Attr) *Handler {
 	if len(e.buf) > 0 {
 		e.sep = e.attrSep()
 		if h.c.json && e.buf[len(e.buf)-1] == '{' {
-			e.sep = ""
+			e.sep = 0
 		}
 	}
 	// Remember the position, in case every attribute turns out empty.

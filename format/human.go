@@ -96,7 +96,7 @@ func (e *encoder) handleHuman(r *slog.Record) {
 		n := len(e.buf)
 		e.buf = append(e.buf, " {"...)
 		pos := len(e.buf)
-		e.sep = ""
+		e.sep = 0
 		e.appendNonBuiltIns(r)
 		if c.format == Console && len(e.buf) == pos+1 {
 			e.buf = e.buf[:n] // Console leaves out an empty object

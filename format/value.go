@@ -17,14 +17,14 @@ import (
 func (e *encoder) appendKey(key string) {
 	if e.json {
 		// JSON never has a prefix: groups are nested objects.
-		e.buf = append(e.buf, e.sep...)
+		e.appendSep()
 		e.buf = append(e.buf, '"')
 		e.buf = jsonx.AppendEscaped(e.buf, key, e.human)
 		e.buf = append(e.buf, '"', ':')
-		e.sep = ","
+		e.sep = ','
 		return
 	}
-	e.buf = append(e.buf, e.sep...)
+	e.appendSep()
 	if len(e.prefix) > 0 {
 		e.appendTwoStrings(e.prefix, key)
 	} else if needsQuoting(key) {
@@ -33,7 +33,7 @@ func (e *encoder) appendKey(key string) {
 		e.buf = append(e.buf, key...)
 	}
 	e.buf = append(e.buf, '=')
-	e.sep = " "
+	e.sep = ' '
 }
 
 // appendTwoStrings writes the string x+y (Text) as appendString would.
