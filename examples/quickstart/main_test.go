@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,5 +72,23 @@ func TestQuickstartDeliversToEverySink(t *testing.T) {
 		if !receivedBy[typ] {
 			t.Errorf("no %s sink in the stats:\n%s", typ, out.String())
 		}
+	}
+}
+
+// The README shows multi.yaml's sinks as they are.
+func TestREADMEShowsTheQuickstartsTree(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "([examples/quickstart/multi.yaml](examples/quickstart/multi.yaml)):\n\n```yaml\n"
+	_, block, ok := strings.Cut(string(readme), intro)
+	if !ok {
+		t.Fatal("README.md does not introduce examples/quickstart/multi.yaml")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	_, sinks, _ := strings.Cut(string(tree), "\nsinks:\n")
+	if want := "sinks:\n" + sinks; block != want {
+		t.Errorf("README.md's copy of multi.yaml differs from the file:\n%s\nwant:\n%s", block, want)
 	}
 }
