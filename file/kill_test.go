@@ -4,60 +4,32 @@ package file
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jinpy-utils/multi/internal/spooltest"
 )
 
 // killChild logs numbered records from 8 goroutines as fast as it can and
 // prints each number to standard output once Handle has returned for it,
-// until it is killed. The records wait in the buffer: FlushInterval is an
-// hour.
+// until it is killed (spooltest.LogNumbered). The records wait in the
+// buffer: FlushInterval is an hour.
 func killChild() {
 	h, err := New(os.Getenv("FILE_TEST_PATH"), &Options{FlushInterval: time.Hour})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	var mu sync.Mutex
-	out := bufio.NewWriterSize(os.Stdout, 1<<10)
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				n := g<<32 | i
-				r := slog.NewRecord(time.Now(), slog.LevelInfo, "record", 0)
-				r.AddAttrs(slog.Int("g", g), slog.Int("i", i), slog.Int("n", n),
-					slog.String("method", "GET"), slog.String("path", "/api/v1/users"))
-				if err := h.Handle(context.Background(), r); err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					os.Exit(4)
-				}
-				// Printed only after Handle returned; what sits in the
-				// pipe's buffer at the kill is printed as lost to the
-				// test, which errs towards counting fewer as accepted.
-				mu.Lock()
-				out.WriteString(strconv.Itoa(n))
-				out.WriteByte('\n')
-				if out.Buffered() > 512 {
-					out.Flush()
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	spooltest.LogNumbered(h, 0, 0)
 }
 
 // Records whose Handle returned before a SIGKILL are in the log once the

@@ -311,9 +311,19 @@ func child(c Config) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
+	base, _ := strconv.Atoi(os.Getenv(envBase))
+	LogNumbered(h, base, c.Rate)
+}
+
+// LogNumbered logs numbered records, each with 5 attributes, into h from
+// Goroutines goroutines, record i of goroutine g numbered g<<32 | base+i,
+// as fast as h takes them or at about rate a second (zero: no bound), and
+// prints each number to standard output once Handle has returned nil for
+// it. It is a child process's body: it never returns, and a Handle error
+// exits the process with status 4. The file sink's kill test uses it too.
+func LogNumbered(h slog.Handler, base, rate int) {
 	var mu sync.Mutex
 	out := bufio.NewWriterSize(os.Stdout, 1<<10)
-	base, _ := strconv.Atoi(os.Getenv(envBase))
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := range Goroutines {
@@ -337,10 +347,10 @@ func child(c Config) {
 					out.Flush()
 				}
 				mu.Unlock()
-				if c.Rate > 0 {
+				if rate > 0 {
 					// Each goroutine keeps to its share of Rate, sleeping
 					// a millisecond or more when ahead.
-					ahead := time.Duration(i-base+1)*time.Second*Goroutines/time.Duration(c.Rate) - time.Since(start)
+					ahead := time.Duration(i-base+1)*time.Second*Goroutines/time.Duration(rate) - time.Since(start)
 					if ahead >= time.Millisecond {
 						time.Sleep(ahead)
 					}
