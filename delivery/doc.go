@@ -49,8 +49,7 @@
 // memory-mapped file, so the copy is in the operating system's page cache
 // and outlives the process; it is released when its batch has been
 // delivered, spooled or dropped (for wssink: acknowledged with Ack on,
-// written to the connection with Ack off, which the kernel sends after
-// the process is gone; see its doc for the one case where it does not).
+// confirmed by a pong with Ack off; see its doc).
 // A new process moves what was not released into the spool before it
 // takes a record. A spooled batch leaves the disk only once delivered
 // too: httpsink and otlpsink send it before the spool moves past it, and

@@ -2,6 +2,7 @@ package wssink
 
 import (
 	"context"
+	"fmt"
 	"github.com/jinpy-utils/multi/delivery"
 	"io"
 	"log/slog"
@@ -85,16 +86,19 @@ func BenchmarkHandle(b *testing.B) {
 }
 
 // BenchmarkEndToEnd measures records per second from slog to a loopback
-// NewReceiver, timing until the receiver has handled every record.
+// NewReceiver, timing until the receiver has handled every record, with
+// and without Ack and a spool (with a spool and Ack off, written messages
+// are confirmed by pongs).
 func BenchmarkEndToEnd(b *testing.B) {
-	for _, ack := range []bool{false, true} {
-		name := "ack=off"
-		if ack {
-			name = "ack=on"
-		}
+	for _, c := range []struct{ ack, spool bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		name := fmt.Sprintf("ack=%v/spool=%v", c.ack, c.spool)
 		b.Run(name, func(b *testing.B) {
 			srv, got := countingReceiver(b)
-			h, err := New(srv.url(), &Options{Ack: ack, Queue: delivery.Queue{FlushInterval: 10 * time.Millisecond, OnFull: buffer.Block}})
+			o := &Options{Ack: c.ack, Queue: delivery.Queue{FlushInterval: 10 * time.Millisecond, OnFull: buffer.Block}}
+			if c.spool {
+				o.Spool.Dir = b.TempDir()
+			}
+			h, err := New(srv.url(), o)
 			if err != nil {
 				b.Fatal(err)
 			}

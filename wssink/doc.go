@@ -74,9 +74,18 @@
 // "type":"log" and a "log" member is an enveloped record, and anything else
 // is a bare record. So in Mode Record without Ack, a record whose own top
 // level has those members (attributes named type and log, say) would be
-// read as an envelope; turn Ack on, or use Mode Batch, if yours may. Without
-// Ack a message counts as delivered once written to the socket; one lost
-// with the connection is not sent again.
+// read as an envelope; turn Ack on, or use Mode Batch, if yours may.
+//
+// Without Ack and without a Spool, a message counts as delivered once
+// written to the socket; one lost with the connection is not sent again.
+// Without Ack but with a Spool, a written message is confirmed by a pong
+// instead: once messages are written, the handler pings, and the pong
+// (which every WebSocket server sends once it has read every frame before
+// the ping, in order) confirms them all, as a cumulative ack would. Until
+// then they stay in the window and are sent again on a new connection:
+// delivery is at least once, with any WebSocket server, at the cost of a
+// ping and its pong per round trip of written messages. ConnStats.Unacked
+// counts the messages written and not yet confirmed.
 //
 // # Connection
 //
@@ -115,25 +124,16 @@
 // is kept in the spool's journal (see package delivery, "What survives"),
 // and a record replayed from the spool in its frame on disk, until its
 // message leaves the window: acknowledged by the receiver, with Ack on;
-// written to the connection, with Ack off. The next process that opens
-// the directory delivers what was still kept, at least once: records
-// whose message was delivered just before the kill may arrive twice (up
-// to a spool segment, 4 MiB, of replayed ones).
-//
-// Without Ack, a message written to the connection is in the kernel's
-// socket buffer, and the kernel goes on sending it after the process
-// dies: the connection is closed normally and the receiver reads all of
-// it. The kill tests (500,000 to 1,400,000 records over 30 kills, the
-// receiver up, with a relay) lose none. What the kernel can still lose
-// then is what the network or the receiver loses after the kill (the
-// receiver stops, the link breaks), and one case of its own: if bytes
-// from the server sit unread in the socket at the kill (a pong, a ping, a
-// close frame, in the microseconds before the reader takes it), the
-// kernel resets the connection instead and throws away the socket's send
-// buffer, up to a few MiB of messages (in a test on loopback, 3.7 of 3.9
-// MiB written). Turn Ack on (a NewReceiver acknowledges) where that
-// matters: a message is then released only once the receiver has taken
-// it, and a connection that breaks resends what was not acknowledged.
+// confirmed by a pong, with Ack off. Either way the receiver has read the
+// message before the handler lets go of it, so what the kernel still held
+// in the socket at the kill, or threw away with it (a kill while bytes
+// from the server sit unread in the socket resets the connection and
+// discards the socket's send buffer), is sent again. The next process
+// that opens the directory delivers what was still kept, at least once:
+// records whose message was delivered just before the kill may arrive
+// twice (up to a spool segment, 4 MiB, of replayed ones). Ack says more
+// than a pong: the receiver has taken the message (a NewReceiver acks
+// once its function returned nil), not only read it.
 //
 // After records were dropped, the next batch is preceded by one record
 // about them, in a message of its own: level WARN, the message
@@ -144,10 +144,11 @@
 // Every record accepted by Handle is delivered, spooled, or counted in
 // Stats().Dropped with the reason passed to ErrorHandler.
 //
-// Shutdown is bounded whatever its ctx: once the server has been
-// unreachable for Timeout and a second (no connection up), it stops
-// waiting, and what is undelivered goes to the spool or is counted
-// dropped; its error names the cause ("... unreachable for 11s").
+// Shutdown is bounded whatever its ctx: once the server has taken no
+// message for Timeout and a second (it is down, or it takes connections
+// but never reads, answers or acknowledges), it stops waiting, and what
+// is undelivered goes to the spool or is counted dropped; its error names
+// the cause.
 //
 // # Defaults
 //

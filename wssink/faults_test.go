@@ -203,13 +203,17 @@ func (d *deafServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // within Timeout and replaced, and with Ack nothing it was sent is lost.
 // Without Ack only the ping can find it (writes fit the socket's
 // buffers); with Ack, the ack wait or the ping, whichever comes first.
+//
+// With a spool and Ack off, what was written to the deaf server is sent
+// again on the new connection (a written message leaves the window only
+// when a pong confirms it), so nothing is lost either.
 func TestDeadServerFoundByPingAndReplaced(t *testing.T) {
-	for _, ack := range []bool{false, true} {
-		t.Run(fmt.Sprintf("ack=%v", ack), func(t *testing.T) { testDeadServerReplaced(t, ack) })
+	for _, c := range []struct{ ack, spool bool }{{false, false}, {true, false}, {false, true}} {
+		t.Run(fmt.Sprintf("ack=%v/spool=%v", c.ack, c.spool), func(t *testing.T) { testDeadServerReplaced(t, c.ack, c.spool) })
 	}
 }
 
-func testDeadServerReplaced(t *testing.T, ack bool) {
+func testDeadServerReplaced(t *testing.T, ack, spool bool) {
 	var col collector
 	deaf := newDeafServer(NewReceiver(col.handle, nil))
 	srv := newWSServer(t, deaf)
@@ -217,6 +221,9 @@ func testDeadServerReplaced(t *testing.T, ack bool) {
 	var lost atomic.Value
 	o := fastOptions()
 	o.Ack = ack
+	if spool {
+		o.Spool.Dir = t.TempDir()
+	}
 	o.PingInterval = 50 * time.Millisecond
 	o.Timeout = 100 * time.Millisecond
 	o.ErrorHandler = func(err error) {
@@ -245,8 +252,8 @@ func testDeadServerReplaced(t *testing.T, ack bool) {
 	if lost.Load() == nil {
 		t.Error("no ping (or ack) error reported")
 	}
-	if !ack {
-		return // written to a deaf server without acks: lost, and not known lost
+	if !ack && !spool {
+		return // written to a deaf server without acks or a spool: lost, and not known lost
 	}
 	seen := col.ints(t, "i")
 	for i := range 100 {
@@ -590,5 +597,116 @@ func TestReplayedFrameStaysOnDiskUntilAcknowledged(t *testing.T) {
 		if seen[i] != 1 {
 			t.Errorf("record %d arrived %d times, want once", i, seen[i])
 		}
+	}
+}
+
+// stuckServer takes WebSocket connections and never reads from them, as a
+// receiver whose process is alive but stuck would: what is written to it
+// sits in its socket, and no ping is answered.
+type stuckServer struct{ stop chan struct{} }
+
+func (d stuckServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	select {
+	case <-d.stop:
+	case <-r.Context().Done():
+	}
+}
+
+// With a spool and Ack off, a message written to a server that never
+// reads it is not delivered: it stays in the window, its records in the
+// journal, until a pong confirms it; the server never answers, so
+// Shutdown spools it and the next handler on the spool delivers it.
+// (Before, a written message counted as delivered, and was lost with a
+// server that died or hung without reading it.)
+func TestWrittenButUnreadIsKeptWithASpool(t *testing.T) {
+	dir := t.TempDir()
+	stuck := stuckServer{stop: make(chan struct{})}
+	srv := newWSServer(t, stuck)
+	defer close(stuck.stop)
+	o := fastOptions()
+	o.Timeout = 300 * time.Millisecond
+	o.Spool.Dir = dir
+	a, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := slog.New(a)
+	const n = 50
+	for i := range n {
+		l.Info("r", "i", i)
+	}
+	eventually(t, 10*time.Second, "the records written", func() bool { return a.ConnStats().Messages >= 1 })
+	if st := a.Stats(); st.Written != 0 {
+		t.Fatalf("Written = %d before any pong, want 0 (stats %+v)", st.Written, st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	a.Shutdown(ctx)
+	cancel()
+	if st := a.Stats(); st.Written != 0 || st.Spooled != n || st.Dropped != 0 {
+		t.Fatalf("after Shutdown: Written %d, Spooled %d, Dropped %d; want 0, %d, 0", st.Written, st.Spooled, st.Dropped, n)
+	}
+
+	var col collector
+	good := newWSServer(t, NewReceiver(col.handle, nil))
+	b, err := New(good.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the spool replayed", func() bool { return b.s.Spool.Len() == 0 && col.count() >= n })
+	shutdown(t, b)
+	seen := col.ints(t, "i")
+	for i := range n {
+		if seen[i] < 1 {
+			t.Errorf("record %d never arrived", i)
+		}
+	}
+	if st := b.Stats(); st.Written != n {
+		t.Errorf("second handler: Written %d, want %d", st.Written, n)
+	}
+}
+
+// Shutdown with no deadline is bounded by a server that takes
+// connections and never reads, acknowledges or answers a ping, as by one
+// that is down: after Timeout plus a second without a message delivered,
+// what is undelivered goes to the spool.
+func TestShutdownIsBoundedByAServerThatNeverReads(t *testing.T) {
+	for _, ack := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ack=%v", ack), func(t *testing.T) {
+			stuck := stuckServer{stop: make(chan struct{})}
+			srv := newWSServer(t, stuck)
+			defer close(stuck.stop)
+			o := fastOptions()
+			o.Ack = ack
+			o.Timeout = 300 * time.Millisecond
+			o.Spool.Dir = t.TempDir()
+			h, err := New(srv.url(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 200
+			l := slog.New(h)
+			for i := range n {
+				l.Info("r", "i", i)
+			}
+			eventually(t, 10*time.Second, "a message written", func() bool { return h.ConnStats().Messages >= 1 })
+			start := time.Now()
+			err = h.Shutdown(context.Background())
+			took := time.Since(start)
+			t.Logf("Shutdown took %v: %v", took, err)
+			if took > 5*time.Second {
+				t.Errorf("Shutdown took %v with Timeout %v", took, o.Timeout)
+			}
+			if err == nil || !strings.Contains(err.Error(), "took no message") {
+				t.Errorf("Shutdown error %v, want it to name the server that took no message", err)
+			}
+			if st := h.Stats(); st.Written != 0 || st.Spooled != n || st.Dropped != 0 {
+				t.Errorf("Written %d, Spooled %d, Dropped %d; want 0, %d, 0", st.Written, st.Spooled, st.Dropped, n)
+			}
+		})
 	}
 }

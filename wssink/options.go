@@ -111,9 +111,10 @@ type Options struct {
 	// message carries a sequence number and is kept until the server
 	// acknowledges it, and resent after a reconnect.
 	Ack bool
-	// MaxUnacked bounds the messages sent but not yet acknowledged
-	// (default 64). When it is reached sending pauses until acks come in;
-	// records wait in the queue meanwhile, where Queue.OnFull applies.
+	// MaxUnacked bounds the messages sent but not yet acknowledged, or,
+	// without Ack but with a Spool, not yet confirmed by a pong (default
+	// 64). When it is reached sending pauses until acks (or the pong) come
+	// in; records wait in the queue meanwhile, where Queue.OnFull applies.
 	MaxUnacked int
 
 	// Queue is the in-memory queue and its batches (see delivery.Queue).

@@ -37,6 +37,7 @@ type sink struct {
 	connects, disconnects, dialFailures atomic.Uint64
 	messages, resent, acks, truncated   atomic.Uint64
 	connected                           atomic.Bool
+	progress                            atomic.Int64 // when a message last left the window delivered (Unix ns)
 	placing                             atomic.Int64 // records of the batch writeBatch is placing in the window
 	gapLine                             []byte       // the gap record (the buffer's goroutine)
 
@@ -62,6 +63,10 @@ type sink struct {
 	seq     uint64
 	gaveUp  bool
 	changed chan struct{} // closed when the window shrinks or the spool drains
+	// pongs: with a Spool and Ack off, a written message leaves the window
+	// only once a pong answers a ping written after it (see confirm);
+	// confirming is set while that ping is out.
+	pongs, confirming bool
 }
 
 // maxPooled is the largest message buffer kept for reuse.
@@ -110,6 +115,7 @@ func newSink(rawURL string, opts *Options) (*sink, error) {
 		return nil, fmt.Errorf("wssink: %w", err)
 	}
 	s.enc = newEncoder(s.cfg.Mode, s.cfg.Ack, s.cfg.Source, s.cfg.MaxMessageSize, s.cfg.Spool.Dir != "")
+	s.pongs = !s.cfg.Ack && s.cfg.Spool.Dir != ""
 	s.transport = &http.Transport{
 		Proxy:             http.ProxyFromEnvironment,
 		DialContext:       s.dialSocket,
@@ -301,6 +307,7 @@ func (s *sink) push(ctx context.Context, m *message, wait bool) error {
 	}
 	s.seq++
 	s.enc.stamp(m, s.seq)
+	m.seq = s.seq // confirmed by an ack or a pong (stamp leaves a bare record's 0)
 	s.win = append(s.win, m)
 	s.winRecs += m.n
 	s.mu.Unlock()
@@ -453,6 +460,10 @@ func (s *sink) serve(conn *websocket.Conn) (quit bool) {
 		defer t.Stop()
 		ackC = t.C
 	}
+	// confirms is the ping that confirms written messages (with pongs),
+	// and unconfirmed its error.
+	var confirms sync.WaitGroup
+	unconfirmed := make(chan error, 1)
 	var err error
 	readDone := false
 loop:
@@ -460,11 +471,15 @@ loop:
 		if err = s.writeAll(conn); err != nil {
 			break
 		}
+		if s.pongs {
+			s.confirm(conn, &confirms, unconfirmed)
+		}
 		if s.replay() {
 			continue
 		}
 		select {
 		case <-s.wake:
+		case err = <-unconfirmed:
 		case err = <-readErr:
 			readDone = true
 			err = fmt.Errorf("wssink: connection to %s lost: %w", s.Endpoint, err)
@@ -475,6 +490,7 @@ loop:
 			err = s.checkAcks()
 		case <-s.runCtx.Done():
 			s.closeConn(conn, readErr, readDone)
+			confirms.Wait()
 			return true
 		}
 		if err != nil {
@@ -489,6 +505,7 @@ loop:
 	if !readDone {
 		<-readErr
 	}
+	confirms.Wait()
 	s.mu.Lock()
 	s.sent = 0 // resend everything unacknowledged on the next connection
 	s.mu.Unlock()
@@ -555,7 +572,9 @@ func (s *sink) acked(seq uint64) {
 	s.winRecs -= recs
 	s.notifyLocked()
 	s.mu.Unlock()
-	s.Counters.Wrote(recs, size, time.Now())
+	now := time.Now()
+	s.progress.Store(now.UnixNano())
+	s.Counters.Wrote(recs, size, now)
 	if replayed > 0 {
 		s.Counters.Replayed(replayed)
 	}
@@ -569,7 +588,7 @@ func (s *sink) acked(seq uint64) {
 func (s *sink) writeAll(conn *websocket.Conn) error {
 	for {
 		s.mu.Lock()
-		if s.sent >= len(s.win) || s.cfg.Ack && s.sent >= s.cfg.MaxUnacked {
+		if s.sent >= len(s.win) || (s.cfg.Ack || s.pongs) && s.sent >= s.cfg.MaxUnacked {
 			s.mu.Unlock()
 			return nil
 		}
@@ -598,12 +617,11 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 			s.resent.Add(1)
 			s.Counters.Retried()
 		}
-		if s.cfg.Ack {
+		if s.cfg.Ack || s.pongs {
 			continue
 		}
-		// Without Ack a written message is delivered: the kernel sends
-		// it, even after a kill (see the package doc), so its records
-		// leave the journal, or their frame the spool. m is win[0].
+		// Without Ack or a spool a written message is delivered: there
+		// is no journal or spool to keep it in. m is win[0].
 		s.mu.Lock()
 		k := copy(s.win, s.win[1:])
 		s.win[k] = nil
@@ -614,12 +632,48 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		fromSpool := m.spool
 		s.recycleLocked(m)
 		s.mu.Unlock()
-		s.Counters.Wrote(n, size, time.Now())
+		now := time.Now()
+		s.progress.Store(now.UnixNano())
+		s.Counters.Wrote(n, size, now)
 		if fromSpool {
 			s.Counters.Replayed(n)
 		}
 		signal(s.space)
 	}
+}
+
+// confirm, with pongs, pings conn once messages are written and no such
+// ping is out: the pong, which the server's WebSocket library sends once
+// it has read every frame before the ping, takes the messages written
+// before the ping out of the window (and their records out of the
+// journal and the spool), as an ack would. A ping not answered within
+// Timeout is sent on failed, which breaks the connection. The ping's
+// goroutine is added to wg, which serve waits for.
+func (s *sink) confirm(conn *websocket.Conn, wg *sync.WaitGroup, failed chan<- error) {
+	s.mu.Lock()
+	if s.confirming || s.sent == 0 {
+		s.mu.Unlock()
+		return
+	}
+	seq := s.win[s.sent-1].seq
+	s.confirming = true
+	s.mu.Unlock()
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.Timeout)
+		err := conn.Ping(ctx)
+		cancel()
+		s.mu.Lock()
+		s.confirming = false
+		s.mu.Unlock()
+		if err != nil {
+			select {
+			case failed <- fmt.Errorf("wssink: ping %s to confirm what was written: no pong within %v: %w", s.Endpoint, s.cfg.Timeout, err):
+			default:
+			}
+			return
+		}
+		s.acked(seq) // wakes the owner, which pings again for what was written since
+	})
 }
 
 // ping checks that the server answers within Timeout.
@@ -772,11 +826,13 @@ func (s *sink) doShutdown(ctx context.Context) error {
 
 // errServerDown is why Shutdown stopped waiting for a server that stayed
 // down.
-var errServerDown = errors.New("the server was not connected for Timeout plus a second")
+var errServerDown = errors.New("the server took no message for Timeout plus a second")
 
-// watchDown calls down once the sink has not been connected for
-// Timeout plus a second, counted from the call; the returned function
-// stops the watch.
+// watchDown calls down once no message has been delivered (acknowledged,
+// confirmed by a pong, or, without either, written) for Timeout plus a
+// second, counted from the call: a server that is down, and one that
+// takes connections but never reads or answers, alike. The returned
+// function stops the watch.
 func (s *sink) watchDown(down func()) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -791,9 +847,10 @@ func (s *sink) watchDown(down func()) (stop func()) {
 			case <-done:
 				return
 			case now := <-t.C:
-				if s.connected.Load() {
-					last = now
-				} else if now.Sub(last) >= budget {
+				if p := s.progress.Load(); p > last.UnixNano() {
+					last = time.Unix(0, p)
+				}
+				if now.Sub(last) >= budget {
 					down()
 					return
 				}
@@ -827,7 +884,7 @@ func (s *sink) healthy() bool {
 func (s *sink) connStats() ConnStats {
 	s.mu.Lock()
 	unacked := 0
-	if s.cfg.Ack {
+	if s.cfg.Ack || s.pongs {
 		unacked = s.sent
 	}
 	s.mu.Unlock()
