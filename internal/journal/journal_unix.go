@@ -186,21 +186,23 @@ func (j *Journal) recover(maxRun, maxBytes int, f func([][]byte)) (*mapping, err
 		return nil, nil
 	}
 	m.base = pos
+	m.saveLocked(pos)
 	m.committed.Store(pos)
-	m.saveLocked()
 	return m, nil
 }
 
-// saveLocked writes the committed position and the first maxSaved pending
-// spans to the slot not written last, its checksum last. Called with
-// relMu held, or before the mapping is shared.
-func (m *mapping) saveLocked() {
+// saveLocked writes the committed position c and the first maxSaved
+// pending spans to the slot not written last, its checksum last. Called
+// with relMu held, or before the mapping is shared; the committed field
+// is set to c only after, so that Append never reuses the ring behind a
+// position the header does not hold yet.
+func (m *mapping) saveLocked(c uint64) {
 	m.seq++
 	s := m.mem[offSlots+int(m.seq%2)*slotBytes:][:slotBytes]
 	n := min(len(m.pending), maxSaved)
 	binary.LittleEndian.PutUint32(s[4:], uint32(n))
 	binary.LittleEndian.PutUint64(s[8:], m.seq)
-	binary.LittleEndian.PutUint64(s[16:], m.committed.Load())
+	binary.LittleEndian.PutUint64(s[16:], c)
 	for i, sp := range m.pending[:n] {
 		binary.LittleEndian.PutUint64(s[24+16*i:], sp.from)
 		binary.LittleEndian.PutUint64(s[32+16*i:], sp.to)
@@ -284,8 +286,8 @@ func (j *Journal) create(base uint64) (*mapping, error) {
 	copy(m.mem[offMagic:], magic)
 	binary.LittleEndian.PutUint64(m.mem[offCapacity:], size)
 	m.base = base
+	m.saveLocked(base)
 	m.committed.Store(base)
-	m.saveLocked()
 	// Named only once whole: a process killed while making it leaves a
 	// .new file, never a journal without its header.
 	if err := os.Rename(tmp, j.path); err != nil {
@@ -488,8 +490,8 @@ func (j *Journal) replace(n *mapping) {
 	j.next.Store(nil)
 	j.relMu.Lock()
 	n.base = j.pos
+	n.saveLocked(j.pos)
 	n.committed.Store(j.pos)
-	n.saveLocked()
 	if m := j.cur.Swap(n); m != nil {
 		j.old = append(j.old, m)
 	}
@@ -529,7 +531,7 @@ func (j *Journal) Release(from, to uint64) {
 	}
 	if from != c {
 		m.addPendingLocked(span{from, to})
-		m.saveLocked()
+		m.saveLocked(c)
 		return
 	}
 	m.commitLocked(to)
@@ -563,12 +565,22 @@ func (m *mapping) commitLocked(c uint64) {
 	if k > 0 {
 		m.pending = slices.Delete(m.pending, 0, k)
 	}
+	// The header first: once Append sees c it may write over the records
+	// before c, and a kill must then find c, not the position before,
+	// whose record is gone (recovery would stop at once).
+	m.saveLocked(c)
 	m.committed.Store(c)
-	m.saveLocked()
+	if testCommitted != nil {
+		testCommitted()
+	}
 	// A move whose records are all behind c was released: a move of
 	// moved records updated it to their newest place.
 	m.moved = slices.DeleteFunc(m.moved, func(t move) bool { return slices.Max(t.new) <= c })
 }
+
+// testCommitted, if set, is called as soon as Append may see a new
+// committed position.
+var testCommitted func()
 
 func compare(a, b uint64) int {
 	switch {

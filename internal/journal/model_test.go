@@ -120,3 +120,37 @@ func modelRun(t *testing.T, seed uint64) {
 	}
 	t.Logf("volatile %d of %d, moves %d", j.Volatile(), n, moves)
 }
+
+// A Release that moves the committed position lets Append reuse the ring
+// behind it. A kill after Append reused it must find the new committed
+// position in the header: were it still the old one, recovery would start
+// at a record overwritten by the newer lap, stop there, and lose every
+// record still queued.
+func TestKillAfterReleaseLetAppendReuseTheRing(t *testing.T) {
+	dir := t.TempDir()
+	const capacity = 4096
+	j, _ := open(t, dir, capacity, nil)
+	// Fill the ring with records of 128 bytes (header included).
+	var rs []rec
+	for i := 0; ; i++ {
+		from, to, ok := j.Append([]byte(fmt.Sprintf("%03d%s", i, strings.Repeat("x", 109))), false)
+		if !ok {
+			break
+		}
+		rs = append(rs, rec{fmt.Sprintf("%03d", i), from, to})
+	}
+	var got []string
+	testCommitted = func() {
+		// Another goroutine's Append, as soon as it can see the room:
+		// it takes the place of the first record.
+		if _, _, ok := j.Append([]byte("new"+strings.Repeat("y", 109)), false); !ok {
+			t.Error("no room after the first record was released")
+		}
+		got = snapshot(t, dir, capacity) // killed here
+	}
+	defer func() { testCommitted = nil }()
+	j.Release(rs[0].from, rs[0].to)
+	if len(got) != len(rs) {
+		t.Fatalf("recovered %d records, want %d: the %d still queued and the new one", len(got), len(rs), len(rs)-1)
+	}
+}
