@@ -49,7 +49,8 @@
 // not be made (a read-only or full disk) or has been removed. Those
 // records are counted ([Journal.Volatile]) and the start and the end of
 // each such spell are reported. A journal that is broken is made again, every
-// second, until that works.
+// second, until that works; the records of a removed file not yet released,
+// which the process still has mapped, are copied into the new one.
 package journal
 
 import (

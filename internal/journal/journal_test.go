@@ -214,7 +214,8 @@ func TestRemovedJournalIsMadeAgain(t *testing.T) {
 	e := &errs{}
 	dir := filepath.Join(t.TempDir(), "spool")
 	j, _ := open(t, dir, 1<<16, e)
-	appendAll(t, j, "before")
+	before := appendAll(t, j, "released", "before")
+	j.Release(before[0].from, before[0].to)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -222,13 +223,19 @@ func TestRemovedJournalIsMadeAgain(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dir, Name))
 		return err == nil
 	})
-	// The watcher has made a new file; the next Append puts it in place.
+	// The watcher has made a new file; the next Append puts it in place,
+	// with the records of the removed one still queued: the process still
+	// has them mapped, and a kill must not lose them.
 	rs := appendAll(t, j, "after")
 	_, got := open(t, dir, 1<<16, nil)
-	if !slices.Equal(got, []string{"after"}) {
-		t.Fatalf("recovered %q, want [after]", got)
+	if !slices.Equal(got, []string{"before", "after"}) {
+		t.Fatalf("recovered %q, want [before after]", got)
 	}
+	j.Release(before[1].from, before[1].to)
 	j.Release(rs[0].from, rs[0].to)
+	if h := j.Held(); h != 0 {
+		t.Fatalf("Held = %d after every record was released, want 0", h)
+	}
 }
 
 // A directory where the journal cannot be made (read-only) leaves every

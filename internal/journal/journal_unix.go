@@ -485,13 +485,25 @@ func (m *mapping) translate(from, to uint64) (uint64, uint64) {
 }
 
 // replace puts n, made by the watcher, in place of the current mapping;
-// its records start at the next position.
+// its records start at the next position. The records of the current
+// mapping not yet released (a file that was removed, still mapped) are
+// copied into n, at the same positions, so that a kill does not lose them.
 func (j *Journal) replace(n *mapping) {
 	j.next.Store(nil)
 	j.relMu.Lock()
 	n.base = j.pos
-	n.saveLocked(j.pos)
-	n.committed.Store(j.pos)
+	c := j.pos
+	if m := j.cur.Load(); m != nil && m.size == n.size {
+		c = m.committed.Load()
+		for p := c; p < j.pos; {
+			k := p % m.size
+			p += uint64(copy(n.ring[k:], m.ring[k:k+min(j.pos-p, m.size-k)]))
+		}
+		n.base, n.pending, n.moved = m.base, m.pending, m.moved
+		m.pending, m.moved = nil, nil
+	}
+	n.saveLocked(c)
+	n.committed.Store(c)
 	if m := j.cur.Swap(n); m != nil {
 		j.old = append(j.old, m)
 	}
