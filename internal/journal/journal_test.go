@@ -207,6 +207,20 @@ func TestHugeRecordIsVolatile(t *testing.T) {
 	appendAll(t, j, "small")
 }
 
+// A spell that is over before the watcher looks (one record too large,
+// then one that fits) is reported all the same: its start and its end.
+func TestShortSpellIsReported(t *testing.T) {
+	e := &errs{}
+	j, _ := open(t, t.TempDir(), 4096, e)
+	j.Append(make([]byte, 1100), true)
+	appendAll(t, j, "small")
+	waitFor(t, func() bool { return len(e.all()) >= 2 })
+	got := e.all()
+	if len(got) != 2 || !strings.Contains(got[0].Error(), "larger than a quarter") || !strings.Contains(got[1].Error(), "kept on disk again (1 were") {
+		t.Fatalf("reported %v, want the spell's start and its end", got)
+	}
+}
+
 // A journal whose file is removed while logging (the spool directory
 // deleted) keeps records in memory only, says so once, and is made again:
 // records after that are kept, and recovered.

@@ -42,7 +42,10 @@ type Journal struct {
 	// is under way, or 0; told is the spell the watcher has reported.
 	why  atomic.Int32
 	told atomic.Int32
-	kick chan struct{}
+	// started is the reason of the last spell begun since the watcher
+	// looked: a spell may begin and end between two looks.
+	started atomic.Int32
+	kick    chan struct{}
 
 	// mark is the position of the records, told every 64 KiB; ahead is
 	// where the watcher has mapped the ring's pages to, in the mapping
@@ -516,6 +519,7 @@ func (j *Journal) keepInMemory(why int32) {
 	j.volatile.Add(1)
 	if j.why.Load() != why {
 		j.why.Store(why)
+		j.started.Store(why)
 		select {
 		case j.kick <- struct{}{}:
 		default:
@@ -680,7 +684,14 @@ func (j *Journal) watch() {
 			}
 		}
 		j.populate()
-		if why := j.why.Load(); why != whyNone && j.told.Swap(why) != why {
+		why := j.why.Load()
+		if s := j.started.Swap(whyNone); s != whyNone && why == whyNone && j.told.Load() == whyNone {
+			// A spell begun and over since the last look: its start,
+			// then its end, are reported all the same.
+			j.report(j.spellError(s))
+			j.told.Store(s)
+		}
+		if why != whyNone && j.told.Swap(why) != why {
 			j.report(j.spellError(why))
 		} else if why == whyNone && j.told.Swap(whyNone) != whyNone {
 			j.report(fmt.Errorf("spool journal %s: records are kept on disk again (%d were kept in memory only)", j.path, j.Volatile()))
