@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,6 +258,7 @@ func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool 
 		}
 		bl.sizes = append(bl.sizes, len(recs[i]))
 	}
+	var last *message // the last of these records' messages pushed
 	for i := 0; i < len(recs); {
 		j := s.enc.split(bl.sizes, i)
 		m := s.enc.encode(recs[i:j], s.takeBuf())
@@ -270,15 +272,31 @@ func (s *sink) place(ctx context.Context, bl *builder, recs [][]byte, fromSpool 
 			}
 			s.placing.Store(0)
 			s.spill(recs[i:], false, err)
-			span.Release()
+			s.handOver(last, span)
 			return nil
 		}
+		last = m
 		if !fromSpool {
 			s.placing.Add(int64(i - j))
 		}
 		i = j
 	}
 	return nil
+}
+
+// handOver gives span, whose records from the window's last message m on
+// were just spooled or dropped, to m if m is still in the window, to be
+// released when m leaves it; otherwise (m is nil, or gone: delivered or
+// spilled) it releases span now. Releasing it while m waited would let a
+// kill lose m's records and those of the batch's earlier messages.
+func (s *sink) handOver(m *message, span buffer.Span) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m != nil && slices.Contains(s.win, m) {
+		m.span = span
+		return
+	}
+	span.Release()
 }
 
 var (
