@@ -204,6 +204,19 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 	spooltest.Kill(t, killConfig(false))
 }
 
+// Records whose Handle returned before a SIGKILL, with the receiver up,
+// are delivered by the child or by the next sink on the same spool: none
+// lost, duplicates counted. A message leaves the journal once written to
+// the socket; the killed child's kernel still sends what the socket held
+// (the receiver sends nothing back, so the close is a FIN, not a reset),
+// and the receiver reads it. A batch written but not yet off the journal
+// at the kill is replayed: the duplicates, about one batch of 512.
+func TestSIGKILLWithTheReceiverUpLosesNoAcceptedRecord(t *testing.T) {
+	c := killConfig(true)
+	c.SeedEnv = "SYSLOG_KILL_UP_SEED"
+	spooltest.Kill(t, c)
+}
+
 func killConfig(up bool) spooltest.Config {
 	return spooltest.Config{
 		Up:      up,
