@@ -66,8 +66,9 @@
 // outage does not fill it. A record is kept in memory only, counted in
 // Stats.Volatile and reported once a spell, when the ring is full all the
 // same, when the record is larger than a quarter of the ring, or while the
-// directory is broken: the journal cannot be made (read-only, full) or was
-// removed. Handle never blocks or fails for it, and delivery goes on; the
+// directory is broken: the journal cannot be made (read-only, full), was
+// removed, or was cut short under the process (a fault in its mapping
+// breaks the journal; it never kills the process). Handle never blocks or fails for it, and delivery goes on; the
 // journal is made again every second until that works, and the end of the
 // spell is reported too. A disk that fills after the journal was made does
 // not touch it: its blocks are already allocated. Without memory-mapped files (Windows)

@@ -46,7 +46,11 @@
 // A record is kept in memory only (Append returns ok false) when the
 // ring is full of records still queued, when the record is larger than a
 // quarter of the ring, and while the journal is broken: its file could
-// not be made (a read-only or full disk) or has been removed. Those
+// not be made (a read-only or full disk), has been removed, or faulted
+// under the process (cut short by another process, or a copy-on-write
+// file system out of space: every access to the mapping is guarded, so
+// that such a fault breaks the journal instead of killing the process
+// with SIGBUS). Those
 // records are counted ([Journal.Volatile]) and the start and the end of
 // each such spell are reported. A journal that is broken is made again, every
 // second, until that works; the records of a removed file not yet released,

@@ -397,3 +397,36 @@ func TestReleaseOfMovedRecords(t *testing.T) {
 		t.Fatalf("recovered %.30q, want none", got)
 	}
 }
+
+// A journal file cut short under the process (truncated by another one)
+// makes stores into its mapping fault: Append keeps the record in memory
+// only and says why, Release goes on, nothing kills the process (SIGBUS),
+// and the watcher makes the journal again, which keeps records again.
+func TestTruncatedJournalFaultsWithoutKillingTheProcess(t *testing.T) {
+	e := &errs{}
+	dir := filepath.Join(t.TempDir(), "spool")
+	j, _ := open(t, dir, 1<<16, e)
+	before := appendAll(t, j, "a", "b")
+	if err := os.Truncate(filepath.Join(dir, Name), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := j.Append([]byte("c"), true); ok {
+		t.Fatal("Append into a truncated journal kept the record")
+	}
+	j.Release(before[0].from, before[0].to) // no fault may escape
+	if v := j.Volatile(); v != 1 {
+		t.Errorf("Volatile = %d, want 1", v)
+	}
+	waitFor(t, func() bool {
+		_, _, ok := j.Append([]byte("d"), true)
+		return ok
+	})
+	waitFor(t, func() bool {
+		for _, err := range e.all() {
+			if strings.Contains(err.Error(), "faulted") {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -337,14 +338,22 @@ func (j *Journal) Append(rec []byte, first bool) (from, to uint64, ok bool) {
 		return 0, 0, false
 	}
 	if first && j.pos-m.committed.Load() > m.size/2 {
-		j.relocate(m)
+		if !guard(func() { j.relocate(m) }) {
+			j.faulted(m)
+			j.keepInMemory(whyBroken)
+			return 0, 0, false
+		}
 	}
 	if j.end(m, need)-m.committed.Load() > m.size {
 		j.keepInMemory(whyFull)
 		return 0, 0, false
 	}
 	from = j.pos
-	j.put(m, rec)
+	if !guard(func() { j.put(m, rec) }) {
+		j.faulted(m)
+		j.keepInMemory(whyBroken)
+		return 0, 0, false
+	}
 	if j.pos>>16 != from>>16 {
 		// Every 64 KiB, tell the watcher where the records are, so that
 		// it maps the pages ahead of them before they are needed.
@@ -496,12 +505,13 @@ func (j *Journal) replace(n *mapping) {
 	j.relMu.Lock()
 	n.base = j.pos
 	c := j.pos
-	if m := j.cur.Load(); m != nil && m.size == n.size {
-		c = m.committed.Load()
-		for p := c; p < j.pos; {
+	if m := j.cur.Load(); m != nil && m.size == n.size && guard(func() {
+		for p := m.committed.Load(); p < j.pos; {
 			k := p % m.size
 			p += uint64(copy(n.ring[k:], m.ring[k:k+min(j.pos-p, m.size-k)]))
 		}
+	}) {
+		c = m.committed.Load()
 		n.base, n.pending, n.moved = m.base, m.pending, m.moved
 		m.pending, m.moved = nil, nil
 	}
@@ -511,6 +521,37 @@ func (j *Journal) replace(n *mapping) {
 		j.old = append(j.old, m)
 	}
 	j.relMu.Unlock()
+}
+
+// guard runs f, which reads or writes a mapping, with a fault in the
+// mapping turned into a panic that it recovers, and reports whether f ran
+// to its end. A mapped file cut short under the process (truncated by
+// another one), or a copy-on-write file system out of space, makes such
+// a store fault (SIGBUS), which would otherwise kill the process.
+func guard(f func()) (ok bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if p := recover(); p != nil {
+			if _, fault := p.(interface{ Addr() uintptr }); !fault {
+				panic(p)
+			}
+			ok = false
+		}
+	}()
+	f()
+	return true
+}
+
+// errFault is why a journal whose mapping faulted is broken.
+var errFault = errors.New("its file faulted under the process (cut short by another process, or its file system out of space)")
+
+// faulted marks m broken after a fault in its mapping; the watcher makes
+// the journal again.
+func (j *Journal) faulted(m *mapping) {
+	err := errFault
+	j.lastErr.Store(&err)
+	m.broken.Store(true)
 }
 
 // keepInMemory counts a record the journal did not keep and, at the start
@@ -540,6 +581,13 @@ func (j *Journal) Release(from, to uint64) {
 	if m == nil || to <= m.base {
 		return // a span of a journal since replaced
 	}
+	if !guard(func() { m.releaseLocked(from, to) }) {
+		j.faulted(m)
+	}
+}
+
+// releaseLocked is Release on m, with relMu held.
+func (m *mapping) releaseLocked(from, to uint64) {
 	from, to = m.translate(max(from, m.base), to)
 	c := m.committed.Load()
 	if to <= c {
