@@ -32,7 +32,6 @@ func snapshot(t *testing.T, dir string, capacity int) []string {
 type modelBatch struct {
 	recs     []string // kept by the journal
 	from, to uint64
-	done     bool
 }
 
 // A model of the queue: batches appended record by record, released in
