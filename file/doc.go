@@ -61,6 +61,12 @@
 //   - If the side file cannot be made (a full or read-only disk), the
 //     buffer lives on the heap, which a kill loses; New says so once
 //     (ErrorHandler, or standard error) and goes on.
+//   - If the side file is cut short while the process runs (by another
+//     process, or a copy-on-write file system such as btrfs or ZFS that
+//     has no room for a page's new copy), a store into its mapping
+//     faults. That fault never kills the process (SIGBUS): the handler
+//     gives the side file up, counts the records it held as dropped, says
+//     so once, and goes on with the buffer on the heap.
 //
 // Two processes must not write the same log: the second would take over
 // the first one's side file.

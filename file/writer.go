@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jinpy-utils/multi"
+	"github.com/jinpy-utils/multi/internal/mmapguard"
 	"github.com/jinpy-utils/multi/internal/report"
 	"github.com/jinpy-utils/multi/internal/stats"
 )
@@ -304,7 +305,9 @@ func (w *writer) report(err error) {
 // across two files. It returns an error only when the record was dropped.
 func (w *writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	n, err := w.writeLocked(p)
+	var n int
+	var err error
+	w.guardedLocked(func() { n, err = w.writeLocked(p) })
 	if w.notes == nil {
 		w.mu.Unlock()
 	} else {
@@ -527,12 +530,14 @@ func (w *writer) flusher() {
 			if !w.closed {
 				// A new day starts its file even when no record comes, so
 				// that yesterday's is compressed and pruned without delay.
-				if w.onClock {
-					if now := w.cfg.now(); !now.Before(w.nextCut) {
-						w.rotateLocked(now, false, false)
+				w.guardedLocked(func() {
+					if w.onClock {
+						if now := w.cfg.now(); !now.Before(w.nextCut) {
+							w.rotateLocked(now, false, false)
+						}
 					}
-				}
-				w.flushLocked()
+					w.flushLocked()
+				})
 			}
 			w.unlock()
 		case <-w.stop:
@@ -548,7 +553,9 @@ func (w *writer) flush() error {
 	if w.closed {
 		return errClosed
 	}
-	return w.flushLocked()
+	var err error
+	w.guardedLocked(func() { err = w.flushLocked() })
+	return err
 }
 
 // rotate rotates the live file now, unless it is empty.
@@ -558,7 +565,9 @@ func (w *writer) rotate() error {
 	if w.closed {
 		return errClosed
 	}
-	return w.rotateLocked(time.Time{}, true, true)
+	var err error
+	w.guardedLocked(func() { err = w.rotateLocked(time.Time{}, true, true) })
+	return err
 }
 
 // reopen writes out the buffer, then opens the path afresh: the file an
@@ -572,6 +581,13 @@ func (w *writer) reopen() error {
 	if w.closed {
 		return errClosed
 	}
+	var err error
+	w.guardedLocked(func() { err = w.reopenLocked() })
+	return err
+}
+
+// reopenLocked is reopen, with mu held.
+func (w *writer) reopenLocked() error {
 	if w.f == nil {
 		return w.flushLocked()
 	}
@@ -615,13 +631,16 @@ func (w *writer) reopen() error {
 func (w *writer) close(ctx context.Context) error {
 	w.mu.Lock()
 	w.closed = true
-	err := w.flushLocked()
-	if err != nil && w.pending > 0 {
-		w.c.Dropped(w.pending)
-		err = join(err, w.noteLocked(fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending)))
-		w.pending = 0
-		w.resetBuf()
-	}
+	var err error
+	w.guardedLocked(func() {
+		err = w.flushLocked()
+		if err != nil && w.pending > 0 {
+			w.c.Dropped(w.pending)
+			err = join(err, w.noteLocked(fmt.Errorf("file: close %s: %d records could not be written and are lost", w.display(), w.pending)))
+			w.pending = 0
+			w.resetBuf()
+		}
+	})
 	if w.f != nil {
 		if cerr := w.f.Close(); cerr != nil {
 			err = join(err, w.noteLocked(w.errorf("close", cerr)))
@@ -657,6 +676,44 @@ func (w *writer) close(ctx context.Context) error {
 		err = join(err, herr)
 	}
 	return err
+}
+
+// guardedLocked runs f, which may touch the buffer in the side file's
+// mapping, so that a fault in the mapping ends f, not the process (see
+// package mmapguard): then the side file is given up for a buffer on the
+// heap (sideFaultedLocked), and f runs again. A fault happens only where
+// f writes or reads the buffer or the side file's header, never halfway
+// through a change of the writer's own fields, so f can run again. Called
+// with mu held.
+func (w *writer) guardedLocked(f func()) {
+	if w.side == nil {
+		f()
+		return
+	}
+	if mmapguard.Do(f) {
+		return
+	}
+	w.sideFaultedLocked()
+	f()
+}
+
+// sideFaultedLocked gives up the side file after a fault in its mapping
+// (the file was cut short under the process, or a copy-on-write file
+// system has no room for a page of it): the records in the buffer cannot
+// be read any more and are counted as dropped, and the buffer is on the
+// heap from now on, which says so once.
+func (w *writer) sideFaultedLocked() {
+	lost := w.pending
+	if lost > 0 {
+		w.c.Dropped(lost)
+	}
+	w.pending = 0
+	path := w.side.path
+	w.side.close()
+	w.side = nil
+	w.mem = make([]byte, 0, w.cfg.bufferSize)
+	w.buf = w.mem[:0]
+	w.noteLocked(fmt.Errorf("file: buffer of %s: its side file %s faulted under the process (cut short by another process, or its file system out of space): %d records in it are lost, and the buffer is in memory only from now on, lost if the process is killed", w.display(), filepath.Base(path), lost))
 }
 
 // stats returns the counters, with Queued the records in the buffer.

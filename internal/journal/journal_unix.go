@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/jinpy-utils/multi/internal/mmapguard"
 	"github.com/jinpy-utils/multi/internal/prealloc"
 )
 
@@ -523,25 +523,11 @@ func (j *Journal) replace(n *mapping) {
 	j.relMu.Unlock()
 }
 
-// guard runs f, which reads or writes a mapping, with a fault in the
-// mapping turned into a panic that it recovers, and reports whether f ran
-// to its end. A mapped file cut short under the process (truncated by
-// another one), or a copy-on-write file system out of space, makes such
-// a store fault (SIGBUS), which would otherwise kill the process.
-func guard(f func()) (ok bool) {
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if p := recover(); p != nil {
-			if _, fault := p.(interface{ Addr() uintptr }); !fault {
-				panic(p)
-			}
-			ok = false
-		}
-	}()
-	f()
-	return true
-}
+// guard runs f, which reads or writes a mapping, and reports whether it
+// ran to its end: a fault in the mapping (its file cut short under the
+// process, or a copy-on-write file system out of space) ends f, not the
+// process (see package mmapguard).
+func guard(f func()) bool { return mmapguard.Do(f) }
 
 // errFault is why a journal whose mapping faulted is broken.
 var errFault = errors.New("its file faulted under the process (cut short by another process, or its file system out of space)")
