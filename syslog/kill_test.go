@@ -28,6 +28,7 @@ const killSync = "spooltest sync"
 type killReceiver struct {
 	t     testing.TB
 	tally spooltest.Tally
+	conns spooltest.Conns
 
 	mu     sync.Mutex
 	trials map[int]*killTrial
@@ -37,10 +38,6 @@ type killReceiver struct {
 type killTrial struct {
 	ln     net.Listener
 	synced chan struct{} // closed when the killSync frame has been read
-
-	mu   sync.Mutex
-	open int           // connections still being read
-	idle chan struct{} // closed when a connection ends
 }
 
 func newKillReceiver(t testing.TB) spooltest.Receiver {
@@ -66,7 +63,7 @@ func (kr *killReceiver) URL(trial int) string {
 	if err != nil {
 		kr.t.Fatal(err)
 	}
-	tr := &killTrial{ln: ln, synced: make(chan struct{}), idle: make(chan struct{})}
+	tr := &killTrial{ln: ln, synced: make(chan struct{})}
 	kr.trials[trial] = tr
 	go kr.accept(trial, tr)
 	return "tcp://" + ln.Addr().String()
@@ -80,17 +77,11 @@ func (kr *killReceiver) accept(trial int, tr *killTrial) {
 		}
 		// Counted open here, in accept order, so that the sync frame's
 		// connection is counted after every earlier one.
-		tr.mu.Lock()
-		tr.open++
-		tr.mu.Unlock()
+		kr.conns.Add(trial)
 		go func() {
 			defer func() {
 				c.Close()
-				tr.mu.Lock()
-				tr.open--
-				close(tr.idle)
-				tr.idle = make(chan struct{})
-				tr.mu.Unlock()
+				kr.conns.Done(trial)
 			}()
 			if err := kr.read(trial, tr, c); err != nil {
 				kr.t.Errorf("trial %d: %v", trial, err)
@@ -180,20 +171,7 @@ func (kr *killReceiver) Arrivals(t testing.TB, trial int) spooltest.Arrivals {
 		t.Errorf("trial %d: the sync frame not read in a minute", trial)
 		return kr.tally.Arrivals(trial)
 	}
-	for {
-		tr.mu.Lock()
-		n, idle := tr.open, tr.idle
-		tr.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		select {
-		case <-idle:
-		case <-deadline:
-			t.Errorf("trial %d: %d connections still open a minute after the sink's Shutdown", trial, n)
-			return kr.tally.Arrivals(trial)
-		}
-	}
+	kr.conns.Wait(t, trial)
 	return kr.tally.Arrivals(trial)
 }
 

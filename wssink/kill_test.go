@@ -6,9 +6,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/jinpy-utils/multi/delivery"
 	"github.com/jinpy-utils/multi/internal/spooltest"
@@ -20,29 +18,19 @@ type killReceiver struct {
 	srv   *httptest.Server
 	tally spooltest.Tally
 
-	mu   sync.Mutex
-	open map[int]int   // connections of each trial still being read
-	idle chan struct{} // closed when a connection ends
+	conns spooltest.Conns
 }
 
 func newKillReceiver(t testing.TB) spooltest.Receiver {
-	kr := &killReceiver{open: map[int]int{}, idle: make(chan struct{})}
+	kr := &killReceiver{}
 	kr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		trial, err := spooltest.ParseTrialPath(r.URL.Path)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		kr.mu.Lock()
-		kr.open[trial]++
-		kr.mu.Unlock()
-		defer func() {
-			kr.mu.Lock()
-			kr.open[trial]--
-			close(kr.idle)
-			kr.idle = make(chan struct{})
-			kr.mu.Unlock()
-		}()
+		kr.conns.Add(trial)
+		defer kr.conns.Done(trial)
 		NewReceiver(func(_ context.Context, recs [][]byte) error {
 			for _, rec := range recs {
 				n, err := spooltest.Number(rec)
@@ -68,21 +56,7 @@ func (kr *killReceiver) URL(trial int) string {
 // and the receiver may still be reading the child's connection when the
 // parent's sink has shut down (under the race detector, for seconds).
 func (kr *killReceiver) Arrivals(t testing.TB, trial int) spooltest.Arrivals {
-	deadline := time.After(time.Minute)
-	for {
-		kr.mu.Lock()
-		n, idle := kr.open[trial], kr.idle
-		kr.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		select {
-		case <-idle:
-		case <-deadline:
-			t.Errorf("trial %d: %d connections still open a minute after the sink's Shutdown", trial, n)
-			return kr.tally.Arrivals(trial)
-		}
-	}
+	kr.conns.Wait(t, trial)
 	return kr.tally.Arrivals(trial)
 }
 
@@ -97,8 +71,9 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 // (records in the window, spilled to the spool and replayed from it at the
 // kill), are delivered by the child or the next sink on the same spool:
 // none lost, duplicates counted. With Ack off (the default) a message
-// leaves the journal once written to the socket: the child's kernel still
-// sends what the socket holds after the kill, and the receiver reads it.
+// leaves the journal once a pong confirms the receiver read it; those
+// written and not yet confirmed at the kill are sent again: the
+// duplicates.
 func TestSIGKILLWithTheReceiverUpLosesNoAcceptedRecord(t *testing.T) {
 	c := killConfig(true)
 	c.SeedEnv = "WSSINK_KILL_UP_SEED"

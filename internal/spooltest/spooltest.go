@@ -446,3 +446,59 @@ func ParseTrialPath(path string) (int, error) {
 	}
 	return strconv.Atoi(s)
 }
+
+// Conns counts a receiver's connections still being read, by trial. A
+// killed child's kernel still sends what its socket held, and the
+// receiver may still be reading it when the parent's sink has shut down:
+// a trial's arrivals are counted once every connection of it has been
+// read to its end ([Conns.Wait]). The zero Conns is ready to use.
+type Conns struct {
+	mu   sync.Mutex
+	open map[int]int
+	idle chan struct{} // closed when a connection ends
+}
+
+// Add counts a connection of trial as being read.
+func (c *Conns) Add(trial int) {
+	c.mu.Lock()
+	if c.open == nil {
+		c.open = map[int]int{}
+	}
+	c.open[trial]++
+	c.mu.Unlock()
+}
+
+// Done counts a connection of trial as read to its end.
+func (c *Conns) Done(trial int) {
+	c.mu.Lock()
+	c.open[trial]--
+	if c.idle != nil {
+		close(c.idle)
+		c.idle = nil
+	}
+	c.mu.Unlock()
+}
+
+// Wait returns once no connection of trial is being read, or fails t
+// after a minute.
+func (c *Conns) Wait(t testing.TB, trial int) {
+	deadline := time.After(time.Minute)
+	for {
+		c.mu.Lock()
+		n := c.open[trial]
+		if c.idle == nil {
+			c.idle = make(chan struct{})
+		}
+		idle := c.idle
+		c.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-idle:
+		case <-deadline:
+			t.Errorf("trial %d: %d connections still open a minute after the sink's Shutdown", trial, n)
+			return
+		}
+	}
+}
