@@ -21,7 +21,7 @@ const headroom = 64
 type message struct {
 	buf   []byte // headroom + body; data is a suffix of it
 	data  []byte // the whole message as written to the connection
-	seq   uint64 // 0 without Ack
+	seq   uint64 // its place in the window's order (in the message only with Ack)
 	n     int    // records in the message
 	size  int    // bytes of those records
 	offs  []int  // start, end of each record within body (kept when spooling)
