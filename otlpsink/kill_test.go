@@ -133,8 +133,32 @@ func (kr *killReceiver) Arrivals(_ testing.TB, trial int) spooltest.Arrivals {
 // down, are delivered by the next sink on the same spool (see package
 // spooltest): none lost, duplicates counted.
 func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
-	spooltest.Kill(t, spooltest.Config{
-		SeedEnv: "OTLPSINK_KILL_SEED",
+	spooltest.Kill(t, killConfig("OTLPSINK_KILL_SEED"))
+}
+
+// Records whose Handle returned before a SIGKILL, with the collector up
+// (batches in flight at the kill), are delivered by the child or by the
+// next sink on the same spool: none lost; a batch the collector took just
+// before the kill, not yet released, arrives twice.
+func TestSIGKILLWithTheCollectorUpLosesNoAcceptedRecord(t *testing.T) {
+	c := killConfig("OTLPSINK_KILL_UP_SEED")
+	c.Up = true
+	spooltest.Kill(t, c)
+}
+
+// Records whose Handle returned before a SIGKILL, with the collector
+// down, are delivered even when the next process, which replays them
+// while it logs to the collector up, is killed in turn: a spooled batch
+// leaves the disk only once the collector took it.
+func TestSIGKILLDuringTheReplayLosesNoAcceptedRecord(t *testing.T) {
+	c := killConfig("OTLPSINK_KILL_RELAY_SEED")
+	c.Relay = true
+	spooltest.Kill(t, c)
+}
+
+func killConfig(seedEnv string) spooltest.Config {
+	return spooltest.Config{
+		SeedEnv: seedEnv,
 		Open: func(url, dir string) (spooltest.Handler, error) {
 			return New(&Options{Endpoint: url, Spool: delivery.Spool{Dir: dir}})
 		},
@@ -145,5 +169,5 @@ func TestSIGKILLLosesNoAcceptedRecord(t *testing.T) {
 		// to about 30,000 a second.
 		RaceRate: 30_000,
 		Receiver: newKillReceiver,
-	})
+	}
 }
