@@ -126,6 +126,7 @@ type Spool struct {
 	lock     *os.File
 
 	replayMu sync.Mutex // one Replay at a time
+	posMu    sync.Mutex // one save of a replay position at a time (see persist)
 
 	mu        sync.Mutex // guards everything below
 	closed    bool
@@ -568,13 +569,53 @@ func (l Lease) Release() {
 	}
 	s := l.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	seg := l.seg
-	if i := slices.Index(seg.leases, l.at); i >= 0 {
+	i := slices.Index(seg.leases, l.at)
+	if i >= 0 {
 		seg.leases = slices.Delete(seg.leases, i, i+1)
 	}
-	if !s.closed {
-		s.retireLocked(seg) // if it fails, the next Replay tries again
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.retireLocked(seg) // if it fails, the next Replay tries again
+	moved := i == 0 && !seg.gone
+	s.mu.Unlock()
+	if moved {
+		// The oldest frame still out moved on: save where a process
+		// killed now would start this segment's replay again.
+		s.persist(seg)
+	}
+}
+
+// persist saves seg's replay position beside it (the oldest frame still
+// leased, or where the replay has got to), so that a process killed
+// during the replay sends the segment again from there rather than from
+// its start: what came before was delivered. It is a saving of work, not
+// of records (a position behind the true one only sends frames twice), so
+// a failure is ignored. Saves are one at a time, each of a position at
+// least as far as the one before; s.mu is not held during the file's
+// write, so that Append never waits on it.
+func (s *Spool) persist(seg *segment) {
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	s.mu.Lock()
+	gone, closed := seg.gone, s.closed
+	pos := position{offset: seg.offset, skip: seg.skip}
+	if len(seg.leases) > 0 {
+		pos = seg.leases[0]
+	}
+	s.mu.Unlock()
+	if gone || closed {
+		return
+	}
+	_ = savePos(seg.path, pos)
+	s.mu.Lock()
+	gone = seg.gone
+	s.mu.Unlock()
+	if gone {
+		// Retired meanwhile: its position file goes with it.
+		_ = os.Remove(posPath(seg.path))
 	}
 }
 
@@ -700,6 +741,9 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 		seg.records -= n
 		s.records -= n
 		s.mu.Unlock()
+		if !lease && r.off < seg.size {
+			s.persist(seg)
+		}
 	}
 	f.Close()
 	s.mu.Lock()
@@ -755,6 +799,8 @@ func (s *Spool) Dir() string { return s.dir }
 // a partly replayed segment, and releases the directory. What is left in
 // the spool stays on disk for the next Open. Close is idempotent.
 func (s *Spool) Close() error {
+	s.posMu.Lock() // a persist under way ends first; later ones see closed
+	defer s.posMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -825,3 +825,55 @@ func TestCloseKeepsTheOldestLeasedFrame(t *testing.T) {
 		t.Fatalf("after Close, replayed\n%q\nwant\n%q", got, want[1:])
 	}
 }
+
+// A process killed during a replay sends the segment again from the frame
+// after the last one delivered (with leases, from the oldest frame still
+// out), not from the segment's start: each delivered frame's position is
+// saved as the replay goes.
+func TestKilledReplayResumesWhereItStopped(t *testing.T) {
+	fill := func(s *Spool) [][]string {
+		var want [][]string
+		for i := range 6 {
+			b := batch(fmt.Sprint("b", i), 3)
+			if err := s.Append(b); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, strs(b))
+		}
+		return want
+	}
+	t.Run("replay", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir, 0)
+		want := fill(s)
+		sent := 0
+		errStop := errors.New("stop")
+		if _, err := s.Replay(context.Background(), func([][]byte) error {
+			if sent == 2 {
+				return errStop
+			}
+			sent++
+			return nil
+		}); !errors.Is(err, errStop) {
+			t.Fatalf("Replay: %v", err)
+		}
+		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[2:], slices.Equal) {
+			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[2:])
+		}
+	})
+	t.Run("leased", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir, 0)
+		want := fill(s)
+		leases, _ := leaseAll(t, s)
+		leases[0].Release()
+		leases[2].Release() // out of order: the oldest still out is frame 1
+		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[1:], slices.Equal) {
+			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[1:])
+		}
+		leases[1].Release()
+		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[3:], slices.Equal) {
+			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[3:])
+		}
+	})
+}
