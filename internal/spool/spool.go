@@ -40,17 +40,21 @@
 // segment once every frame in it was sent. A send error stops the replay and
 // keeps the frame for the next call; the records already sent from a
 // segment are remembered in memory, so a later Replay by the same process
-// resumes after them. [Spool.Close] writes that position beside the segment
-// (NAME.pos, replaced atomically), so the next process resumes there too. A
-// process that dies mid-replay leaves no position, or an older one, and the
-// next replays the partly sent segment from there: delivery is at least
-// once. A position that does not match its segment is ignored.
+// resumes after them. That position is also written beside the segment
+// (NAME.pos, replaced atomically) after every frame sent, and by
+// [Spool.Close], so the next process resumes there too. A process that
+// dies mid-replay leaves the position of the last frame sent, or one a
+// frame older when it died during the write, and the next replays the
+// segment from there: delivery is at least once, and a kill sends again
+// at most a frame or so. A position that does not match its segment is
+// ignored.
 //
 // A sender that delivers a frame after its send function returns (a
 // WebSocket window) replays with [Spool.ReplayLeased]: each frame comes
 // with a [Lease], and its segment stays on disk until every lease on it is
 // released, so that a process killed before the frame was delivered
-// replays it again rather than losing it.
+// replays it again rather than losing it; the position written is that of
+// the oldest frame still leased.
 //
 // A directory is used by one Spool at a time: Open takes an advisory lock
 // (flock on Unix), which the kernel releases if the process dies.
