@@ -41,13 +41,13 @@
 // keeps the frame for the next call; the records already sent from a
 // segment are remembered in memory, so a later Replay by the same process
 // resumes after them. That position is also written beside the segment
-// (NAME.pos, replaced atomically) after every frame sent, and by
-// [Spool.Close], so the next process resumes there too. A process that
-// dies mid-replay leaves the position of the last frame sent, or one a
-// frame older when it died during the write, and the next replays the
-// segment from there: delivery is at least once, and a kill sends again
-// at most a frame or so. A position that does not match its segment is
-// ignored.
+// (NAME.pos, replaced atomically) as the replay goes, by a goroutine of
+// the spool's at most every 100 ms, and by [Spool.Close], so the next
+// process resumes there too. A process that dies mid-replay leaves the
+// position of a frame sent up to about 100 ms before, and the next
+// replays the segment from there: delivery is at least once, and a kill
+// sends again about 100 ms of replay. A position that does not match its
+// segment is ignored.
 //
 // A sender that delivers a frame after its send function returns (a
 // WebSocket window) replays with [Spool.ReplayLeased]: each frame comes
@@ -74,6 +74,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrFull is returned by Append when the frame would take the spool past
@@ -130,7 +131,6 @@ type Spool struct {
 	lock     *os.File
 
 	replayMu sync.Mutex // one Replay at a time
-	posMu    sync.Mutex // one save of a replay position at a time (see persist)
 
 	mu        sync.Mutex // guards everything below
 	closed    bool
@@ -150,6 +150,17 @@ type Spool struct {
 	seals   sync.WaitGroup
 	errMu   sync.Mutex
 	sealErr error
+
+	// Replay positions to be saved beside their segments, by the spool's
+	// saver goroutine (see persistLocked): toSave by segment path, the
+	// latest position only; saving while the saver runs; closing closed
+	// by Close, which waits for saves. posMu guards toSave and saving, and
+	// is taken after mu, never before.
+	posMu   sync.Mutex
+	toSave  map[string]position
+	saving  bool
+	saves   sync.WaitGroup
+	closing chan struct{}
 }
 
 // segment is one file. offset is where the next unsent frame starts, and
@@ -185,7 +196,7 @@ func Open(dir string, maxBytes int64) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: open %q: %w", dir, err)
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes, segBytes: DefaultSegmentBytes, lock: lock, nextSeq: 1}
+	s := &Spool{dir: dir, maxBytes: maxBytes, segBytes: DefaultSegmentBytes, lock: lock, nextSeq: 1, closing: make(chan struct{})}
 	if maxBytes > 0 {
 		// Keep rotation fine-grained enough that a full spool frees room
 		// in steps of an eighth, but not so fine that files multiply.
@@ -288,10 +299,12 @@ func savePos(segPath string, pos position) error {
 // removeSegment removes seg's file and its position, the position first:
 // a segment without one is replayed from its start, never the reverse.
 func removeSegment(seg *segment) error {
-	if err := os.Remove(posPath(seg.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The segment first: a position saved meanwhile (see saver) sees it
+	// gone and is removed too.
+	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(posPath(seg.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -573,53 +586,77 @@ func (l Lease) Release() {
 	}
 	s := l.s
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	seg := l.seg
-	i := slices.Index(seg.leases, l.at)
-	if i >= 0 {
-		seg.leases = slices.Delete(seg.leases, i, i+1)
-	}
+	i := seg.unleaseLocked(l.at)
 	if s.closed {
-		s.mu.Unlock()
 		return
 	}
 	s.retireLocked(seg) // if it fails, the next Replay tries again
-	moved := i == 0 && !seg.gone
-	s.mu.Unlock()
-	if moved {
-		// The oldest frame still out moved on: save where a process
-		// killed now would start this segment's replay again.
-		s.persist(seg)
+	if i == 0 {
+		// The oldest frame still out moved on.
+		s.persistLocked(seg)
 	}
 }
 
-// persist saves seg's replay position beside it (the oldest frame still
-// leased, or where the replay has got to), so that a process killed
-// during the replay sends the segment again from there rather than from
-// its start: what came before was delivered. It is a saving of work, not
-// of records (a position behind the true one only sends frames twice), so
-// a failure is ignored. Saves are one at a time, each of a position at
-// least as far as the one before; s.mu is not held during the file's
-// write, so that Append never waits on it.
-func (s *Spool) persist(seg *segment) {
-	s.posMu.Lock()
-	defer s.posMu.Unlock()
-	s.mu.Lock()
-	gone, closed := seg.gone, s.closed
-	pos := position{offset: seg.offset, skip: seg.skip}
-	if len(seg.leases) > 0 {
-		pos = seg.leases[0]
-	}
-	s.mu.Unlock()
-	if gone || closed {
+// saveEvery is the least time between two saves of replay positions.
+const saveEvery = 100 * time.Millisecond
+
+// persistLocked has seg's replay position (see resumeLocked) saved beside
+// it, so that a process killed during the replay sends the segment again
+// from about there rather than from its start. The spool's saver
+// goroutine writes it, not the caller (a sender that may hold locks of
+// its own), at most once every saveEvery, the latest position of each
+// segment: a kill sends again what was delivered since the last save,
+// about saveEvery's worth. It is a saving of work, not of records (a
+// position behind the true one only sends frames twice), so a failed
+// save is ignored. Called with mu held.
+func (s *Spool) persistLocked(seg *segment) {
+	if s.closed || seg.gone {
 		return
 	}
-	_ = savePos(seg.path, pos)
-	s.mu.Lock()
-	gone = seg.gone
-	s.mu.Unlock()
-	if gone {
-		// Retired meanwhile: its position file goes with it.
-		_ = os.Remove(posPath(seg.path))
+	pos := seg.resumeLocked()
+	s.posMu.Lock()
+	defer s.posMu.Unlock()
+	if s.toSave == nil {
+		s.toSave = map[string]position{}
+	}
+	s.toSave[seg.path] = pos
+	if !s.saving {
+		s.saving = true
+		s.saves.Go(s.saver)
+	}
+}
+
+// saver writes the positions in toSave, one save every saveEvery at
+// most, and returns when none is left, or at Close.
+func (s *Spool) saver() {
+	for {
+		s.posMu.Lock()
+		var path string
+		var pos position
+		found := false
+		for p, q := range s.toSave {
+			path, pos, found = p, q, true
+			delete(s.toSave, p)
+			break
+		}
+		if !found {
+			s.saving = false
+			s.posMu.Unlock()
+			return
+		}
+		s.posMu.Unlock()
+		_ = savePos(path, pos)
+		if _, err := os.Stat(path); err != nil {
+			// Retired meanwhile (removeSegment takes the segment, then
+			// its position file): this position goes with it.
+			os.Remove(posPath(path))
+		}
+		select {
+		case <-time.After(saveEvery):
+		case <-s.closing:
+		}
 	}
 }
 
@@ -720,9 +757,7 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 		if err := send(batch, l); err != nil {
 			if lease {
 				s.mu.Lock()
-				if i := slices.Index(seg.leases, l.at); i >= 0 {
-					seg.leases = slices.Delete(seg.leases, i, i+1)
-				}
+				seg.unleaseLocked(l.at)
 				s.mu.Unlock()
 			}
 			var pe *PartialError
@@ -744,10 +779,10 @@ func (s *Spool) replaySegment(ctx context.Context, seg *segment, send func([][]b
 		seg.skip = 0
 		seg.records -= n
 		s.records -= n
-		s.mu.Unlock()
 		if !lease && r.off < seg.size {
-			s.persist(seg)
+			s.persistLocked(seg)
 		}
+		s.mu.Unlock()
 	}
 	f.Close()
 	s.mu.Lock()
@@ -766,11 +801,33 @@ func (s *Spool) retireLocked(seg *segment) error {
 		return fmt.Errorf("spool: replay: remove sent segment: %w", err)
 	}
 	seg.gone = true
+	s.posMu.Lock()
+	delete(s.toSave, seg.path)
+	s.posMu.Unlock()
 	s.size -= seg.size
 	if i := slices.Index(s.segs, seg); i >= 0 {
 		s.segs = slices.Delete(s.segs, i, i+1)
 	}
 	return nil
+}
+
+// resumeLocked is where a replay of seg starts again after this process:
+// the oldest frame still leased, or the first one not yet sent.
+func (seg *segment) resumeLocked() position {
+	if len(seg.leases) > 0 {
+		return seg.leases[0] // not yet delivered: replayed again
+	}
+	return position{offset: seg.offset, skip: seg.skip}
+}
+
+// unleaseLocked takes the lease of the frame at at off seg, and returns
+// its index among the leases, or -1.
+func (seg *segment) unleaseLocked(at position) int {
+	i := slices.Index(seg.leases, at)
+	if i >= 0 {
+		seg.leases = slices.Delete(seg.leases, i, i+1)
+	}
+	return i
 }
 
 // Len returns the number of records in the spool, not yet replayed.
@@ -803,24 +860,21 @@ func (s *Spool) Dir() string { return s.dir }
 // a partly replayed segment, and releases the directory. What is left in
 // the spool stays on disk for the next Open. Close is idempotent.
 func (s *Spool) Close() error {
-	s.posMu.Lock() // a persist under way ends first; later ones see closed
-	defer s.posMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
 	s.closed = true
+	// The saver ends (it takes no mu); the positions below are the last.
+	close(s.closing)
+	s.saves.Wait()
 	err := s.sealLocked(true)
 	if serr := s.waitSeals(); err == nil {
 		err = serr
 	}
 	for _, seg := range s.segs {
-		pos := position{offset: seg.offset, skip: seg.skip}
-		if len(seg.leases) > 0 {
-			pos = seg.leases[0] // not yet delivered: replayed again
-		}
-		if pos.offset > int64(len(magic)) || pos.skip > 0 {
+		if pos := seg.resumeLocked(); pos.offset > int64(len(magic)) || pos.skip > 0 {
 			if perr := savePos(seg.path, pos); err == nil {
 				err = perr
 			}

@@ -232,6 +232,7 @@ func TestCloseKeepsTheReplayPositionForTheNextProcess(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("records over two processes\n%q\nwant each once, in order\n%q", got, want)
 	}
+	s.saves.Wait() // a position save under way at the segment's removal
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 1 || filepath.Base(m[0]) != lockName {
 		t.Fatalf("files left after a full replay: %v, want only the lock", m)
 	}
@@ -828,8 +829,8 @@ func TestCloseKeepsTheOldestLeasedFrame(t *testing.T) {
 
 // A process killed during a replay sends the segment again from the frame
 // after the last one delivered (with leases, from the oldest frame still
-// out), not from the segment's start: each delivered frame's position is
-// saved as the replay goes.
+// out), not from the segment's start: positions are saved as the replay
+// goes, at most saveEvery apart (the test waits for the saves asked for).
 func TestKilledReplayResumesWhereItStopped(t *testing.T) {
 	fill := func(s *Spool) [][]string {
 		var want [][]string
@@ -857,6 +858,7 @@ func TestKilledReplayResumesWhereItStopped(t *testing.T) {
 		}); !errors.Is(err, errStop) {
 			t.Fatalf("Replay: %v", err)
 		}
+		s.saves.Wait() // the positions asked for are on disk
 		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[2:], slices.Equal) {
 			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[2:])
 		}
@@ -868,10 +870,12 @@ func TestKilledReplayResumesWhereItStopped(t *testing.T) {
 		leases, _ := leaseAll(t, s)
 		leases[0].Release()
 		leases[2].Release() // out of order: the oldest still out is frame 1
+		s.saves.Wait()
 		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[1:], slices.Equal) {
 			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[1:])
 		}
 		leases[1].Release()
+		s.saves.Wait()
 		if got := collect(t, open(t, copyDir(t, dir), 0)); !slices.EqualFunc(got, want[3:], slices.Equal) {
 			t.Fatalf("after a kill, the next process replayed\n%q\nwant\n%q", got, want[3:])
 		}
