@@ -337,21 +337,23 @@ func (j *Journal) Append(rec []byte, first bool) (from, to uint64, ok bool) {
 		j.keepInMemory(whyLarge)
 		return 0, 0, false
 	}
-	if first && j.pos-m.committed.Load() > m.size/2 {
-		if !guard(func() { j.relocate(m) }) {
-			j.faulted(m)
-			j.keepInMemory(whyBroken)
-			return 0, 0, false
+	full := false
+	// One guard for every access to the mapping (see mmapguard).
+	if !mmapguard.Do(func() {
+		if first && j.pos-m.committed.Load() > m.size/2 {
+			j.relocate(m) // moves j.pos past the records it moves
 		}
-	}
-	if j.end(m, need)-m.committed.Load() > m.size {
-		j.keepInMemory(whyFull)
-		return 0, 0, false
-	}
-	from = j.pos
-	if !guard(func() { j.put(m, rec) }) {
+		if full = j.end(m, need)-m.committed.Load() > m.size; !full {
+			from = j.pos
+			j.put(m, rec)
+		}
+	}) {
 		j.faulted(m)
 		j.keepInMemory(whyBroken)
+		return 0, 0, false
+	}
+	if full {
+		j.keepInMemory(whyFull)
 		return 0, 0, false
 	}
 	if j.pos>>16 != from>>16 {
@@ -505,7 +507,7 @@ func (j *Journal) replace(n *mapping) {
 	j.relMu.Lock()
 	n.base = j.pos
 	c := j.pos
-	if m := j.cur.Load(); m != nil && m.size == n.size && guard(func() {
+	if m := j.cur.Load(); m != nil && m.size == n.size && mmapguard.Do(func() {
 		for p := m.committed.Load(); p < j.pos; {
 			k := p % m.size
 			p += uint64(copy(n.ring[k:], m.ring[k:k+min(j.pos-p, m.size-k)]))
@@ -522,12 +524,6 @@ func (j *Journal) replace(n *mapping) {
 	}
 	j.relMu.Unlock()
 }
-
-// guard runs f, which reads or writes a mapping, and reports whether it
-// ran to its end: a fault in the mapping (its file cut short under the
-// process, or a copy-on-write file system out of space) ends f, not the
-// process (see package mmapguard).
-func guard(f func()) bool { return mmapguard.Do(f) }
 
 // errFault is why a journal whose mapping faulted is broken.
 var errFault = errors.New("its file faulted under the process (cut short by another process, or its file system out of space)")
@@ -567,7 +563,7 @@ func (j *Journal) Release(from, to uint64) {
 	if m == nil || to <= m.base {
 		return // a span of a journal since replaced
 	}
-	if !guard(func() { m.releaseLocked(from, to) }) {
+	if !mmapguard.Do(func() { m.releaseLocked(from, to) }) {
 		j.faulted(m)
 	}
 }
