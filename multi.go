@@ -45,7 +45,12 @@ type Handler struct {
 	// that they are called without a deferred recover and without a
 	// branch to choose; otherwise one guard that asks them all under a
 	// recover.
-	enablers []slog.Handler
+	enablers []enabler
+}
+
+// An enabler is what Handler.Enabled asks: a child, or the guard.
+type enabler interface {
+	Enabled(context.Context, slog.Level) bool
 }
 
 type child struct {
@@ -92,13 +97,13 @@ func New(handlers ...slog.Handler) *Handler {
 func newHandler(cs []child) *Handler {
 	h := &Handler{children: cs}
 	safe := true
-	es := make([]slog.Handler, len(cs))
+	es := make([]enabler, len(cs))
 	for i, c := range cs {
 		safe = safe && enabledCannotPanic(c.h)
 		es[i] = c.h
 	}
 	if !safe {
-		es = []slog.Handler{guard{h}}
+		es = []enabler{guard{h}}
 	}
 	h.enablers = es
 	return h
@@ -187,11 +192,10 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 // guard is the one enabler of a fan-out with a child whose Enabled may
-// panic: it asks every child under one deferred recover. Only its
-// Enabled is ever called.
-type guard struct{ *Handler }
+// panic: it asks every child under one deferred recover.
+type guard struct{ h *Handler }
 
-func (g guard) Enabled(ctx context.Context, l slog.Level) bool { return g.enabledGuarded(ctx, l) }
+func (g guard) Enabled(ctx context.Context, l slog.Level) bool { return g.h.enabledGuarded(ctx, l) }
 
 func (h *Handler) enabledGuarded(ctx context.Context, l slog.Level) (on bool) {
 	defer func() {
@@ -257,6 +261,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 	}()
 	last := len(h.children) - 1
 	for ; i <= last; i++ {
+		// c.handle, written out: the call cost a fan-out 0.5-1.7%
+		// through slog.Logger (bench/'s BenchmarkLogger).
 		c := &h.children[i]
 		if !c.h.Enabled(ctx, r.Level) {
 			continue
