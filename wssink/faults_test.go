@@ -170,7 +170,8 @@ func TestUnacknowledgedMessageIsResentAfterReconnect(t *testing.T) {
 }
 
 // deafServer accepts connections and then never reads from the first one:
-// pings go unanswered. Later connections get the receiver.
+// pings go unanswered. Later connections get the receiver, next, or are
+// deaf too when next is nil (a receiver alive but stuck).
 type deafServer struct {
 	next    http.Handler
 	conns   atomic.Int32
@@ -187,7 +188,7 @@ func newDeafServer(next http.Handler) *deafServer {
 func (d *deafServer) free() { d.once.Do(func() { close(d.release) }) }
 
 func (d *deafServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if d.conns.Add(1) > 1 {
+	if d.conns.Add(1) > 1 && d.next != nil {
 		d.next.ServeHTTP(w, r)
 		return
 	}
@@ -584,15 +585,7 @@ func TestReplayedFrameStaysOnDiskUntilAcknowledged(t *testing.T) {
 		t.Errorf("segments %v after Shutdown spooled the window again: the replayed one should be gone", got)
 	}
 
-	var col collector
-	srv := newWSServer(t, NewReceiver(col.handle, nil))
-	b, err := New(srv.url(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the spool replayed", func() bool { return b.s.Spool.Len() == 0 && col.count() >= n })
-	shutdown(t, b)
-	seen := col.ints(t, "i")
+	seen, _ := deliverSpool(t, o, n)
 	for i := range n {
 		if seen[i] != 1 {
 			t.Errorf("record %d arrived %d times, want once", i, seen[i])
@@ -600,21 +593,45 @@ func TestReplayedFrameStaysOnDiskUntilAcknowledged(t *testing.T) {
 	}
 }
 
-// stuckServer takes WebSocket connections and never reads from them, as a
-// receiver whose process is alive but stuck would: what is written to it
-// sits in its socket, and no ping is answered.
-type stuckServer struct{ stop chan struct{} }
-
-func (d stuckServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+// logToStuck logs n records, numbered i, to a handler with a spool in
+// dir (Ack as given, Timeout 300ms) whose server takes every connection
+// and never reads from it (no pong, no ack), and returns once a message
+// was written.
+func logToStuck(t *testing.T, dir string, ack bool, n int) (*Handler, *Options) {
+	t.Helper()
+	stuck := newDeafServer(nil)
+	srv := newWSServer(t, stuck)
+	t.Cleanup(stuck.free) // before the server's stop
+	o := fastOptions()
+	o.Ack = ack
+	o.Timeout = 300 * time.Millisecond
+	o.Spool.Dir = dir
+	h, err := New(srv.url(), o)
 	if err != nil {
-		return
+		t.Fatal(err)
 	}
-	defer c.CloseNow()
-	select {
-	case <-d.stop:
-	case <-r.Context().Done():
+	l := slog.New(h)
+	for i := range n {
+		l.Info("r", "i", i)
 	}
+	eventually(t, 10*time.Second, "a message written", func() bool { return h.ConnStats().Messages >= 1 })
+	return h, o
+}
+
+// deliverSpool opens a handler with o, on o's spool, to a NewReceiver,
+// waits for the spool to be replayed and n records to arrive, shuts it
+// down, and returns how many times each record i arrived.
+func deliverSpool(t *testing.T, o *Options, n int) (map[int]int, *Handler) {
+	t.Helper()
+	var col collector
+	srv := newWSServer(t, NewReceiver(col.handle, nil))
+	h, err := New(srv.url(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the spool replayed", func() bool { return h.s.Spool.Len() == 0 && col.count() >= n })
+	shutdown(t, h)
+	return col.ints(t, "i"), h
 }
 
 // With a spool and Ack off, a message written to a server that never
@@ -624,23 +641,8 @@ func (d stuckServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (Before, a written message counted as delivered, and was lost with a
 // server that died or hung without reading it.)
 func TestWrittenButUnreadIsKeptWithASpool(t *testing.T) {
-	dir := t.TempDir()
-	stuck := stuckServer{stop: make(chan struct{})}
-	srv := newWSServer(t, stuck)
-	defer close(stuck.stop)
-	o := fastOptions()
-	o.Timeout = 300 * time.Millisecond
-	o.Spool.Dir = dir
-	a, err := New(srv.url(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := slog.New(a)
 	const n = 50
-	for i := range n {
-		l.Info("r", "i", i)
-	}
-	eventually(t, 10*time.Second, "the records written", func() bool { return a.ConnStats().Messages >= 1 })
+	a, o := logToStuck(t, t.TempDir(), false, n)
 	if st := a.Stats(); st.Written != 0 {
 		t.Fatalf("Written = %d before any pong, want 0 (stats %+v)", st.Written, st)
 	}
@@ -651,15 +653,7 @@ func TestWrittenButUnreadIsKeptWithASpool(t *testing.T) {
 		t.Fatalf("after Shutdown: Written %d, Spooled %d, Dropped %d; want 0, %d, 0", st.Written, st.Spooled, st.Dropped, n)
 	}
 
-	var col collector
-	good := newWSServer(t, NewReceiver(col.handle, nil))
-	b, err := New(good.url(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the spool replayed", func() bool { return b.s.Spool.Len() == 0 && col.count() >= n })
-	shutdown(t, b)
-	seen := col.ints(t, "i")
+	seen, b := deliverSpool(t, o, n)
 	for i := range n {
 		if seen[i] < 1 {
 			t.Errorf("record %d never arrived", i)
@@ -677,25 +671,10 @@ func TestWrittenButUnreadIsKeptWithASpool(t *testing.T) {
 func TestShutdownIsBoundedByAServerThatNeverReads(t *testing.T) {
 	for _, ack := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ack=%v", ack), func(t *testing.T) {
-			stuck := stuckServer{stop: make(chan struct{})}
-			srv := newWSServer(t, stuck)
-			defer close(stuck.stop)
-			o := fastOptions()
-			o.Ack = ack
-			o.Timeout = 300 * time.Millisecond
-			o.Spool.Dir = t.TempDir()
-			h, err := New(srv.url(), o)
-			if err != nil {
-				t.Fatal(err)
-			}
 			const n = 200
-			l := slog.New(h)
-			for i := range n {
-				l.Info("r", "i", i)
-			}
-			eventually(t, 10*time.Second, "a message written", func() bool { return h.ConnStats().Messages >= 1 })
+			h, o := logToStuck(t, t.TempDir(), ack, n)
 			start := time.Now()
-			err = h.Shutdown(context.Background())
+			err := h.Shutdown(context.Background())
 			took := time.Since(start)
 			t.Logf("Shutdown took %v: %v", took, err)
 			if took > 5*time.Second {
