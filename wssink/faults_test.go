@@ -646,6 +646,9 @@ func TestWrittenButUnreadIsKeptWithASpool(t *testing.T) {
 	if st := a.Stats(); st.Written != 0 {
 		t.Fatalf("Written = %d before any pong, want 0 (stats %+v)", st.Written, st)
 	}
+	if cs := a.ConnStats(); cs.Unacked < 1 {
+		t.Fatalf("ConnStats.Unacked = %d with messages written and no pong, want them counted (%+v)", cs.Unacked, cs)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	a.Shutdown(ctx)
 	cancel()

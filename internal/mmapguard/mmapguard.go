@@ -14,8 +14,9 @@ import "runtime/debug"
 
 // Do runs f with a fault in a memory mapping turned into a panic that it
 // recovers, and reports whether f ran to its end (false: it faulted).
-// Any other panic goes on. It costs the caller about 7 ns and no
-// allocation.
+// Any other panic goes on. It costs the caller about 10 ns and no
+// allocation (internal/journal's BenchmarkAppend: 52.6 ns a record
+// without it, 62.3 ns with it).
 func Do(f func()) (ok bool) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
