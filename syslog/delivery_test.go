@@ -3,7 +3,7 @@ package syslog
 import (
 	"bufio"
 	"context"
-	"github.com/jinpy-utils/multi/delivery"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/jinpy-utils/multi"
 	"github.com/jinpy-utils/multi/buffer"
+	"github.com/jinpy-utils/multi/delivery"
 )
 
 // tcpReceiver is a TCP server on loopback that reads octet-counted frames.
@@ -62,17 +63,11 @@ func (r *tcpReceiver) accept() {
 			defer c.Close()
 			br := bufio.NewReader(c)
 			for {
-				n, err := br.ReadString(' ')
+				msg, err := readFrame(br, nil)
 				if err != nil {
-					return
-				}
-				size, err := strconv.Atoi(strings.TrimSuffix(n, " "))
-				if err != nil {
-					r.t.Errorf("bad frame length %q", n)
-					return
-				}
-				msg := make([]byte, size)
-				if _, err := io.ReadFull(br, msg); err != nil {
+					if err != io.EOF {
+						r.t.Error(err)
+					}
 					return
 				}
 				r.mu.Lock()
@@ -81,6 +76,34 @@ func (r *tcpReceiver) accept() {
 			}
 		}()
 	}
+}
+
+// readFrame reads one octet-counted frame, "LEN SP MSG" (RFC 6587, RFC
+// 5425), from br into buf, grown as needed, and returns MSG. At the end of
+// the stream, or of a frame it cut short, it returns io.EOF.
+func readFrame(br *bufio.Reader, buf []byte) ([]byte, error) {
+	l, err := br.ReadSlice(' ')
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("frame length: %w", err)
+	}
+	size, err := strconv.Atoi(string(l[:len(l)-1]))
+	if err != nil || size <= 0 || size > 1<<20 {
+		return nil, fmt.Errorf("bad frame length %q", l)
+	}
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err := io.ReadFull(br, buf); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return nil, io.EOF
+		}
+		return nil, err
+	}
+	return buf, nil
 }
 
 func (r *tcpReceiver) wait(n int) []string {

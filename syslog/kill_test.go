@@ -95,7 +95,8 @@ func (kr *killReceiver) read(trial int, tr *killTrial, c net.Conn) error {
 	br := bufio.NewReaderSize(c, 64<<10)
 	var msg []byte
 	for {
-		l, err := br.ReadSlice(' ')
+		var err error
+		msg, err = readFrame(br, msg)
 		// The end of the connection, or a frame it cut: the killed
 		// child's last partial write, which it did not count as
 		// written (a record lost so is counted lost).
@@ -103,20 +104,6 @@ func (kr *killReceiver) read(trial int, tr *killTrial, c net.Conn) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("frame length: %w", err)
-		}
-		size, err := strconv.Atoi(string(l[:len(l)-1]))
-		if err != nil || size <= 0 || size > 1<<20 {
-			return fmt.Errorf("bad frame length %q", l)
-		}
-		if cap(msg) < size {
-			msg = make([]byte, size)
-		}
-		msg = msg[:size]
-		if _, err := io.ReadFull(br, msg); err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return nil
-			}
 			return err
 		}
 		if string(msg) == killSync {
