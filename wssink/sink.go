@@ -38,7 +38,6 @@ type sink struct {
 	connects, disconnects, dialFailures atomic.Uint64
 	messages, resent, acks, truncated   atomic.Uint64
 	connected                           atomic.Bool
-	progress                            atomic.Int64 // when a message last left the window delivered (Unix ns)
 	placing                             atomic.Int64 // records of the batch writeBatch is placing in the window
 	gapLine                             []byte       // the gap record (the buffer's goroutine)
 
@@ -590,9 +589,7 @@ func (s *sink) acked(seq uint64) {
 	s.winRecs -= recs
 	s.notifyLocked()
 	s.mu.Unlock()
-	now := time.Now()
-	s.progress.Store(now.UnixNano())
-	s.Counters.Wrote(recs, size, now)
+	s.Counters.Wrote(recs, size, time.Now())
 	if replayed > 0 {
 		s.Counters.Replayed(replayed)
 	}
@@ -650,9 +647,7 @@ func (s *sink) writeAll(conn *websocket.Conn) error {
 		fromSpool := m.spool
 		s.recycleLocked(m)
 		s.mu.Unlock()
-		now := time.Now()
-		s.progress.Store(now.UnixNano())
-		s.Counters.Wrote(n, size, now)
+		s.Counters.Wrote(n, size, time.Now())
 		if fromSpool {
 			s.Counters.Replayed(n)
 		}
@@ -865,7 +860,7 @@ func (s *sink) watchDown(down func()) (stop func()) {
 			case <-done:
 				return
 			case now := <-t.C:
-				if p := s.progress.Load(); p > last.UnixNano() {
+				if p := s.Counters.LastWrite(); p > last.UnixNano() {
 					last = time.Unix(0, p)
 				}
 				if now.Sub(last) >= budget {

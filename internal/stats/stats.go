@@ -24,6 +24,10 @@ type Counters struct {
 	lastErrTime time.Time
 }
 
+// LastWrite is when records were last delivered (Wrote), in Unix
+// nanoseconds; 0 if never.
+func (c *Counters) LastWrite() int64 { return c.lastWrite.Load() }
+
 // Wrote records n records of size bytes delivered at now, and marks the
 // destination healthy again.
 func (c *Counters) Wrote(n, size int, now time.Time) {
