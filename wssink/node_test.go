@@ -116,12 +116,23 @@ func startNode(t *testing.T, deflate bool) (string, func() nodeSummary) {
 	return fmt.Sprintf("ws://127.0.0.1:%d/", hello.Port), stop
 }
 
+// Every record reaches a server written with the npm package ws: with
+// acks, compressed or not, and, without Ack but with a spool, confirmed
+// by the pongs ws sends on its own.
 func TestNodeWSServerGetsEveryRecord(t *testing.T) {
-	for _, compress := range []bool{false, true} {
-		t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
+	for _, c := range []struct{ compress, ack bool }{{false, true}, {true, true}, {false, false}} {
+		compress, ack := c.compress, c.ack
+		name := fmt.Sprintf("compression=%v", compress)
+		if !ack {
+			name = "pongs"
+		}
+		t.Run(name, func(t *testing.T) {
 			url, stop := startNode(t, compress)
 			o := fastOptions()
-			o.Ack = true
+			o.Ack = ack
+			if !ack {
+				o.Spool.Dir = t.TempDir() // written messages are confirmed by pongs
+			}
 			o.Compress = compress
 			h, err := New(url, o)
 			if err != nil {
@@ -146,7 +157,7 @@ func TestNodeWSServerGetsEveryRecord(t *testing.T) {
 			if st := h.Stats(); st.Written != n || st.Dropped != 0 {
 				t.Errorf("stats %+v", st)
 			}
-			if cs := h.ConnStats(); cs.Acks == 0 || cs.Messages != uint64(sum.Messages) {
+			if cs := h.ConnStats(); ack && cs.Acks == 0 || cs.Messages != uint64(sum.Messages) || cs.Unacked != 0 {
 				t.Errorf("conn stats %+v; node saw %d messages", cs, sum.Messages)
 			}
 			if len(sum.CloseCodes) != 1 || sum.CloseCodes[0] != 1000 {
