@@ -53,7 +53,7 @@ func pair(b *testing.B, unit string, parallel bool, ours, theirs workload) {
 			w := sides[sideOf(r)]
 			start := time.Now()
 			for i := range g {
-				share := n/g + btoi(i < n%g)
+				share := (n + g - 1 - i) / g // the shares add up to n
 				wg.Go(func() { w(share) })
 			}
 			wg.Wait()
@@ -97,13 +97,6 @@ func pair(b *testing.B, unit string, parallel bool, ours, theirs workload) {
 	}
 	b.ReportMetric(oa, "ours-allocs/rec")
 	b.ReportMetric(ta, "theirs-allocs/rec")
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // sideOf is 0 (ours) or 1 (theirs) for round r: A B B A A B B A ...
